@@ -1,0 +1,14 @@
+"""Pydantic models that are the contract with producers and downstream apps."""
+
+from schemas.dead_letter import DeadLetter, DeadLetterReason
+from schemas.duplicate import DuplicateKind, DuplicateRecord
+from schemas.enriched import EnrichedMention, Enrichment, Intent, PriorityReason, Sentiment, SentimentLabel
+from schemas.mention import Author, Channel, Mention
+from schemas.response import Response, ResponseKind
+from schemas.routed import MatchedCondition, Route, RoutedMention
+
+__all__ = [
+    "Author", "Channel", "DeadLetter", "DeadLetterReason", "DuplicateKind", "DuplicateRecord",
+    "EnrichedMention", "Enrichment", "Intent", "MatchedCondition", "Mention", "PriorityReason",
+    "Response", "ResponseKind", "Route", "RoutedMention", "Sentiment", "SentimentLabel",
+]  # fmt: skip

@@ -1,0 +1,34 @@
+"""Anything a stage could not process, with its original bytes (``mentions.dlq``)."""
+
+from __future__ import annotations
+
+import base64
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class DeadLetterReason(StrEnum):
+    UNDECODABLE = "undecodable"  # not UTF-8 JSON
+    SCHEMA_VIOLATION = "schema_violation"  # JSON, but not a valid record for the stage
+    OVERSIZE = "oversize"  # larger than the configured maximum payload
+    PROCESSING_ERROR = "processing_error"  # any exception inside the stage's logic
+
+
+class DeadLetter(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stage: str
+    reason: DeadLetterReason
+    error_type: str
+    error_message: str = Field(max_length=2000)
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    source_timestamp_ms: int | None = None
+    original_key_b64: str | None = None
+    original_value_b64: str = Field(description="The record's value exactly as received, base64.")
+    failed_at: AwareDatetime
+
+    def original_value(self) -> bytes:
+        return base64.b64decode(self.original_value_b64)

@@ -1,0 +1,6 @@
+"""Pure dedupe logic: keys and the windowed state they live in (no Kafka import)."""
+
+from streams.dedupe.keys import exact_key
+from streams.dedupe.window import SeenWindow
+
+__all__ = ["SeenWindow", "exact_key"]

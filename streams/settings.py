@@ -1,0 +1,74 @@
+"""The one settings object: every knob comes from the environment (prefix ``MENTION_ROUTER_``)."""
+
+from __future__ import annotations
+
+import ssl
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+STAGES = ("dedupe", "enrich", "route")
+DEFAULT_RULES = Path(__file__).parent / "config" / "rules.yaml"
+
+
+class Settings(BaseSettings):
+    """Frozen, env-driven configuration. Secrets are ``SecretStr`` and never appear in logs or repr."""
+
+    model_config = SettingsConfigDict(env_prefix="MENTION_ROUTER_", frozen=True, extra="ignore")
+
+    app_id: str = Field(default="mention-router", description="Prefix of every consumer group id.")
+    bootstrap_servers: str = "127.0.0.1:9092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+
+    topic_prefix: str = Field(default="", description="Prepended to every topic name, e.g. 'acme.'.")
+    partitions: int = Field(default=6, ge=1, description="Partitions of topics the router creates.")
+    replication_factor: int = Field(default=1, ge=1)
+
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9310, ge=0, le=65535, description="0 disables the metrics server.")
+
+    rules_path: Path = DEFAULT_RULES
+    stages: Annotated[tuple[str, ...], NoDecode] = STAGES  # comma-separated in the environment
+    max_payload_bytes: int = Field(default=256 * 1024, ge=1024)
+    batch_max_records: int = Field(default=2000, ge=1)
+    poll_timeout_ms: int = Field(default=50, ge=1, description="Longest wait for a batch when idle.")
+    producer_linger_ms: int = Field(default=2, ge=0)
+    dedupe_window_seconds: int = Field(default=24 * 3600, ge=1)
+    dedupe_max_keys: int = Field(default=2_000_000, ge=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("stages", mode="before")
+    @classmethod
+    def _split_stages(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(s.strip() for s in value.split(",") if s.strip())
+        unknown = set(value) - set(STAGES)
+        if unknown:
+            raise ValueError(f"unknown stages {sorted(unknown)}; known: {', '.join(STAGES)}")
+        return value
+
+    def kafka_client_kwargs(self) -> dict[str, Any]:
+        """Connection arguments shared by aiokafka and kafka-python clients."""
+        kwargs: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": self.security_protocol,
+        }
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            kwargs["ssl_context"] = ssl.create_default_context(cafile=str(self.ssl_cafile) if self.ssl_cafile else None)
+        if self.security_protocol.startswith("SASL"):
+            kwargs["sasl_mechanism"] = self.sasl_mechanism or "PLAIN"
+            kwargs["sasl_plain_username"] = self.sasl_username
+            kwargs["sasl_plain_password"] = self.sasl_password.get_secret_value() if self.sasl_password else None
+        return kwargs
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

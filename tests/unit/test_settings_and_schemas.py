@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from schemas.export import EXPORTED, JSON_DIR, render
+from streams.settings import Settings
+from streams.topics import TopicNames
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTION_ROUTER_BOOTSTRAP_SERVERS", "kafka-1:9093")
+    monkeypatch.setenv("MENTION_ROUTER_TOPIC_PREFIX", "acme.")
+    monkeypatch.setenv("MENTION_ROUTER_STAGES", "dedupe,route")
+    settings = Settings()
+    assert settings.bootstrap_servers == "kafka-1:9093"
+    assert settings.stages == ("dedupe", "route")
+    assert TopicNames.from_settings(settings).routed("care") == "acme.mentions.routed.care"
+
+
+def test_secrets_never_show_in_repr_or_dump(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTION_ROUTER_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("MENTION_ROUTER_SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("MENTION_ROUTER_SASL_USERNAME", "router")
+    monkeypatch.setenv("MENTION_ROUTER_SASL_PASSWORD", "hunter2-very-secret")
+    settings = Settings()
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in settings.model_dump_json()
+    kwargs = settings.kafka_client_kwargs()
+    assert kwargs["sasl_plain_password"] == "hunter2-very-secret"
+    assert kwargs["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert kwargs["ssl_context"] is not None
+
+
+def test_settings_are_frozen_and_validated() -> None:
+    settings = Settings()
+    with pytest.raises(ValidationError):
+        settings.partitions = 3  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        Settings(stages="dedupe,teleport")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTED))
+def test_exported_json_schemas_are_in_sync(name: str) -> None:
+    path = JSON_DIR / f"{name}.schema.json"
+    assert path.exists(), "run `python -m schemas.export`"
+    assert path.read_text() == render(EXPORTED[name]), f"{path.name} is stale: run `python -m schemas.export`"
