@@ -1,0 +1,84 @@
+"""Compiling rules to Python code.
+
+Each condition becomes a Python expression over local variables that hold field values, e.g.
+``(_v_enrichment__intent == _k3 and _v_enrichment__intent_confidence >= _k4)``, and a whole rule set
+becomes one ``decide`` function (see ``ruleset.compile_decide``): before each rule's
+``if <condition>: return <Decision>`` it loads the fields that rule needs and no earlier rule
+loaded, so every field is read at most once per event, and only when a rule needing it is reached.
+
+Why: pydantic models define ``__getattr__``, which stops CPython from specialising attribute
+access (~75 ns per ``.attr`` instead of ~20 ns). Reading each field once into a local, with no
+Python call per condition, is what keeps ``decide()`` within a few µs.
+
+Safety: only attribute names from the schema catalog and generated identifiers reach the source;
+every value from the rules file is bound as a named constant in the namespace, never spliced in.
+"""
+
+from __future__ import annotations
+
+import linecache
+from collections.abc import Iterable
+from typing import Any
+
+from streams.routing.fields import FieldSpec
+
+Compiled = tuple[str, tuple[str, ...]]  # (expression, names of the field variables it reads)
+
+
+class Codegen:
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {}
+        self._count = 0
+        self.leaf_count = 0  # conditions compiled so far (the parser caps it)
+        self._loads: dict[str, tuple[str, str]] = {}  # variable -> (parent variable, accessor source)
+        self._key_vars: dict[tuple[str, str], str] = {}
+
+    def const(self, value: Any) -> str:
+        self._count += 1
+        name = f"_k{self._count}"
+        self.namespace[name] = value
+        return name
+
+    def var(self, spec: FieldSpec) -> str:
+        """The local variable that holds ``spec``'s value in generated code."""
+        parent = "em"
+        attrs = spec.attrs.split(".")
+        for depth, attr in enumerate(attrs):
+            name = "_v_" + "__".join(attrs[: depth + 1])
+            self._loads.setdefault(name, (parent, f".{attr}"))
+            parent = name
+        if spec.key is None:
+            return parent
+        found = self._key_vars.get((parent, spec.key))
+        if found is not None:  # one variable per metadata key, however many conditions read it
+            return found
+        name = f"{parent}__key{len(self._key_vars)}"
+        self._loads[name] = (parent, f".get({self.const(spec.key)})")
+        self._key_vars[(parent, spec.key)] = name
+        return name
+
+    def load_lines(self, variables: Iterable[str], done: set[str], indent: str = "    ") -> list[str]:
+        """Statements assigning ``variables`` (and the objects they hang off) not yet in ``done``; updates it."""
+        lines: list[str] = []
+
+        def need(var: str) -> None:
+            if var in done or var == "em":
+                return
+            parent, accessor = self._loads[var]
+            need(parent)
+            lines.append(f"{indent}{var} = {parent}{accessor}")
+            done.add(var)
+
+        for var in variables:
+            need(var)
+        return lines
+
+    def define(self, name: str, lines: list[str]) -> Any:
+        """Execute generated source (a ``def name(...)``) against the constants; return the function."""
+        source = "\n".join(lines) + "\n"
+        filename = f"<routing rules {id(self):x}: {name}>"
+        # Registered so a traceback through generated code shows its lines instead of nothing.
+        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+        scope = dict(self.namespace)
+        exec(compile(source, filename, "exec"), scope)
+        return scope[name]
