@@ -1,0 +1,132 @@
+"""Pure enrichment logic: language, sentiment, intent, urgency, influence and priority for one mention.
+
+No stream-processing imports here: the faust agent calls ``Enricher().enrich(mention)`` per event.
+
+    enricher = Enricher()                 # loads the models once
+    enrichment = enricher.enrich(mention) # never raises
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from schemas.enriched import Enrichment, Intent, PriorityReason, Sentiment
+from schemas.mention import Mention
+from streams.enrich.intent import classify_intent
+from streams.enrich.language import UNDETERMINED, LanguageDetector
+from streams.enrich.priority import BASE_POINTS, STANDARD, compute_priority, influence_tier
+from streams.enrich.sentiment import UNKNOWN_SENTIMENT, SentimentScorer
+from streams.enrich.urgency import detect_urgency
+
+__all__ = ["Enricher"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+LANGUAGE = "language"
+SENTIMENT = "sentiment"
+INTENT = "intent"
+URGENCY = "urgency"
+INFLUENCE = "influence"
+PRIORITY = "priority"
+ENRICHMENT = "enrichment"
+
+_UNDETERMINED: tuple[str, float] = (UNDETERMINED, 0.0)
+_OTHER_INTENT: tuple[Intent, float] = (Intent.OTHER, 0.0)
+_NO_URGENCY: tuple[str, ...] = ()
+_FALLBACK_PRIORITY: tuple[int, tuple[PriorityReason, ...]] = (
+    BASE_POINTS,
+    (PriorityReason(factor="base", points=BASE_POINTS, detail="fallback: priority enricher failed"),),
+)
+_FALLBACK_REASONS = (PriorityReason(factor="base", points=BASE_POINTS, detail="fallback: enrichment failed"),)
+
+
+class Enricher:
+    """Composes the sub-enrichers. Each one runs in a guard: a failure falls back to an unknown/neutral
+    value and the sub-enricher's name is listed in ``Enrichment.failed_enrichers``.
+
+    The sub-enrichers are plain attributes so tests (and later issues) can swap them.
+    """
+
+    def __init__(self) -> None:
+        self.detect_language: Callable[[str], tuple[str, float]] = LanguageDetector().detect
+        self.score_sentiment: Callable[[str, str], Sentiment] = SentimentScorer().score
+        self.classify_intent: Callable[[str, Sentiment], tuple[Intent, float]] = classify_intent
+        self.detect_urgency: Callable[[str], tuple[str, ...]] = detect_urgency
+        self.influence_tier: Callable[[int, bool], str] = influence_tier
+        self.compute_priority: Callable[
+            [Intent, Sentiment, str, tuple[str, ...]], tuple[int, tuple[PriorityReason, ...]]
+        ] = compute_priority
+
+    def enrich(self, mention: Mention) -> Enrichment:
+        """The enrichment of one mention. Never raises."""
+        failed: list[str] = []
+        try:
+            return self._enrich(mention, failed)
+        except Exception as exc:  # a bug outside the guarded steps (e.g. building the model); still never raise
+            logger.error("enrichment failed for mention %s: %s", _mention_id(mention), type(exc).__name__)
+            return Enrichment(
+                language=UNDETERMINED,
+                language_confidence=0.0,
+                sentiment=UNKNOWN_SENTIMENT,
+                priority=BASE_POINTS,
+                priority_reasons=_FALLBACK_REASONS,
+                failed_enrichers=(*dict.fromkeys(failed), ENRICHMENT),
+            )
+
+    def _enrich(self, mention: Mention, failed: list[str]) -> Enrichment:
+        text = mention.text
+        author = mention.author
+        mention_id = mention.id
+        run = _run
+        language, language_confidence = run(failed, mention_id, LANGUAGE, _UNDETERMINED, self.detect_language, text)
+        sentiment = run(failed, mention_id, SENTIMENT, UNKNOWN_SENTIMENT, self.score_sentiment, text, language)
+        intent, intent_confidence = run(
+            failed, mention_id, INTENT, _OTHER_INTENT, self.classify_intent, text, sentiment
+        )
+        urgency = run(failed, mention_id, URGENCY, _NO_URGENCY, self.detect_urgency, text)
+        influence = run(failed, mention_id, INFLUENCE, STANDARD, self.influence_tier, author.followers, author.verified)
+        priority, reasons = run(
+            failed,
+            mention_id,
+            PRIORITY,
+            _FALLBACK_PRIORITY,
+            self.compute_priority,
+            intent,
+            sentiment,
+            influence,
+            urgency,
+        )
+        return Enrichment(
+            language=language,
+            language_confidence=language_confidence,
+            sentiment=sentiment,
+            intent=intent,
+            intent_confidence=intent_confidence,
+            urgency=urgency,
+            topics=(),
+            influence=influence,
+            customer_tier=None,
+            redacted_text=None,
+            priority=priority,
+            priority_reasons=reasons,
+            failed_enrichers=tuple(failed),
+        )
+
+
+def _run(failed: list[str], mention_id: str, name: str, fallback: T, step: Callable[..., T], *args: object) -> T:
+    """``step(*args)``, or ``fallback`` (and ``name`` appended to ``failed``) when it raises."""
+    try:
+        return step(*args)
+    except Exception as exc:
+        # Never the text or the exception message (it may quote the text): PII.
+        logger.warning("enricher %s failed for mention %s: %s", name, mention_id, type(exc).__name__)
+        failed.append(name)
+        return fallback
+
+
+def _mention_id(mention: object) -> str:
+    return str(getattr(mention, "id", "?"))

@@ -1,0 +1,138 @@
+"""Per-call latency of each enricher and of ``Enricher.enrich``: ``python -m streams.enrich.bench``.
+
+Uses the ``text`` column of ../shared/data/airline-sentiment/Tweets.csv (first 5000 rows) when present,
+otherwise a small built-in list of sample texts. Prints median and p99 in microseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from schemas.enriched import Sentiment
+from schemas.mention import Author, Channel, Mention
+from streams.enrich import Enricher
+from streams.enrich.intent import classify_intent
+from streams.enrich.language import LanguageDetector
+from streams.enrich.priority import compute_priority, influence_tier
+from streams.enrich.sentiment import SentimentScorer
+from streams.enrich.text import strip_noise
+from streams.enrich.urgency import detect_urgency
+from streams.enrich.vader import Vader
+
+AIRLINE_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "airline-sentiment" / "Tweets.csv"
+SAMPLE_TEXTS: tuple[str, ...] = (
+    "@AmericanAir my flight was cancelled and no one is answering, worst service ever",
+    "@united how do I change the name on my booking? https://t.co/abc123",
+    "Thank you @Delta for the upgrade, the crew was amazing! 😍✈️",
+    "@SpotifyCares the app keeps crashing on my iPhone since the update #fail",
+    "Does anyone else have no internet since this morning? @comcastcares",
+    "@VirginAmerica you should add more vegan options on the menu",
+    "Mi pedido todavía no ha llegado, ¿alguien me puede ayudar? @AmazonHelp",
+    "@SouthwestAir charged twice for the same bag. I want a refund or I'm calling my lawyer.",
+    "FREE FOLLOWERS!!! follow me and check my bio 🔥🔥 #follow #f4f #likes #instagood #followback #tagsforlikes",
+    "😡😡😡",
+    "@JetBlue Our fav airline :) see you in Boston next week",
+    "Le service client ne répond jamais, c'est nul. Remboursement svp @AirFrance",
+)
+
+
+def load_texts(limit: int) -> tuple[list[str], str]:
+    if AIRLINE_CSV.is_file():
+        with AIRLINE_CSV.open(encoding="utf-8", newline="") as handle:
+            texts = [row["text"] or "" for _, row in zip(range(limit), csv.DictReader(handle), strict=False)]
+        return texts, f"{AIRLINE_CSV} (first {len(texts)} rows)"
+    return list(SAMPLE_TEXTS), "built-in sample texts"
+
+
+def make_mention(index: int, text: str) -> Mention:
+    return Mention(
+        id=f"twitter:{index}",
+        channel=Channel.TWITTER,
+        native_id=str(index),
+        author=Author(handle=f"user{index}", followers=(index * 7919) % 250_000, verified=index % 50 == 0),
+        text=text,
+        created_at=datetime(2015, 2, 24, 11, 35, tzinfo=UTC),
+        brand_account="@brand",
+    )
+
+
+def measure(name: str, call: Callable[[int], object], count: int, rounds: int) -> tuple[str, float, float]:
+    """Median and p99 (µs) of single calls; each input is timed ``rounds`` times and its fastest kept."""
+    for index in range(min(count, 200)):  # warm up caches and lazily built state
+        call(index)
+    best = [float("inf")] * count
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            for index in range(count):
+                start = time.perf_counter_ns()
+                call(index)
+                elapsed = time.perf_counter_ns() - start
+                best[index] = min(best[index], elapsed)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    ordered = sorted(best)
+    median = statistics.median(ordered) / 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1000
+    return name, median, p99
+
+
+def run(texts: Sequence[str], rounds: int) -> list[tuple[str, float, float]]:
+    language = LanguageDetector()
+    scorer = SentimentScorer()
+    vader = Vader()
+    enricher = Enricher()
+    mentions = [make_mention(i, text) for i, text in enumerate(texts)]
+    languages = [language.detect(text)[0] for text in texts]
+    sentiments: list[Sentiment] = [scorer.score(text, lang) for text, lang in zip(texts, languages, strict=True)]
+    intents = [classify_intent(text, s)[0] for text, s in zip(texts, sentiments, strict=True)]
+    urgencies = [detect_urgency(text) for text in texts]
+    count = len(texts)
+    return [
+        measure("text.strip_noise", lambda i: strip_noise(texts[i]), count, rounds),
+        measure("language", lambda i: language.detect(texts[i]), count, rounds),
+        measure("sentiment (all languages)", lambda i: scorer.score(texts[i], languages[i]), count, rounds),
+        measure("sentiment: VADER port, en", lambda i: vader.compound(texts[i]), count, rounds),
+        measure("sentiment: vaderSentiment original", lambda i: vader.reference_compound(texts[i]), count, rounds),
+        measure("intent", lambda i: classify_intent(texts[i], sentiments[i]), count, rounds),
+        measure("urgency", lambda i: detect_urgency(texts[i]), count, rounds),
+        measure(
+            "priority (+influence tier)",
+            lambda i: compute_priority(
+                intents[i],
+                sentiments[i],
+                influence_tier(mentions[i].author.followers, mentions[i].author.verified),
+                urgencies[i],
+            ),
+            count,
+            rounds,
+        ),
+        measure("Enricher.enrich (whole)", lambda i: enricher.enrich(mentions[i]), count, rounds),
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--limit", type=int, default=5000, help="rows of the airline CSV to use")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="timings per input; the fastest is kept (>1 hides scheduler noise)"
+    )
+    args = parser.parse_args(argv)
+    texts, source = load_texts(args.limit)
+    print(f"{len(texts)} texts from {source}; best of {args.rounds} rounds per text")
+    print(f"{'enricher':<38} {'median µs':>10} {'p99 µs':>10}")
+    for name, median, p99 in run(texts, args.rounds):
+        print(f"{name:<38} {median:>10.1f} {p99:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()

