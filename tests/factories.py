@@ -11,7 +11,9 @@ from schemas import Author, Channel, Mention
 _ids = itertools.count(1)
 
 
-def make_mention(text: str = "@AcmeAir my flight was cancelled and nobody answers, worst service ever", **overrides: Any) -> Mention:
+def make_mention(
+    text: str = "@AcmeAir my flight was cancelled and nobody answers, worst service ever", **overrides: Any
+) -> Mention:
     native_id = overrides.pop("native_id", f"n{next(_ids)}-{datetime.now(UTC).timestamp():.6f}")
     channel = overrides.pop("channel", Channel.TWITTER)
     fields: dict[str, Any] = {

@@ -1,0 +1,62 @@
+# Mention Router — every machine step the project needs, from a fresh clone.
+#   make demo   run the pipeline end to end on a local Apache Kafka broker
+#   make test   unit + integration tests (starts and stops its own broker)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help install system-deps demo test test-unit test-integration lint format typecheck bench kafka-up kafka-down schemas clean
+
+help:
+	@echo "make demo | test | test-unit | test-integration | lint | bench | kafka-up | kafka-down | schemas | clean"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Java 17+ and Maven fetch and run the broker; promtool lints the metrics page.
+system-deps:
+	@bash deploy/system-deps.sh
+
+demo: install system-deps
+	$(BIN)/mention-router demo
+
+test: install system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: install system-deps
+	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check streams schemas tests
+	$(BIN)/ruff format --check streams schemas tests
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format streams schemas tests
+	$(BIN)/ruff check --fix streams schemas tests
+
+bench: install system-deps
+	$(BIN)/python -m streams.bench $(BENCH_ARGS)
+
+kafka-up: install system-deps
+	$(BIN)/mention-router kafka up
+
+kafka-down: install
+	$(BIN)/mention-router kafka down
+
+schemas: install
+	$(BIN)/python -m schemas.export
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

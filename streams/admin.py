@@ -1,0 +1,78 @@
+"""Topic creation with kafka-python: an admin tool, called before the event loop starts."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterable
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from streams.settings import Settings
+from streams.topics import TopicNames
+
+logger = logging.getLogger(__name__)
+
+# Duplicates and dead letters are records people come back to; keep them a week.
+RETENTION_MS = {"duplicates": 7 * 24 * 3600 * 1000, "dlq": 7 * 24 * 3600 * 1000}
+
+
+def admin_client(settings: Settings) -> KafkaAdminClient:
+    return KafkaAdminClient(client_id=f"{settings.app_id}-admin", **settings.kafka_client_kwargs())
+
+
+def topics_for(settings: Settings, teams: Iterable[str]) -> list[str]:
+    names = TopicNames.from_settings(settings)
+    return [*names.pipeline(), *(names.routed(team) for team in teams)]
+
+
+def ensure_topics(settings: Settings, teams: Iterable[str]) -> list[str]:
+    """Create every topic the router reads or writes; return the ones that were new."""
+    wanted = topics_for(settings, teams)
+    client = admin_client(settings)
+    try:
+        existing = set(client.list_topics())
+        missing = [name for name in wanted if name not in existing]
+        if not missing:
+            return []
+        new_topics = [
+            NewTopic(
+                name,
+                num_partitions=settings.partitions,
+                replication_factor=settings.replication_factor,
+                topic_configs=_configs(name),
+            )
+            for name in missing
+        ]
+        # Another worker may win the race; the topics exist then, which is all we need.
+        with contextlib.suppress(TopicAlreadyExistsError):
+            client.create_topics(new_topics, timeout_ms=30_000)
+        _wait_for_leaders(client, missing, settings.partitions)
+        logger.info("created %d topics: %s", len(missing), ", ".join(missing))
+        return missing
+    finally:
+        client.close()
+
+
+def _wait_for_leaders(client: KafkaAdminClient, topics: list[str], partitions: int, timeout: float = 30.0) -> None:
+    """Return once every partition of the new topics has a leader, so consumers start without errors."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = client.describe_topics(topics)
+        if all(
+            t["error_code"] == 0
+            and len(t["partitions"]) >= partitions
+            and all(p["leader_id"] >= 0 for p in t["partitions"])
+            for t in described
+        ):
+            return
+        time.sleep(0.1)
+    logger.warning("new topics still without leaders after %.0fs: %s", timeout, ", ".join(topics))
+
+
+def _configs(name: str) -> dict[str, str]:
+    suffix = name.rsplit(".", 1)[-1]
+    retention = RETENTION_MS.get(suffix)
+    return {"retention.ms": str(retention)} if retention else {}

@@ -1,0 +1,86 @@
+"""The faust app that hosts a worker: its stage agents, producer and metrics server."""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+from faust.app.base import BootStrategy
+
+from streams.agents.dedupe import DedupeAgent
+from streams.agents.enrich import EnrichAgent
+from streams.agents.route import RouteAgent
+from streams.metrics import Metrics
+from streams.routing import RuleSet, load_rules
+from streams.runtime.batch_agent import BatchAgent, ProducerService
+from streams.runtime.records import Stage
+from streams.settings import Settings
+from streams.topics import TopicNames
+
+logger = logging.getLogger(__name__)
+
+
+class BatchAgentBoot(BootStrategy):
+    """Start what the batch agents need and nothing else.
+
+    Each stage consumes through its own consumer group and the worker writes through one
+    ProducerService, so faust's shared consumer and producer would sit idle (aiokafka refuses a
+    consumer that subscribes to nothing). The faust app still owns the lifecycle: start order,
+    signal handling, graceful stop, crash reporting.
+    """
+
+    enable_kafka_consumer = False
+    enable_kafka_producer = False
+    enable_web = False
+    enable_sensors = False
+
+
+class RouterApp(faust.App):
+    BootStrategy = BatchAgentBoot
+
+
+def build_stages(settings: Settings, metrics: Metrics, rules: RuleSet) -> list[Stage]:
+    topics = TopicNames.from_settings(settings)
+    stages: list[Stage] = []
+    if "dedupe" in settings.stages:
+        stages.append(DedupeAgent(topics, metrics, settings.dedupe_window_seconds, settings.dedupe_max_keys))
+    if "enrich" in settings.stages:
+        stages.append(EnrichAgent(topics, metrics))
+    if "route" in settings.stages:
+        stages.append(RouteAgent(topics, metrics, rules))
+    return stages
+
+
+def _broker_credentials(settings: Settings) -> faust.auth.Credentials | None:
+    kwargs = settings.kafka_client_kwargs()
+    if settings.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=kwargs["sasl_plain_username"],
+            password=kwargs["sasl_plain_password"],
+            mechanism=kwargs["sasl_mechanism"],
+            ssl_context=kwargs.get("ssl_context"),
+        )
+    if settings.security_protocol == "SSL":
+        return faust.SSLCredentials(kwargs["ssl_context"])
+    return None
+
+
+def create_app(settings: Settings, metrics: Metrics | None = None, rules: RuleSet | None = None) -> faust.App:
+    """A faust app whose dependencies are the producer and one batch agent per configured stage."""
+    metrics = metrics or Metrics()
+    rules = rules or load_rules(settings.rules_path)
+    app = RouterApp(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap_servers}",
+        broker_credentials=_broker_credentials(settings),
+        store="memory://",
+        autodiscover=False,
+        web_enabled=False,  # metrics are served by prometheus-client; faust's /table is not exposed
+        topic_disable_leader=True,
+    )
+    topics = TopicNames.from_settings(settings)
+    producer = ProducerService(settings, loop=app.loop)
+    app.add_dependency(producer)
+    for stage in build_stages(settings, metrics, rules):
+        app.add_dependency(BatchAgent(stage, settings, metrics, producer, topics.dlq, loop=app.loop))
+    return app

@@ -1,0 +1,204 @@
+"""`make bench`: the router against raw aiokafka consume→produce, same broker, same mentions.
+
+1. ceiling: aiokafka reads the raw topic and writes every record to a sink topic (no logic).
+2. router: one `mention-router worker` process (all three stages) drains the same raw topic.
+3. latency: a fresh stream at half the router's measured throughput; ingest→routed p50/p99.
+
+Prints figures; asserts nothing. Timings are ratios within one run: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from streams.admin import ensure_topics
+from streams.broker import local
+from streams.clients import tool_consumer
+from streams.replay import produce
+from streams.routing import load_rules
+from streams.scrape import scrape
+from streams.settings import Settings
+from streams.sources import generate
+from streams.topics import TopicNames
+
+
+@contextlib.contextmanager
+def broker(bootstrap: str | None) -> Iterator[str]:
+    if bootstrap:
+        yield bootstrap
+        return
+    with tempfile.TemporaryDirectory(prefix="mr-bench-") as home:
+        config = local.BrokerConfig(home=Path(home), port=local.free_port(), controller_port=local.free_port())
+        local.start(config)
+        try:
+            yield config.bootstrap
+        finally:
+            local.stop(config)
+
+
+def _settings(bootstrap: str, prefix: str, metrics_port: int = 0) -> Settings:
+    return Settings(
+        bootstrap_servers=bootstrap, topic_prefix=prefix, app_id=f"{prefix}router", metrics_port=metrics_port
+    )
+
+
+async def raw_ceiling(bootstrap: str, source: str, sink: str, count: int) -> float:
+    """aiokafka consume→produce with the same batching and delivery guarantee as the router."""
+    consumer = AIOKafkaConsumer(
+        source, bootstrap_servers=bootstrap, group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
+        enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=2000,
+    )  # fmt: skip
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2,
+                                max_batch_size=256 * 1024)  # fmt: skip
+    await consumer.start()
+    await producer.start()
+    seen, started = 0, 0.0
+    try:
+        while seen < count:
+            batch = await consumer.getmany(timeout_ms=500, max_records=2000)
+            if not batch:
+                continue
+            started = started or time.perf_counter()
+            futures = []
+            for records in batch.values():
+                seen += len(records)
+                futures.extend([await producer.send(sink, r.value, r.key) for r in records])
+            await asyncio.gather(*futures)
+            await consumer.commit()
+        return seen / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "MENTION_ROUTER_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "MENTION_ROUTER_TOPIC_PREFIX": settings.topic_prefix,
+        "MENTION_ROUTER_APP_ID": settings.app_id,
+        "MENTION_ROUTER_METRICS_PORT": str(settings.metrics_port),
+    }
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warn"], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+
+
+def accounted(url: str) -> tuple[float, float]:
+    snap = scrape(url)
+    done = (
+        snap.total("mention_router_routed_total")
+        + snap.total("mention_router_duplicates_total")
+        + snap.total("mention_router_dead_letters_total")
+    )
+    return snap.total("mention_router_batch_records_count", stage="dedupe"), done
+
+
+def router_throughput(settings: Settings, count: int, log: Path) -> float:
+    worker = start_worker(settings, log)
+    url = f"http://127.0.0.1:{settings.metrics_port}/metrics"
+    try:
+        started = None
+        deadline = time.monotonic() + 1800
+        while time.monotonic() < deadline:
+            if worker.poll() is not None:
+                raise RuntimeError(f"worker exited with {worker.returncode}; see {log}")
+            with contextlib.suppress(OSError):
+                batches, done = accounted(url)
+                if started is None and batches > 0:
+                    started = time.perf_counter()
+                if done >= count and started is not None:
+                    return count / (time.perf_counter() - started)
+            time.sleep(0.05)
+        raise RuntimeError("router did not finish within 30 minutes")
+    finally:
+        worker.terminate()
+        worker.wait(60)
+
+
+def latency_run(settings: Settings, rate: float, seconds: float, log: Path) -> list[float]:
+    worker = start_worker(settings, log)
+    url = f"http://127.0.0.1:{settings.metrics_port}/metrics"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                scrape(url)
+                break
+            time.sleep(0.2)
+        time.sleep(2.0)  # let the consumer groups settle so start-up is not counted as latency
+        count = int(rate * seconds)
+        records = ((r.key, r.value) for r in generate(count, seed=11, start=datetime.now(UTC), bad_fraction=0.0))
+        produce(settings, records, rate=rate, show_progress=False)
+        wait_until = time.monotonic() + 60
+        while time.monotonic() < wait_until and accounted(url)[1] < count:
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(60)
+    rules = load_rules(settings.rules_path)
+    names = TopicNames.from_settings(settings)
+    consumer = tool_consumer(settings, *(names.routed(t) for t in rules.team_names), consumer_timeout_ms=3000)
+    latencies = []
+    for record in consumer:
+        payload = json.loads(record.value)
+        routed_at = datetime.fromisoformat(payload["route"]["routed_at"])
+        ingested_at = datetime.fromisoformat(payload["ingested_at"])
+        latencies.append((routed_at - ingested_at).total_seconds() * 1000)
+    consumer.close()
+    return latencies
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--bootstrap", default=None, help="use a running broker instead of starting one")
+    args = parser.parse_args()
+    logs = Path(tempfile.mkdtemp(prefix="mr-bench-logs-"))
+    with broker(args.bootstrap) as bootstrap:
+        prefix = f"bench{uuid.uuid4().hex[:6]}."
+        settings = _settings(bootstrap, prefix, metrics_port=local.free_port())
+        rules = load_rules(settings.rules_path)
+        ensure_topics(settings, rules.team_names)
+        names = TopicNames.from_settings(settings)
+        print(f"generating and producing {args.count} mentions to {names.raw} ...", flush=True)
+        records = ((r.key, r.value) for r in generate(args.count, seed=7))
+        produced = produce(settings, records, show_progress=False)
+
+        raw_rate = asyncio.run(raw_ceiling(bootstrap, names.raw, f"{prefix}bench.sink", produced))
+        print(f"raw aiokafka consume→produce : {raw_rate:10.0f} msg/s", flush=True)
+        router_rate = router_throughput(settings, produced, logs / "router.log")
+        print(f"mention-router (3 stages)    : {router_rate:10.0f} mentions/s", flush=True)
+        print(f"router / raw                 : {router_rate / raw_rate:10.1%}", flush=True)
+
+        rate = router_rate / 2
+        lat_settings = _settings(bootstrap, f"lat{uuid.uuid4().hex[:6]}.", metrics_port=local.free_port())
+        ensure_topics(lat_settings, rules.team_names)
+        latencies = latency_run(lat_settings, rate, args.latency_seconds, logs / "latency.log")
+        if latencies:
+            q = statistics.quantiles(latencies, n=100)
+            print(f"ingest→routed at {rate:.0f}/s (half of router throughput), {len(latencies)} mentions: "
+                  f"p50 {q[49]:.1f} ms, p99 {q[98]:.1f} ms, max {max(latencies):.1f} ms", flush=True)  # fmt: skip
+        else:
+            print("latency run produced no routed records; see", logs, flush=True)
+    print(f"worker logs: {logs}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""The `mention-router` command: worker, kafka, topics, replay, demo, rules."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from streams.broker import local
+from streams.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@click.group()
+def main() -> None:
+    """Route brand mentions from social channels to the team that answers them."""
+
+
+@main.command()
+@click.option("--stages", default=None, help="Comma-separated subset of dedupe,enrich,route (default: all).")
+@click.option("--loglevel", default=None, type=click.Choice(["debug", "info", "warn", "error"]))
+def worker(stages: str | None, loglevel: str | None) -> None:
+    """Run a worker: the configured stages, consuming in their consumer groups."""
+    import faust
+
+    from streams.admin import ensure_topics
+    from streams.app import create_app
+    from streams.metrics import Metrics
+    from streams.routing import load_rules
+
+    overrides = {"stages": stages} if stages else {}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    _use_uvloop()
+    rules = load_rules(settings.rules_path)
+    ensure_topics(settings, rules.team_names)
+    metrics = Metrics()
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_host, settings.metrics_port)
+    app = create_app(settings, metrics, rules)
+    level = loglevel or {"WARNING": "warn"}.get(settings.log_level, settings.log_level.lower())
+    faust.Worker(app, loglevel=level, quiet=True).execute_from_commandline()
+
+
+def _use_uvloop() -> None:
+    try:
+        import asyncio
+
+        import uvloop
+    except ImportError:  # pragma: no cover - optional on platforms without it
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+@main.group()
+def kafka() -> None:
+    """Manage the local single-node Apache Kafka broker (development and tests)."""
+
+
+def _broker(port: int, home: Path | None) -> local.BrokerConfig:
+    return local.BrokerConfig(home=home or local.default_cache_dir() / "broker", port=port, controller_port=port + 1)
+
+
+_port = click.option("--port", default=9092, show_default=True, help="Client port on 127.0.0.1 (controller: +1).")
+_home = click.option("--home", type=click.Path(path_type=Path), default=None, help="Data/log folder.")
+
+
+@kafka.command("up")
+@_port
+@_home
+def kafka_up(port: int, home: Path | None) -> None:
+    """Fetch (once), format and start the broker; return when it is ready."""
+    config = _broker(port, home)
+    try:
+        pid = local.start(config)
+    except local.BrokerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Apache Kafka {local.KAFKA_VERSION} ready on {config.bootstrap} (pid {pid}); log: {config.server_log}")
+
+
+@kafka.command("down")
+@_port
+@_home
+def kafka_down(port: int, home: Path | None) -> None:
+    """Stop the broker (controlled shutdown)."""
+    config = _broker(port, home)
+    click.echo("stopped" if local.stop(config) else "not running")
+
+
+@kafka.command("status")
+@_port
+@_home
+def kafka_status(port: int, home: Path | None) -> None:
+    """Say whether the broker runs and is ready; exit 1 if not."""
+    config = _broker(port, home)
+    pid = local.read_pid(config)
+    ready = pid is not None and local.is_ready(config)
+    click.echo(f"{'ready' if ready else 'not ready'} pid={pid} bootstrap={config.bootstrap} log={config.server_log}")
+    sys.exit(0 if ready else 1)
+
+
+@main.group()
+def topics() -> None:
+    """Topic administration."""
+
+
+@topics.command("create")
+def topics_create() -> None:
+    """Create every topic the router uses (idempotent)."""
+    from streams.admin import ensure_topics, topics_for
+    from streams.routing import load_rules
+
+    settings = _settings()
+    teams = load_rules(settings.rules_path).team_names
+    created = ensure_topics(settings, teams)
+    for name in topics_for(settings, teams):
+        click.echo(f"{'created' if name in created else 'exists '} {name}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "twcs"]), default="jsonl", show_default=True)
+@click.option("--rate", type=float, default=None, help="Records per second (default: as fast as possible).")
+@click.option("--limit", type=int, default=None, help="Stop after this many records.")
+def replay(path: Path, fmt: str, rate: float | None, limit: int | None) -> None:
+    """Produce mentions from a JSON Lines file or a twcs CSV to mentions.raw."""
+    from streams.replay import replay_file
+
+    result = replay_file(_settings(), path, fmt, rate, limit)
+    click.echo(f"produced {result.produced} records to mentions.raw")
+    if result.skipped_by_reader:
+        click.echo(f"{result.skipped_by_reader} of them could not be mapped to a mention; the router dead-letters them")
+
+
+@main.command()
+@click.option("--count", default=5000, show_default=True, help="Mentions to generate.")
+@click.option("--rate", default=500.0, show_default=True, help="Mentions per second.")
+@click.option("--seed", default=7, show_default=True)
+@click.option("--keep-broker", is_flag=True, help="Leave the broker running afterwards.")
+def demo(count: int, rate: float, seed: int, keep_broker: bool) -> None:
+    """Start a local broker and a worker, stream generated mentions, show routing live."""
+    from streams.demo import run_demo
+
+    logging.basicConfig(level=logging.WARNING)
+    sys.exit(run_demo(count, rate, seed, keep_broker))
+
+
+@main.group()
+def rules() -> None:
+    """Routing rules."""
+
+
+@rules.command("check")
+@click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+def rules_check(path: Path) -> None:
+    """Validate a rules file; print each error with its line number."""
+    from streams.routing import check_rules_file
+
+    issues = check_rules_file(path)
+    for issue in issues:
+        click.echo(str(issue), err=True)
+    if issues:
+        sys.exit(1)
+    click.echo(f"{path}: ok")
+
+
+if __name__ == "__main__":
+    main()

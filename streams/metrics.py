@@ -1,0 +1,126 @@
+"""Prometheus metrics on the router's own registry (names and units per field notes §4).
+
+Every label is bounded: channels, duplicate kinds, stages and dead-letter reasons are enums,
+teams come from the rules file, and priority is exported as a band, never a raw number or id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from schemas import Channel, DeadLetterReason, DuplicateKind
+from streams import __version__
+from streams.settings import STAGES
+
+logger = logging.getLogger(__name__)
+
+PRIORITY_BANDS = ("urgent", "high", "normal", "low")
+# Per-event processing: microseconds to a tenth of a second.
+STAGE_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 0.1)
+# Ingest to routed: a millisecond to a minute.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+def priority_band(priority: int) -> str:
+    if priority >= 80:
+        return "urgent"
+    if priority >= 60:
+        return "high"
+    if priority >= 30:
+        return "normal"
+    return "low"
+
+
+class Metrics:
+    """All of the router's metrics, registered on a registry of their own."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.build_info = Gauge("mention_router_build_info", "Build metadata; always 1.", ["version"], registry=r)
+        self.build_info.labels(version=__version__).set(1)
+        self.ingested = Counter(
+            "mention_router_mentions_ingested",
+            "Valid mentions read from the raw topic, by channel.",
+            ["channel"],
+            registry=r,
+        )
+        self.duplicates = Counter(
+            "mention_router_duplicates", "Mentions merged into an earlier one, by kind.", ["kind"], registry=r
+        )
+        self.routed = Counter(
+            "mention_router_routed",
+            "Mentions published to a team topic, by team and priority band.",
+            ["team", "priority"],
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "mention_router_dead_letters",
+            "Records sent to the dead-letter topic, by stage and reason.",
+            ["stage", "reason"],
+            registry=r,
+        )
+        self.enricher_failures = Counter(
+            "mention_router_enricher_failures",
+            "Enrichers that failed on a mention and fell back to 'unknown'.",
+            ["enricher"],
+            registry=r,
+        )
+        self.stage_seconds = Histogram(
+            "mention_router_stage_seconds",
+            "Processing time of one record in a stage (decode, logic, encode).",
+            ["stage"],
+            buckets=STAGE_BUCKETS,
+            registry=r,
+        )
+        self.pipeline_latency = Histogram(
+            "mention_router_pipeline_latency_seconds",
+            "Time from a mention entering the raw topic to its routing decision.",
+            ["team"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.batch_records = Histogram(
+            "mention_router_batch_records",
+            "Records per batch a stage processed.",
+            ["stage"],
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000),
+            registry=r,
+        )
+        self.commits = Counter(
+            "mention_router_offset_commits",
+            "Offset commits after a batch's outputs were written.",
+            ["stage"],
+            registry=r,
+        )
+        self.dedupe_keys = Gauge(
+            "mention_router_dedupe_state_keys", "Keys held in the dedupe window on this worker.", registry=r
+        )
+        self._create_known_children()
+
+    def _create_known_children(self) -> None:
+        # Known label values are created up front so series exist (at 0) before the first event.
+        for channel in Channel:
+            self.ingested.labels(channel=channel.value)
+        for kind in DuplicateKind:
+            self.duplicates.labels(kind=kind.value)
+        for stage in STAGES:
+            self.stage_seconds.labels(stage=stage)
+            self.batch_records.labels(stage=stage)
+            self.commits.labels(stage=stage)
+            for reason in DeadLetterReason:
+                self.dead_letters.labels(stage=stage, reason=reason.value)
+
+    def register_teams(self, teams: Iterable[str]) -> None:
+        for team in teams:
+            self.pipeline_latency.labels(team=team)
+            for band in PRIORITY_BANDS:
+                self.routed.labels(team=team, priority=band)
+
+    def serve(self, host: str, port: int) -> None:
+        """Serve /metrics from a daemon thread (scrapes never wait on the event loop)."""
+        start_http_server(port, addr=host, registry=self.registry)
+        logger.info("metrics at http://%s:%d/metrics", host, port)

@@ -1,0 +1,68 @@
+"""Turn a record that a stage could not process into a dead letter with its original bytes."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from schemas import DeadLetter, DeadLetterReason
+from streams.runtime.records import InputRecord, Output
+
+MAX_ERROR_CHARS = 2000
+_UNDECODABLE_TYPES = frozenset({"json_invalid", "json_type"})
+
+
+class OversizeError(ValueError):
+    """The record is larger than the configured maximum payload."""
+
+
+class EmptyValueError(ValueError):
+    """The record has no value (a tombstone)."""
+
+
+def classify(exc: BaseException) -> DeadLetterReason:
+    if isinstance(exc, OversizeError):
+        return DeadLetterReason.OVERSIZE
+    if isinstance(exc, EmptyValueError | UnicodeDecodeError):
+        return DeadLetterReason.UNDECODABLE
+    if isinstance(exc, ValidationError):
+        types = {err["type"] for err in exc.errors(include_url=False, include_input=False)}
+        if types and types <= _UNDECODABLE_TYPES:
+            return DeadLetterReason.UNDECODABLE
+        return DeadLetterReason.SCHEMA_VIOLATION
+    return DeadLetterReason.PROCESSING_ERROR
+
+
+def describe(exc: BaseException) -> str:
+    """An error message without the offending input (inputs can hold personal data)."""
+    if isinstance(exc, ValidationError):
+        parts = [
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        text = f"{exc.error_count()} validation error(s) for {exc.title}: " + "; ".join(parts)
+    else:
+        text = str(exc) or type(exc).__name__
+    return text[:MAX_ERROR_CHARS]
+
+
+def dead_letter(record: InputRecord, stage: str, exc: BaseException, now: datetime | None = None) -> DeadLetter:
+    return DeadLetter(
+        stage=stage,
+        reason=classify(exc),
+        error_type=type(exc).__name__,
+        error_message=describe(exc),
+        source_topic=record.topic,
+        source_partition=record.partition,
+        source_offset=record.offset,
+        source_timestamp_ms=record.timestamp,
+        original_key_b64=base64.b64encode(record.key).decode() if record.key is not None else None,
+        original_value_b64=base64.b64encode(record.value or b"").decode(),
+        failed_at=now or datetime.now(UTC),
+    )
+
+
+def dead_letter_output(dlq_topic: str, letter: DeadLetter, key: bytes | None) -> Output:
+    return Output(topic=dlq_topic, key=key, value=letter.model_dump_json().encode())

@@ -1,0 +1,65 @@
+"""The runner's per-record guarantee, with a stage written for the test (no broker involved)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import TopicPartition
+from prometheus_client import CollectorRegistry
+
+from schemas import DeadLetter
+from streams.metrics import Metrics
+from streams.runtime.batch_agent import BatchAgent, ProducerService
+from streams.runtime.records import InputRecord, Output, Record
+from streams.settings import Settings
+
+
+class HalfwayFailingStage:
+    """Emits two outputs per record, but raises after the first one when the value says so."""
+
+    name = "enrich"
+    input_topic = "in"
+
+    def handle(self, record: InputRecord, out: list[Output]) -> None:
+        out.append(Output("first", record.key, record.value or b""))
+        if record.value == b"boom":
+            raise RuntimeError("failed halfway")
+        out.append(Output("second", record.key, record.value or b""))
+
+    def partitions_revoked(self, partitions: set[int]) -> None:
+        pass
+
+
+def _agent(max_payload: int = 1024) -> tuple[BatchAgent, Metrics]:
+    settings = Settings(max_payload_bytes=max_payload, metrics_port=0)
+    metrics = Metrics(CollectorRegistry())
+    agent = BatchAgent(HalfwayFailingStage(), settings, metrics, ProducerService(settings), "dlq")
+    return agent, metrics
+
+
+def _batch(*values: bytes | None) -> dict[TopicPartition, list[Any]]:
+    records = [Record("in", 0, offset, 1_000, b"k%d" % offset, value) for offset, value in enumerate(values)]
+    return {TopicPartition("in", 0): records}
+
+
+def test_each_record_ends_in_exactly_one_place() -> None:
+    agent, metrics = _agent()
+    outputs = agent._handle_all(_batch(b"ok-1", b"boom", b"ok-2"))
+    assert [o.topic for o in outputs] == ["first", "second", "dlq", "first", "second"]
+    letter = DeadLetter.model_validate_json(outputs[2].value)
+    assert letter.reason == "processing_error"
+    assert letter.error_type == "RuntimeError"
+    assert letter.original_value() == b"boom"
+    assert letter.source_offset == 1
+    assert outputs[2].key == b"k1"
+    sample = metrics.registry.get_sample_value
+    assert sample("mention_router_dead_letters_total", {"stage": "enrich", "reason": "processing_error"}) == 1
+    assert sample("mention_router_stage_seconds_count", {"stage": "enrich"}) == 3
+    assert sample("mention_router_batch_records_count", {"stage": "enrich"}) == 1
+
+
+def test_oversize_and_empty_values_are_dead_lettered_before_the_stage_runs() -> None:
+    agent, _ = _agent(max_payload=1024)
+    outputs = agent._handle_all(_batch(b"x" * 1025, None))
+    reasons = [DeadLetter.model_validate_json(o.value).reason for o in outputs]
+    assert reasons == ["oversize", "undecodable"]

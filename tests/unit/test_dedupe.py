@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client import CollectorRegistry
+
+from schemas import Channel, DuplicateRecord, Mention
+from streams.agents.dedupe import DedupeAgent
+from streams.dedupe import SeenWindow, exact_key
+from streams.metrics import Metrics
+from streams.runtime.records import Output, Record
+from streams.topics import TopicNames
+from tests.factories import make_mention
+
+
+def test_exact_key_depends_on_channel_and_native_id_only() -> None:
+    assert exact_key("twitter", "1") == exact_key("twitter", "1")
+    assert exact_key("twitter", "1") != exact_key("facebook", "1")
+    assert exact_key("twitter", "1") != exact_key("twitter", "2")
+    # The separator keeps ("ab", "c") and ("a", "bc") apart.
+    assert exact_key("ab", "c") != exact_key("a", "bc")
+
+
+def test_window_reports_first_sighting_within_the_window() -> None:
+    window = SeenWindow(window_seconds=60, max_keys=100)
+    assert window.check_and_add(1, 1000.0) is None
+    assert window.check_and_add(1, 1030.0) == 1000.0
+    assert len(window) == 1
+
+
+def test_window_expires_keys_by_event_time() -> None:
+    window = SeenWindow(window_seconds=60, max_keys=100)
+    window.check_and_add(1, 1000.0)
+    window.check_and_add(2, 1050.0)
+    window.check_and_add(3, 1100.0)  # watermark 1100: key 1 (1000) is older than 60 s
+    assert len(window) == 2
+    assert window.check_and_add(1, 1100.0) is None, "an expired key is a new sighting"
+
+
+def test_window_stays_bounded_on_an_endless_stream() -> None:
+    window = SeenWindow(window_seconds=10**9, max_keys=1000)
+    for key in range(50_000):
+        window.check_and_add(key, float(key))
+    assert len(window) == 1000
+    assert window.check_and_add(49_999, 50_000.0) == 49_999.0
+    assert window.check_and_add(0, 50_000.0) is None, "the oldest were evicted"
+
+
+def _agent() -> tuple[DedupeAgent, Metrics]:
+    metrics = Metrics(CollectorRegistry())
+    return DedupeAgent(TopicNames(), metrics, window_seconds=3600, max_keys=1000), metrics
+
+
+def _record(mention: Mention, offset: int = 0, partition: int = 0) -> Record:
+    return Record(
+        "mentions.raw", partition, offset, 1_700_000_000_000, mention.id.encode(), mention.model_dump_json().encode()
+    )
+
+
+def test_agent_forwards_first_copy_bytes_unchanged_and_records_the_second() -> None:
+    agent, metrics = _agent()
+    mention = make_mention()
+    out: list[Output] = []
+    agent.handle(_record(mention), out)
+    agent.handle(_record(mention, offset=1), out)
+    first, second = out
+    assert first.topic == "mentions.unique"
+    assert first.value == mention.model_dump_json().encode()
+    assert first.timestamp_ms == 1_700_000_000_000, "the ingest time travels with the record"
+    assert second.topic == "mentions.duplicates"
+    record = DuplicateRecord.model_validate_json(second.value)
+    assert (record.kind, record.mention_id, record.canonical_id) == ("exact", mention.id, mention.id)
+    assert metrics.registry.get_sample_value("mention_router_duplicates_total", {"kind": "exact"}) == 1
+    assert metrics.registry.get_sample_value("mention_router_mentions_ingested_total", {"channel": "twitter"}) == 2
+
+
+def test_agent_does_not_merge_the_same_text_from_different_posts() -> None:
+    agent, _ = _agent()
+    out: list[Output] = []
+    now = datetime.now(UTC)
+    for i, channel in enumerate([Channel.TWITTER, Channel.TWITTER, Channel.FACEBOOK]):
+        agent.handle(_record(make_mention("thanks!", native_id=f"p{i % 2}", channel=channel, created_at=now)), out)
+    assert [o.topic for o in out] == ["mentions.unique"] * 3
+
+
+def test_revoked_partitions_drop_their_state() -> None:
+    agent, metrics = _agent()
+    mention = make_mention(created_at=datetime.now(UTC) - timedelta(minutes=1))
+    out: list[Output] = []
+    agent.handle(_record(mention, partition=2), out)
+    agent.update_gauges()
+    assert metrics.registry.get_sample_value("mention_router_dedupe_state_keys") == 1
+    agent.partitions_revoked({2})
+    assert metrics.registry.get_sample_value("mention_router_dedupe_state_keys") == 0
