@@ -1,0 +1,1 @@
+"""The batch runtime: how a stage is consumed, produced, committed and dead-lettered."""
