@@ -135,15 +135,15 @@ def latency_run(settings: Settings, rate: float, seconds: float, log: Path) -> l
     url = f"http://127.0.0.1:{settings.metrics_port}/metrics"
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline:  # every stage owns its partitions: start-up is not latency
             with contextlib.suppress(OSError):
-                scrape(url)
-                break
+                owned = scrape(url).by_label("mention_router_assigned_partitions", "stage")
+                if len(owned) == 3 and all(owned.values()):
+                    break
             time.sleep(0.2)
-        time.sleep(2.0)  # let the consumer groups settle so start-up is not counted as latency
         count = int(rate * seconds)
         records = ((r.key, r.value) for r in generate(count, seed=11, start=datetime.now(UTC), bad_fraction=0.0))
-        produce(settings, records, rate=rate, show_progress=False)
+        produce(settings, records, rate=rate, show_progress=False, linger_ms=0)  # ingest is sent, not batched
         wait_until = time.monotonic() + 60
         while time.monotonic() < wait_until and accounted(url)[1] < count:
             time.sleep(0.2)
@@ -153,14 +153,14 @@ def latency_run(settings: Settings, rate: float, seconds: float, log: Path) -> l
     rules = load_rules(settings.rules_path)
     names = TopicNames.from_settings(settings)
     consumer = tool_consumer(settings, *(names.routed(t) for t in rules.team_names), consumer_timeout_ms=3000)
-    latencies = []
+    latencies: list[tuple[float, float]] = []
     for record in consumer:
         payload = json.loads(record.value)
         routed_at = datetime.fromisoformat(payload["route"]["routed_at"])
         ingested_at = datetime.fromisoformat(payload["ingested_at"])
-        latencies.append((routed_at - ingested_at).total_seconds() * 1000)
+        latencies.append((ingested_at.timestamp(), (routed_at - ingested_at).total_seconds() * 1000))
     consumer.close()
-    return latencies
+    return [latency for _, latency in sorted(latencies)]  # in ingest order
 
 
 def main() -> int:

@@ -26,10 +26,8 @@ def main() -> None:
 @click.option("--loglevel", default=None, type=click.Choice(["debug", "info", "warn", "error"]))
 def worker(stages: str | None, loglevel: str | None) -> None:
     """Run a worker: the configured stages, consuming in their consumer groups."""
-    import faust
-
     from streams.admin import ensure_topics
-    from streams.app import create_app
+    from streams.app import RouterWorker, create_app
     from streams.metrics import Metrics
     from streams.routing import load_rules
 
@@ -43,7 +41,7 @@ def worker(stages: str | None, loglevel: str | None) -> None:
         metrics.serve(settings.metrics_host, settings.metrics_port)
     app = create_app(settings, metrics, rules)
     level = loglevel or {"WARNING": "warn"}.get(settings.log_level, settings.log_level.lower())
-    faust.Worker(app, loglevel=level, quiet=True).execute_from_commandline()
+    RouterWorker(app, loglevel=level, quiet=True).execute_from_commandline()
 
 
 def _use_uvloop() -> None:

@@ -96,6 +96,12 @@ class Metrics:
             ["stage"],
             registry=r,
         )
+        self.assigned_partitions = Gauge(
+            "mention_router_assigned_partitions",
+            "Input partitions this worker's stage currently owns (0 while rebalancing).",
+            ["stage"],
+            registry=r,
+        )
         self.dedupe_keys = Gauge(
             "mention_router_dedupe_state_keys", "Keys held in the dedupe window on this worker.", registry=r
         )
@@ -111,6 +117,7 @@ class Metrics:
             self.stage_seconds.labels(stage=stage)
             self.batch_records.labels(stage=stage)
             self.commits.labels(stage=stage)
+            self.assigned_partitions.labels(stage=stage)
             for reason in DeadLetterReason:
                 self.dead_letters.labels(stage=stage, reason=reason.value)
 

@@ -65,10 +65,11 @@ def produce(
     rate: float | None = None,
     limit: int | None = None,
     show_progress: bool = True,
+    linger_ms: int = 5,
 ) -> int:
     """Send records to the raw topic; return how many were acknowledged."""
     topic = TopicNames.from_settings(settings).raw
-    producer = tool_producer(settings)
+    producer = tool_producer(settings, linger_ms=linger_ms)
     limiter = RateLimiter(rate)
     sent = 0
     progress = Progress(

@@ -39,7 +39,13 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(default=256 * 1024, ge=1024)
     batch_max_records: int = Field(default=2000, ge=1)
     poll_timeout_ms: int = Field(default=50, ge=1, description="Longest wait for a batch when idle.")
-    producer_linger_ms: int = Field(default=2, ge=0)
+    producer_linger_ms: int = Field(default=1, ge=0, description="Producer batching delay; each hop pays it.")
+    fetch_max_wait_ms: int = Field(
+        default=10, ge=1, description="Longest the broker holds a fetch for new data; bounds idle-hop latency."
+    )
+    max_batches_in_flight: int = Field(
+        default=8, ge=1, description="Batches handled but not yet acknowledged by the broker, per stage."
+    )
     dedupe_window_seconds: int = Field(default=24 * 3600, ge=1)
     dedupe_max_keys: int = Field(default=2_000_000, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

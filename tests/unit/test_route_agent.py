@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from prometheus_client import CollectorRegistry
+
+from schemas import EnrichedMention, Route, RoutedMention
+from streams.agents.route import RouteAgent, conversation_key, with_route
+from streams.enrich import Enricher
+from streams.metrics import Metrics, priority_band
+from streams.routing import load_rules
+from streams.runtime.partitioner import xxh3_partitioner
+from streams.runtime.records import Output, Record
+from streams.settings import DEFAULT_RULES
+from streams.topics import TopicNames
+from tests.factories import make_mention
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def _enriched(text: str, **overrides: object) -> EnrichedMention:
+    mention = make_mention(text, **overrides)
+    return EnrichedMention(mention=mention, enrichment=Enricher().enrich(mention), ingested_at=NOW)
+
+
+def _route() -> Route:
+    return Route(team="care", priority=70, rule_id="complaints", rules_version="v1", routed_at=NOW)
+
+
+def test_spliced_record_equals_the_model_serialisation() -> None:
+    enriched = _enriched("@AcmeAir my bag never arrived")
+    spliced = with_route(enriched.model_dump_json().encode(), enriched, _route())
+    expected = RoutedMention(**dict(enriched), route=_route())
+    assert RoutedMention.model_validate_json(spliced) == expected
+    assert json.loads(spliced) == json.loads(expected.model_dump_json())
+
+
+def test_a_record_that_already_has_a_route_member_is_rebuilt_not_duplicated() -> None:
+    enriched = _enriched('he wrote "route": 66 and left')
+    raw = json.loads(enriched.model_dump_json())
+    raw["route"] = {"stale": True}  # e.g. a routed record fed back in by mistake
+    value = with_route(json.dumps(raw).encode(), enriched, _route())
+    assert value.count(b'"route":') == 1
+    assert RoutedMention.model_validate_json(value).route == _route()
+
+
+def test_route_agent_publishes_to_the_team_topic_keyed_by_conversation() -> None:
+    metrics = Metrics(CollectorRegistry())
+    agent = RouteAgent(TopicNames(prefix="acme."), metrics, load_rules(DEFAULT_RULES))
+    enriched = _enriched("@AcmeAir my flight was cancelled and nobody answers, worst service ever")
+    out: list[Output] = []
+    record = Record("acme.mentions.enriched", 0, 7, 1_000, b"k", enriched.model_dump_json().encode())
+    agent.handle(record, out)
+    [output] = out
+    routed = RoutedMention.model_validate_json(output.value)
+    assert output.topic == f"acme.mentions.routed.{routed.route.team}"
+    assert output.key == conversation_key(enriched.mention)
+    assert routed.route.rules_version == load_rules(DEFAULT_RULES).version
+    labels = {"team": routed.route.team, "priority": priority_band(routed.route.priority)}
+    assert metrics.registry.get_sample_value("mention_router_routed_total", labels) == 1
+
+
+def test_conversation_key_prefers_the_thread() -> None:
+    threaded = make_mention(conversation_id="c-9")
+    loose = make_mention(handle="ana", brand_account="AcmeAir")
+    assert conversation_key(threaded) == b"twitter:c-9"
+    assert conversation_key(loose) == b"AcmeAir:twitter:ana"
+
+
+def test_partitioner_is_stable_and_spreads_keys() -> None:
+    partitions = list(range(6))
+    assert xxh3_partitioner(b"k1", partitions, partitions) == xxh3_partitioner(b"k1", partitions, partitions)
+    used = {xxh3_partitioner(f"key-{i}".encode(), partitions, partitions) for i in range(200)}
+    assert used == set(partitions)
+    assert xxh3_partitioner(None, partitions, [2]) == 2
