@@ -31,7 +31,7 @@ from streams.broker import local
 from streams.clients import tool_consumer
 from streams.replay import produce
 from streams.routing import load_rules
-from streams.scrape import scrape
+from streams.scrape import consuming, scrape
 from streams.settings import Settings
 from streams.sources import generate
 from streams.topics import TopicNames
@@ -137,8 +137,7 @@ def latency_run(settings: Settings, rate: float, seconds: float, log: Path) -> l
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # every stage owns its partitions: start-up is not latency
             with contextlib.suppress(OSError):
-                owned = scrape(url).by_label("mention_router_assigned_partitions", "stage")
-                if len(owned) == 3 and all(owned.values()):
+                if consuming(scrape(url)):
                     break
             time.sleep(0.2)
         count = int(rate * seconds)

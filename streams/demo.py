@@ -23,7 +23,7 @@ from streams.broker import local
 from streams.metrics import PRIORITY_BANDS
 from streams.replay import produce
 from streams.routing import load_rules
-from streams.scrape import Snapshot, scrape
+from streams.scrape import Snapshot, consuming, scrape
 from streams.settings import Settings
 from streams.sources import generate
 
@@ -84,16 +84,17 @@ def running_worker(settings: Settings, log_path: Path) -> Iterator[subprocess.Po
                 worker.wait()
 
 
-def wait_for_metrics(url: str, worker: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def wait_until_consuming(url: str, worker: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Wait for the worker's metrics and for every stage to own its partitions."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             raise RuntimeError(f"the worker exited with {worker.returncode} while starting")
         with contextlib.suppress(OSError):
-            scrape(url)
-            return
+            if consuming(scrape(url)):
+                return
         time.sleep(0.3)
-    raise RuntimeError(f"the worker's metrics did not come up at {url} within {timeout:.0f}s")
+    raise RuntimeError(f"the worker was not consuming within {timeout:.0f}s; see its log")
 
 
 def run_demo(count: int, rate: float, seed: int, keep_broker: bool) -> int:
@@ -112,7 +113,7 @@ def run_demo(count: int, rate: float, seed: int, keep_broker: bool) -> int:
     try:
         with running_worker(settings, worker_log) as worker:
             console.print(f"[bold]3/4[/] worker started (log: {worker_log}); metrics at {metrics_url}")
-            wait_for_metrics(metrics_url, worker)
+            wait_until_consuming(metrics_url, worker)
             return _stream_and_watch(settings, count, rate, seed, metrics_url, worker)
     except KeyboardInterrupt:
         console.print("\ninterrupted; stopping the worker")

@@ -46,6 +46,12 @@ class Snapshot:
         return ordered[-1][0]
 
 
+def consuming(snapshot: Snapshot, stages: int = 3) -> bool:
+    """True once every stage of a worker owns input partitions (its consumer groups have settled)."""
+    owned = snapshot.by_label("mention_router_assigned_partitions", "stage")
+    return len(owned) >= stages and all(owned.values())
+
+
 def parse(text: str) -> Snapshot:
     snapshot = Snapshot()
     for family in text_string_to_metric_families(text):

@@ -22,7 +22,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams.broker import local
-from streams.scrape import Snapshot, scrape
+from streams.scrape import Snapshot, consuming, scrape
 
 pytestmark = pytest.mark.integration
 
@@ -84,12 +84,12 @@ class Worker:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                scrape(self.metrics_url)
+                if consuming(scrape(self.metrics_url)):
+                    return
             except OSError:
-                time.sleep(0.3)
-                continue
-            return
-        raise RuntimeError(f"worker metrics not up in {timeout}s:\n{self.log_tail()}")
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"worker not consuming after {timeout}s:\n{self.log_tail()}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int | None:
         if self.process is None or self.process.poll() is not None:

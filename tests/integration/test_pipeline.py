@@ -174,3 +174,33 @@ def test_a_crashed_worker_loses_nothing_after_restart(
     records = read_topics(second.bootstrap, routed_topics(second), all_routed, timeout=90)
     seen = {json.loads(r.value)["mention"]["id"] for r in records}
     assert wanted <= seen, f"{len(wanted - seen)} mentions were lost"
+
+
+def test_a_second_worker_joining_mid_stream_routes_everything_exactly_once(
+    make_worker: Callable[..., Worker], producer: KafkaProducer
+) -> None:
+    """A rebalance hands partitions over cleanly: in-flight batches are written and committed first."""
+    first = make_worker()
+    first.start()
+    mentions = [make_mention(f"@AcmeAir is the lounge in terminal {i} open?") for i in range(3000)]
+    for m in mentions[:1500]:
+        producer.send(first.topic("raw"), m.model_dump_json().encode(), key=m.id.encode())
+    producer.flush(30)
+    second = make_worker(prefix=first.prefix)
+    second.start()
+    for m in mentions[1500:]:
+        producer.send(first.topic("raw"), m.model_dump_json().encode(), key=m.id.encode())
+    producer.flush(30)
+
+    wanted = {m.id for m in mentions}
+
+    def all_routed(records: list[Any]) -> bool:
+        return wanted <= {json.loads(r.value)["mention"]["id"] for r in records}
+
+    records = read_topics(first.bootstrap, routed_topics(first), all_routed, timeout=120)
+    ids = [json.loads(r.value)["mention"]["id"] for r in records]
+    assert set(ids) >= wanted
+    assert len(ids) == len(set(ids)), f"{len(ids) - len(set(ids))} mentions were routed twice"
+    both = first.metrics().total("mention_router_routed_total") + second.metrics().total("mention_router_routed_total")
+    assert both == len(wanted), "the workers' counters add up to the stream"
+    assert second.metrics().total("mention_router_routed_total") > 0, "the second worker took a share"
