@@ -38,7 +38,13 @@ def worker(stages: str | None, loglevel: str | None) -> None:
     ensure_topics(settings, rules.team_names)
     metrics = Metrics()
     if settings.metrics_port:
-        metrics.serve(settings.metrics_host, settings.metrics_port)
+        try:
+            metrics.serve(settings.metrics_host, settings.metrics_port)
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port} ({exc.strerror}); "
+                "set MENTION_ROUTER_METRICS_PORT to a free port, or 0 to disable"
+            ) from exc
     app = create_app(settings, metrics, rules)
     level = loglevel or {"WARNING": "warn"}.get(settings.log_level, settings.log_level.lower())
     RouterWorker(app, loglevel=level, quiet=True).execute_from_commandline()
