@@ -67,13 +67,9 @@ class RouteAgent:
             tags=decision.tags,
             routed_at=routed_at,
         )
-        # The parts were validated already; construct without validating them twice.
-        routed = RoutedMention.model_construct(
-            mention=enriched.mention, enrichment=enriched.enrichment, ingested_at=enriched.ingested_at, route=route
-        )
-        topic = self._team_topics[decision.team]
+        value = with_route(record.value, enriched, route)
         out.append(
-            Output(topic, conversation_key(enriched.mention), routed.model_dump_json().encode(), record.timestamp)
+            Output(self._team_topics[decision.team], conversation_key(enriched.mention), value, record.timestamp)
         )
         self._count(decision.team, decision.priority, record.timestamp)
 
