@@ -1,8 +1,10 @@
-"""`make bench`: the router against raw aiokafka consume→produce, same broker, same mentions.
+"""`make bench`: the router against raw aiokafka consume→produce and idiomatic faust, same broker, same mentions.
 
 1. ceiling: aiokafka reads the raw topic and writes every record to a sink topic (no logic).
 2. router: one `mention-router worker` process (all three stages) drains the same raw topic.
-3. latency: a fresh stream at half the router's measured throughput; ingest→routed p50/p99.
+3. faust baseline: `streams.bench_faust`, the same stages as idiomatic faust agents, drains the same raw
+   topic into its own topics; the router's target is at least 4x its throughput.
+4. latency: a fresh stream at half the router's measured throughput; ingest→routed p50/p99.
 
 Prints figures; asserts nothing. Timings are ratios within one run: the machine is shared.
 """
@@ -130,6 +132,24 @@ def router_throughput(settings: Settings, count: int, log: Path) -> float:
         worker.wait(60)
 
 
+def faust_baseline(bootstrap: str, raw_topic: str, count: int, log: Path) -> float:
+    """Run streams.bench_faust in its own process on the raw topic; return the rate it reports."""
+    prefix = f"faust{uuid.uuid4().hex[:6]}."
+    command = [sys.executable, "-m", "streams.bench_faust", "--bootstrap", bootstrap, "--raw-topic", raw_topic,
+               "--prefix", prefix, "--count", str(count)]  # fmt: skip
+    try:
+        with open(log, "ab") as err:
+            done = subprocess.run(command, stdout=subprocess.PIPE, stderr=err, timeout=1800, check=True)
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"did not finish within 30 minutes; see {log}") from exc
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(f"exited with {exc.returncode}; see {log}") from exc
+    try:
+        return float(json.loads(done.stdout.splitlines()[-1])["rate"])
+    except (ValueError, LookupError) as exc:
+        raise RuntimeError(f"printed no result line; see {log}") from exc
+
+
 def latency_run(settings: Settings, rate: float, seconds: float, log: Path) -> list[float]:
     worker = start_worker(settings, log)
     url = f"http://127.0.0.1:{settings.metrics_port}/metrics"
@@ -184,6 +204,13 @@ def main() -> int:
         router_rate = router_throughput(settings, produced, logs / "router.log")
         print(f"mention-router (3 stages)    : {router_rate:10.0f} mentions/s", flush=True)
         print(f"router / raw                 : {router_rate / raw_rate:10.1%}", flush=True)
+        try:
+            faust_rate = faust_baseline(bootstrap, names.raw, produced, logs / "faust.log")
+        except RuntimeError as exc:
+            print(f"idiomatic faust (3 agents)   : failed, {exc}", flush=True)
+        else:
+            print(f"idiomatic faust (3 agents)   : {faust_rate:10.0f} mentions/s", flush=True)
+            print(f"router / idiomatic faust     : {router_rate / faust_rate:10.1f}x", flush=True)
 
         rate = router_rate / 2
         lat_settings = _settings(bootstrap, f"lat{uuid.uuid4().hex[:6]}.", metrics_port=local.free_port())

@@ -177,7 +177,8 @@ def main() -> None:
     rules = load_rules(settings.rules_path)
     ensure_topics(settings, rules.team_names)
     app = create_app(settings, args.raw_topic, rules, Progress(args.count))
-    RouterWorker(app, loglevel="warn", quiet=True).execute_from_commandline()
+    # The result line goes to stdout; a faust worker otherwise redirects stdout into its log.
+    RouterWorker(app, loglevel="warn", quiet=True, redirect_stdouts=False).execute_from_commandline()
 
 
 if __name__ == "__main__":
