@@ -22,7 +22,8 @@ class DedupeAgent:
         self._max_keys = max_keys
         # One window per input partition: state follows its partition when a rebalance moves it.
         self._windows: dict[int, SeenWindow] = {}
-        self._metrics = metrics
+        # Read at scrape time: no per-event cost.
+        metrics.dedupe_keys.set_function(lambda: sum(len(w) for w in self._windows.values()))
         self._exact = metrics.duplicates.labels(kind=DuplicateKind.EXACT.value)
         self._ingested = {channel: metrics.ingested.labels(channel=channel.value) for channel in Channel}
 
@@ -58,7 +59,3 @@ class DedupeAgent:
     def partitions_revoked(self, partitions: set[int]) -> None:
         for partition in partitions:
             self._windows.pop(partition, None)
-        self.update_gauges()
-
-    def update_gauges(self) -> None:
-        self._metrics.dedupe_keys.set(sum(len(w) for w in self._windows.values()))

@@ -88,7 +88,6 @@ def test_revoked_partitions_drop_their_state() -> None:
     mention = make_mention(created_at=datetime.now(UTC) - timedelta(minutes=1))
     out: list[Output] = []
     agent.handle(_record(mention, partition=2), out)
-    agent.update_gauges()
     assert metrics.registry.get_sample_value("mention_router_dedupe_state_keys") == 1
     agent.partitions_revoked({2})
     assert metrics.registry.get_sample_value("mention_router_dedupe_state_keys") == 0
