@@ -153,6 +153,24 @@ def demo(count: int, rate: float, seed: int, keep_broker: bool) -> None:
     sys.exit(run_demo(count, rate, seed, keep_broker))
 
 
+@main.command("eval")
+@click.option(
+    "--data",
+    "data_root",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder with the labelled data sets (umsab/, airline-sentiment/).",
+)
+@click.option("--task", default=None, help="Comma-separated subset of language,sentiment,complaint (default: all).")
+@click.option("--split", type=click.Choice(["val", "train"]), default="val", show_default=True)
+@click.option("--limit", type=int, default=None, help="At most this many rows per source.")
+def evaluate(data_root: Path, task: str | None, split: str, limit: int | None) -> None:
+    """Score language, sentiment and complaint detection on labelled files (accuracy, per-class P/R/F1, macro-F1)."""
+    from streams.evaluation import eval_command
+
+    sys.exit(eval_command(data_root, task, split, limit))
+
+
 @main.group()
 def rules() -> None:
     """Routing rules."""
