@@ -5,6 +5,7 @@
 3. faust baseline: `streams.bench_faust`, the same stages as idiomatic faust agents, drains the same raw
    topic into its own topics; the router's target is at least 4x its throughput.
 4. latency: a fresh stream at half the router's measured throughput; ingest→routed p50/p99.
+5. memory: the worker's stages holding a million dedupe keys (`streams.bench_memory`), peak RSS.
 
 Prints figures; asserts nothing. Timings are ratios within one run: the machine is shared.
 """
@@ -186,6 +187,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--dedupe-keys", type=int, default=1_000_000, help="for the memory phase")
     parser.add_argument("--bootstrap", default=None, help="use a running broker instead of starting one")
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="mr-bench-logs-"))
@@ -222,6 +224,14 @@ def main() -> int:
                   f"p50 {q[49]:.1f} ms, p99 {q[98]:.1f} ms, max {max(latencies):.1f} ms", flush=True)  # fmt: skip
         else:
             print("latency run produced no routed records; see", logs, flush=True)
+    memory = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "streams.bench_memory", "--keys", str(args.dedupe_keys)],
+            capture_output=True, text=True, check=True, timeout=600,
+        ).stdout
+    )  # fmt: skip
+    print(f"worker stages with {memory['keys']:,} dedupe keys: peak RSS {memory['peak_rss_mb']:.0f} MB "
+          f"({memory['baseline_mb']:.0f} MB before the keys)", flush=True)  # fmt: skip
     print(f"worker logs: {logs}")
     return 0
 
