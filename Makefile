@@ -38,13 +38,13 @@ test-integration: install system-deps
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check streams schemas tests
-	$(BIN)/ruff format --check streams schemas tests
+	$(BIN)/ruff check streams schemas tests scripts
+	$(BIN)/ruff format --check streams schemas tests scripts
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format streams schemas tests
-	$(BIN)/ruff check --fix streams schemas tests
+	$(BIN)/ruff format streams schemas tests scripts
+	$(BIN)/ruff check --fix streams schemas tests scripts
 
 bench: install system-deps
 	$(BIN)/python -m streams.bench $(BENCH_ARGS)

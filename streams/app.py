@@ -55,7 +55,7 @@ def build_stages(settings: Settings, metrics: Metrics, rules: RuleSet) -> list[S
     if "enrich" in settings.stages:
         stages.append(EnrichAgent(topics, metrics))
     if "route" in settings.stages:
-        stages.append(RouteAgent(topics, metrics, rules))
+        stages.append(RouteAgent(topics, metrics, rules, redact_text=settings.routed_text == "redacted"))
     return stages
 
 

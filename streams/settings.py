@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     max_batches_in_flight: int = Field(
         default=8, ge=1, description="Batches handled but not yet acknowledged by the broker, per stage."
     )
+    routed_text: Literal["redacted", "original"] = Field(
+        default="redacted",
+        description="Text that routed records carry when PII was found: the redacted text, or the original.",
+    )
     dedupe_window_seconds: int = Field(default=24 * 3600, ge=1)
     dedupe_max_keys: int = Field(default=2_000_000, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -44,8 +44,9 @@ def with_route(enriched_json: bytes, enriched: EnrichedMention, route: Route) ->
 class RouteAgent:
     name = "route"
 
-    def __init__(self, topics: TopicNames, metrics: Metrics, rules: RuleSet) -> None:
+    def __init__(self, topics: TopicNames, metrics: Metrics, rules: RuleSet, redact_text: bool = True) -> None:
         self.input_topic = topics.enriched
+        self._redact_text = redact_text
         self._rules = rules
         self._team_topics = {team: topics.routed(team) for team in rules.team_names}
         metrics.register_teams(rules.team_names)
@@ -67,7 +68,16 @@ class RouteAgent:
             tags=decision.tags,
             routed_at=routed_at,
         )
-        value = with_route(record.value, enriched, route)
+        redacted = enriched.enrichment.redacted_text
+        if redacted is not None and self._redact_text:
+            # Routed records leave the pipeline: they carry the redacted text (PII is rare, so is this path).
+            mention = enriched.mention.model_copy(update={"text": redacted})
+            routed = RoutedMention.model_construct(
+                mention=mention, enrichment=enriched.enrichment, ingested_at=enriched.ingested_at, route=route
+            )
+            value = routed.model_dump_json().encode()
+        else:
+            value = with_route(record.value, enriched, route)
         out.append(
             Output(self._team_topics[decision.team], conversation_key(enriched.mention), value, record.timestamp)
         )

@@ -1,4 +1,5 @@
-"""Pure enrichment logic: language, sentiment, intent, urgency, influence and priority for one mention.
+"""Pure enrichment logic: language, sentiment, intent, urgency, influence, priority, topics and PII redaction
+for one mention.
 
 No stream-processing imports here: the faust agent calls ``Enricher().enrich(mention)`` per event.
 
@@ -10,14 +11,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from schemas.enriched import Enrichment, Intent, PriorityReason, Sentiment
 from schemas.mention import Mention
 from streams.enrich.intent import classify_intent
 from streams.enrich.language import UNDETERMINED, LanguageDetector
+from streams.enrich.pii import redact
 from streams.enrich.priority import BASE_POINTS, STANDARD, compute_priority, influence_tier
 from streams.enrich.sentiment import UNKNOWN_SENTIMENT, SentimentScorer
+from streams.enrich.topics import DEFAULT_TAXONOMY_PATH, load_matcher
 from streams.enrich.urgency import detect_urgency
 
 __all__ = ["Enricher"]
@@ -32,11 +36,15 @@ INTENT = "intent"
 URGENCY = "urgency"
 INFLUENCE = "influence"
 PRIORITY = "priority"
+PII = "pii"
+TOPICS = "topics"
 ENRICHMENT = "enrichment"
 
 _UNDETERMINED: tuple[str, float] = (UNDETERMINED, 0.0)
 _OTHER_INTENT: tuple[Intent, float] = (Intent.OTHER, 0.0)
 _NO_URGENCY: tuple[str, ...] = ()
+_NO_TOPICS: tuple[str, ...] = ()
+_NOT_REDACTED: tuple[str, tuple[str, ...]] = ("", ())  # no kinds found -> redacted_text stays None
 _FALLBACK_PRIORITY: tuple[int, tuple[PriorityReason, ...]] = (
     BASE_POINTS,
     (PriorityReason(factor="base", points=BASE_POINTS, detail="fallback: priority enricher failed"),),
@@ -49,9 +57,14 @@ class Enricher:
     value and the sub-enricher's name is listed in ``Enrichment.failed_enrichers``.
 
     The sub-enrichers are plain attributes so tests (and later issues) can swap them.
+
+    ``taxonomy_path``: the topic taxonomy (default ``streams/config/taxonomy.yaml``); a bad file raises
+    ``streams.enrich.topics.TaxonomyError`` here, at start-up, never in ``enrich``.
+    ``Enrichment.redacted_text`` is the text with PII replaced by placeholders when PII was found, else None
+    (use ``mention.text``). When "pii" is in ``failed_enrichers`` the text was NOT checked for PII.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, taxonomy_path: str | Path = DEFAULT_TAXONOMY_PATH) -> None:
         self.detect_language: Callable[[str], tuple[str, float]] = LanguageDetector().detect
         self.score_sentiment: Callable[[str, str], Sentiment] = SentimentScorer().score
         self.classify_intent: Callable[[str, Sentiment], tuple[Intent, float]] = classify_intent
@@ -60,6 +73,8 @@ class Enricher:
         self.compute_priority: Callable[
             [Intent, Sentiment, str, tuple[str, ...]], tuple[int, tuple[PriorityReason, ...]]
         ] = compute_priority
+        self.redact_pii: Callable[[str], tuple[str, tuple[str, ...]]] = redact
+        self.match_topics: Callable[[str], tuple[str, ...]] = load_matcher(taxonomy_path).match
 
     def enrich(self, mention: Mention) -> Enrichment:
         """The enrichment of one mention. Never raises."""
@@ -100,6 +115,8 @@ class Enricher:
             influence,
             urgency,
         )
+        topics = run(failed, mention_id, TOPICS, _NO_TOPICS, self.match_topics, text)
+        redacted, pii_kinds = run(failed, mention_id, PII, _NOT_REDACTED, self.redact_pii, text)
         return Enrichment(
             language=language,
             language_confidence=language_confidence,
@@ -107,10 +124,10 @@ class Enricher:
             intent=intent,
             intent_confidence=intent_confidence,
             urgency=urgency,
-            topics=(),
+            topics=topics,
             influence=influence,
             customer_tier=None,
-            redacted_text=None,
+            redacted_text=redacted if pii_kinds else None,
             priority=priority,
             priority_reasons=reasons,
             failed_enrichers=tuple(failed),

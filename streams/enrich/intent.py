@@ -220,24 +220,32 @@ def is_question(text: str, lowered: str) -> tuple[bool, bool]:
     """(has a question mark outside links, starts - after any @handles - with a question opener)."""
     if "?" in text and ("http" in text or "www." in text):
         text = strip_urls(text)  # a '?' inside a link's query string is not a question
-    has_mark = any(mark in text for mark in _QUESTION_MARKS)
+    has_mark = "?" in text or "¿" in text or "？" in text or "؟" in text  # noqa: RUF001 - see _QUESTION_MARKS
     start = _LEADING_HANDLES_RE.match(lowered)
     position = start.end() if start is not None else 0
     has_lead = _QUESTION_LEAD_RE.match(lowered, position) is not None
     return has_mark, has_lead
 
 
-def classify_intent(text: str, sentiment: Sentiment) -> tuple[Intent, float]:
-    """Intent and a confidence in [0, 1] from cues in ``text`` and its ``sentiment``."""
+def classify_intent(text: str, sentiment: Sentiment, lowered: str | None = None) -> tuple[Intent, float]:
+    """Intent and a confidence in [0, 1] from cues in ``text`` and its ``sentiment``.
+
+    ``lowered`` is ``normalise(text)`` when the caller already has it (urgency needs the same), else computed here.
+    """
     if not text or text.isspace():
         return Intent.OTHER, 0.0
-    lowered = normalise(text)
+    if lowered is None:
+        lowered = normalise(text)
     cues = _CUE_SET.find(lowered)
     label = sentiment.label
     negative = label is SentimentLabel.NEGATIVE
     positive = label is SentimentLabel.POSITIVE
 
-    link_heavy = count_urls(text) >= SPAM_MIN_URLS or count_hashtags(text) >= SPAM_MIN_HASHTAGS
+    # Every link starts with "http" or "www." and every hashtag with "#": str.count bounds both counts from above,
+    # so the regex counts run only when the threshold is within reach.
+    link_heavy = (text.count("http") + text.count("www.") >= SPAM_MIN_URLS and count_urls(text) >= SPAM_MIN_URLS) or (
+        text.count("#") >= SPAM_MIN_HASHTAGS and count_hashtags(text) >= SPAM_MIN_HASHTAGS
+    )
     if SPAM in cues:
         return Intent.SPAM, 0.9 if link_heavy else 0.75
     if link_heavy:

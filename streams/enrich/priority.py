@@ -76,24 +76,29 @@ def compute_priority(
     Spam gets its penalty and nothing else: links and follower counts must not lift it.
     """
     reasons = [_BASE_REASON]
+    raw = BASE_POINTS
     intent_reason = _INTENT_REASONS.get(intent)
     if intent_reason is not None:
         reasons.append(intent_reason)
+        raw += intent_reason.points
 
     if intent is not Intent.SPAM:
         if sentiment.label is SentimentLabel.NEGATIVE:
             points = max(1, round(-sentiment.score * MAX_NEGATIVE_SENTIMENT_POINTS))
             reasons.append(PriorityReason(factor="sentiment", points=points, detail=f"negative {sentiment.score:+.2f}"))
+            raw += points
         influence_reason = _INFLUENCE_REASONS.get(influence)
         if influence_reason is not None:
             reasons.append(influence_reason)
-        for flag in dict.fromkeys(urgency):  # de-duplicated, order kept
-            reason = _URGENCY_REASONS.get(flag)
-            if reason is None:
-                reason = PriorityReason(factor="urgency", points=UNKNOWN_URGENCY_POINTS, detail=flag)
-            reasons.append(reason)
+            raw += influence_reason.points
+        if urgency:
+            for flag in dict.fromkeys(urgency):  # de-duplicated, order kept
+                reason = _URGENCY_REASONS.get(flag)
+                if reason is None:
+                    reason = PriorityReason(factor="urgency", points=UNKNOWN_URGENCY_POINTS, detail=flag)
+                reasons.append(reason)
+                raw += reason.points
 
-    raw = sum(reason.points for reason in reasons)
     priority = min(MAX_PRIORITY, max(MIN_PRIORITY, raw))
     if priority != raw:
         reasons.append(PriorityReason(factor="clamp", points=priority - raw, detail=f"raw {raw} clamped to {priority}"))

@@ -146,11 +146,14 @@ EXCLUSIONS: tuple[str, ...] = (
 _CUE_SET = CueSet(CUES, EXCLUSIONS)
 
 
-def detect_urgency(text: str) -> tuple[str, ...]:
-    """Urgency flags found in ``text``, in the fixed order of ``FLAGS`` (empty tuple when none)."""
+def detect_urgency(text: str, lowered: str | None = None) -> tuple[str, ...]:
+    """Urgency flags found in ``text``, in the fixed order of ``FLAGS`` (empty tuple when none).
+
+    ``lowered`` is ``normalise(text)`` when the caller already has it (intent needs the same), else computed here.
+    """
     if not text:
         return ()
-    found = _CUE_SET.find(normalise(text))
+    found = _CUE_SET.find(normalise(text) if lowered is None else lowered)
     if not found:
         return ()
     return tuple(flag for flag in FLAGS if flag in found)

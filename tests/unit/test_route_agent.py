@@ -74,3 +74,27 @@ def test_partitioner_is_stable_and_spreads_keys() -> None:
     used = {xxh3_partitioner(f"key-{i}".encode(), partitions, partitions) for i in range(200)}
     assert used == set(partitions)
     assert xxh3_partitioner(None, partitions, [2]) == 2
+
+
+def _route_one(enriched: EnrichedMention, redact_text: bool) -> RoutedMention:
+    agent = RouteAgent(TopicNames(), Metrics(CollectorRegistry()), load_rules(DEFAULT_RULES), redact_text=redact_text)
+    out: list[Output] = []
+    agent.handle(Record("mentions.enriched", 0, 1, 1_000, b"k", enriched.model_dump_json().encode()), out)
+    return RoutedMention.model_validate_json(out[0].value)
+
+
+def test_routed_records_carry_the_redacted_text_by_default() -> None:
+    text = "@AcmeAir charged twice on card 4111 1111 1111 1111, mail me at ana.lopez@example.com"
+    enriched = _enriched(text)
+    assert enriched.enrichment.redacted_text is not None
+    routed = _route_one(enriched, redact_text=True)
+    assert "4111" not in routed.mention.text
+    assert "ana.lopez@example.com" not in routed.mention.text
+    assert routed.mention.text == enriched.enrichment.redacted_text
+    assert _route_one(enriched, redact_text=False).mention.text == text, "configurable: keep the original"
+
+
+def test_text_without_pii_is_routed_unchanged() -> None:
+    enriched = _enriched("@AcmeAir my flight was cancelled again")
+    assert enriched.enrichment.redacted_text is None
+    assert _route_one(enriched, redact_text=True).mention.text == "@AcmeAir my flight was cancelled again"
