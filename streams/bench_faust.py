@@ -27,10 +27,11 @@ import faust
 import mode.loop
 from pydantic import ValidationError
 
-from schemas import DuplicateKind, DuplicateRecord, EnrichedMention, Mention, Route, RoutedMention
+from schemas import EnrichedMention, Mention, Route, RoutedMention
 from streams.admin import ensure_topics
 from streams.agents.route import conversation_key
 from streams.app import RouterWorker
+from streams.dedupe import exact_duplicate
 from streams.enrich import Enricher
 from streams.faust_codecs import register_pydantic_codecs
 from streams.routing import Decision, RuleSet, load_rules
@@ -65,18 +66,6 @@ def as_record(message: Any) -> Record:
     """A faust Message as the record dead_letter() takes (faust keeps timestamps in seconds)."""
     timestamp_ms = int(message.timestamp * 1000)
     return Record(message.topic, message.partition, message.offset, timestamp_ms, message.key, message.value)
-
-
-def duplicate_of(mention: Mention, canonical_id: str, first_seen: float) -> DuplicateRecord:
-    return DuplicateRecord(
-        kind=DuplicateKind.EXACT,
-        mention_id=mention.id,
-        canonical_id=canonical_id,
-        channel=mention.channel,
-        brand_account=mention.brand_account,
-        evidence={"matched_fields": ["channel", "native_id"], "first_seen_at": first_seen},
-        detected_at=datetime.now(UTC),
-    )
 
 
 def routed_mention(enriched: EnrichedMention, decision: Decision, rules_version: str) -> RoutedMention:
@@ -134,7 +123,7 @@ def create_app(settings: Settings, raw_topic: str, rules: RuleSet, progress: Pro
             created = mention.created_at.timestamp()
             first_seen = seen.get(key)
             if first_seen is not None and created - first_seen <= window:
-                await duplicates.send(key=key.encode(), value=duplicate_of(mention, key, first_seen))
+                await duplicates.send(key=key.encode(), value=exact_duplicate(mention, first_seen))
                 progress.reached_final_place()
                 continue
             seen[key] = created

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from schemas import Channel, DuplicateKind, DuplicateRecord, Mention
-from streams.dedupe import SeenWindow, exact_key
+from schemas import Channel, DuplicateKind, Mention
+from streams.dedupe import SeenWindow, exact_duplicate, exact_key
 from streams.metrics import Metrics
 from streams.runtime.records import InputRecord, Output
 from streams.topics import TopicNames
@@ -39,19 +37,13 @@ class DedupeAgent:
             # Forward the bytes as received: no re-encoding on the hot path, unknown fields preserved.
             out.append(Output(self._unique_topic, mention.id.encode(), record.value, record.timestamp))
             return
-        canonical_id = Mention.make_id(mention.channel, mention.native_id)
-        duplicate = DuplicateRecord(
-            kind=DuplicateKind.EXACT,
-            mention_id=mention.id,
-            canonical_id=canonical_id,
-            channel=mention.channel,
-            brand_account=mention.brand_account,
-            evidence={"matched_fields": ["channel", "native_id"], "first_seen_at": first_seen},
-            detected_at=datetime.now(UTC),
-        )
+        duplicate = exact_duplicate(mention, first_seen)
         out.append(
             Output(
-                self._duplicates_topic, canonical_id.encode(), duplicate.model_dump_json().encode(), record.timestamp
+                self._duplicates_topic,
+                duplicate.canonical_id.encode(),
+                duplicate.model_dump_json().encode(),
+                record.timestamp,
             )
         )
         self._exact.inc()

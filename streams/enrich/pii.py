@@ -334,23 +334,14 @@ def _bench(texts: list[str], rounds: int) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> None:
     import argparse
-    import csv
-    from pathlib import Path
+
+    from streams.enrich.samples import benchmark_sources
 
     parser = argparse.ArgumentParser(description="µs per redact() call")
     parser.add_argument("--limit", type=int, default=5000, help="rows of ../shared/data CSVs to use when present")
     parser.add_argument("--rounds", type=int, default=5, help="timings per text; the fastest is kept")
     args = parser.parse_args(argv)
-    data = Path(__file__).resolve().parents[3] / "shared" / "data"
-    sources: list[tuple[str, list[str]]] = [("built-in samples", list(SAMPLE_TEXTS))]
-    for name, path in (
-        ("airline tweets", data / "airline-sentiment" / "Tweets.csv"),
-        ("twcs", data / "twcs-sample" / "twcs.csv"),
-    ):
-        if path.is_file():
-            with path.open(encoding="utf-8", newline="") as handle:
-                rows = csv.DictReader(handle)
-                sources.append((name, [row["text"] or "" for _, row in zip(range(args.limit), rows, strict=False)]))
+    sources = benchmark_sources(SAMPLE_TEXTS, args.limit)
     for name, texts in sources:
         median, p99 = _bench(texts, args.rounds)
         redacted = sum(1 for text in texts if redact(text)[1])

@@ -288,9 +288,10 @@ SAMPLE_TEXTS: tuple[str, ...] = (
 
 def main(argv: list[str] | None = None) -> None:
     import argparse
-    import csv
     import statistics
     import time
+
+    from streams.enrich.samples import benchmark_sources
 
     parser = argparse.ArgumentParser(description="µs per TopicMatcher.match() call")
     parser.add_argument("--taxonomy", default=str(DEFAULT_TAXONOMY_PATH))
@@ -300,16 +301,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     matcher = TopicMatcher.from_file(args.taxonomy)
     print(f"{matcher!r} loaded in {(time.perf_counter() - started) * 1000:.0f} ms")
-    data = Path(__file__).resolve().parents[3] / "shared" / "data"
-    sources: list[tuple[str, list[str]]] = [("built-in samples", list(SAMPLE_TEXTS))]
-    for name, path in (
-        ("airline tweets", data / "airline-sentiment" / "Tweets.csv"),
-        ("twcs", data / "twcs-sample" / "twcs.csv"),
-    ):
-        if path.is_file():
-            with path.open(encoding="utf-8", newline="") as handle:
-                rows = csv.DictReader(handle)
-                sources.append((name, [row["text"] or "" for _, row in zip(range(args.limit), rows, strict=False)]))
+    sources = benchmark_sources(SAMPLE_TEXTS, args.limit)
     for name, texts in sources:
         for text in texts[:200]:
             matcher.match(text)

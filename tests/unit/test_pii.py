@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
 
 import pytest
 
-from schemas.mention import MAX_TEXT_CHARS, Author, Channel, Mention
+from schemas.mention import MAX_TEXT_CHARS
 from streams.enrich import Enricher, pii
 from streams.enrich.pii import iban_valid, luhn_valid, redact
-
-
-def make_mention(text: str) -> Mention:
-    return Mention(
-        id=Mention.make_id(Channel.TWITTER, "1"),
-        channel=Channel.TWITTER,
-        native_id="1",
-        author=Author(handle="someone"),
-        text=text,
-        created_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
-        brand_account="@brand",
-    )
+from tests.factories import make_mention
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,15 @@ import importlib.util
 import logging
 import os
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from schemas.mention import MAX_TEXT_CHARS, Author, Channel, Mention
+from schemas.mention import MAX_TEXT_CHARS
 from streams.enrich import Enricher, topics
 from streams.enrich.topics import DEFAULT_TAXONOMY_PATH, TaxonomyError, TopicMatcher, load_matcher
+from tests.factories import make_mention
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,18 +28,6 @@ SMALL = {
     "payments": ["charged twice"],  # the same phrase in two topics: both are reported
     "hindi": ["रिफंड"],
 }
-
-
-def make_mention(text: str) -> Mention:
-    return Mention(
-        id=Mention.make_id(Channel.TWITTER, "1"),
-        channel=Channel.TWITTER,
-        native_id="1",
-        author=Author(handle="someone"),
-        text=text,
-        created_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
-        brand_account="@brand",
-    )
 
 
 @pytest.fixture(scope="module")
