@@ -1,5 +1,6 @@
 """Pydantic models that are the contract with producers and downstream apps."""
 
+from schemas.customer import Customer, customer_key
 from schemas.dead_letter import DeadLetter, DeadLetterReason
 from schemas.duplicate import DuplicateKind, DuplicateRecord
 from schemas.enriched import EnrichedMention, Enrichment, Intent, PriorityReason, Sentiment, SentimentLabel
@@ -8,7 +9,7 @@ from schemas.response import Response, ResponseKind
 from schemas.routed import MatchedCondition, Route, RoutedMention
 
 __all__ = [
-    "Author", "Channel", "DeadLetter", "DeadLetterReason", "DuplicateKind", "DuplicateRecord",
+    "Author", "Channel", "Customer", "DeadLetter", "DeadLetterReason", "DuplicateKind", "DuplicateRecord",
     "EnrichedMention", "Enrichment", "Intent", "MatchedCondition", "Mention", "PriorityReason",
-    "Response", "ResponseKind", "Route", "RoutedMention", "Sentiment", "SentimentLabel",
+    "Response", "ResponseKind", "Route", "RoutedMention", "Sentiment", "SentimentLabel", "customer_key",
 ]  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas import DeadLetter, DuplicateRecord, EnrichedMention, Mention, Response, RoutedMention
+from schemas import Customer, DeadLetter, DuplicateRecord, EnrichedMention, Mention, Response, RoutedMention
 
 JSON_DIR = Path(__file__).parent / "json"
 EXPORTED: dict[str, type[BaseModel]] = {
@@ -21,6 +21,7 @@ EXPORTED: dict[str, type[BaseModel]] = {
     "dead_letter": DeadLetter,
     "duplicate": DuplicateRecord,
     "response": Response,
+    "customer": Customer,
 }
 
 

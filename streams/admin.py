@@ -74,5 +74,7 @@ def _wait_for_leaders(client: KafkaAdminClient, topics: list[str], partitions: i
 
 def _configs(name: str) -> dict[str, str]:
     suffix = name.rsplit(".", 1)[-1]
+    if suffix == "customers":
+        return {"cleanup.policy": "compact"}  # the latest record per author is the table
     retention = RETENTION_MS.get(suffix)
     return {"retention.ms": str(retention)} if retention else {}

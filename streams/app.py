@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import faust
 from faust.app.base import BootStrategy
@@ -13,6 +14,7 @@ from streams.agents.route import RouteAgent
 from streams.metrics import Metrics
 from streams.routing import RuleSet, load_rules
 from streams.runtime.batch_agent import BatchAgent, ProducerService
+from streams.runtime.customer_table import CustomerTable
 from streams.runtime.records import Stage
 from streams.settings import Settings
 from streams.topics import TopicNames
@@ -47,13 +49,15 @@ class RouterWorker(faust.Worker):
         logger.setLevel(level)
 
 
-def build_stages(settings: Settings, metrics: Metrics, rules: RuleSet) -> list[Stage]:
+def build_stages(
+    settings: Settings, metrics: Metrics, rules: RuleSet, customer_tiers: Mapping[str, str] | None = None
+) -> list[Stage]:
     topics = TopicNames.from_settings(settings)
     stages: list[Stage] = []
     if "dedupe" in settings.stages:
         stages.append(DedupeAgent(topics, metrics, settings.dedupe_window_seconds, settings.dedupe_max_keys))
     if "enrich" in settings.stages:
-        stages.append(EnrichAgent(topics, metrics))
+        stages.append(EnrichAgent(topics, metrics, customer_tiers=customer_tiers))
     if "route" in settings.stages:
         stages.append(RouteAgent(topics, metrics, rules, redact_text=settings.routed_text == "redacted"))
     return stages
@@ -89,6 +93,12 @@ def create_app(settings: Settings, metrics: Metrics | None = None, rules: RuleSe
     topics = TopicNames.from_settings(settings)
     producer = ProducerService(settings, loop=app.loop)
     app.add_dependency(producer)
-    for stage in build_stages(settings, metrics, rules):
+    customer_tiers: Mapping[str, str] | None = None
+    if "enrich" in settings.stages:
+        # Started (and caught up) before the stages, which start after it.
+        table = CustomerTable(settings, metrics, producer, topics.customers, topics.dlq, loop=app.loop)
+        app.add_dependency(table)
+        customer_tiers = table.tiers
+    for stage in build_stages(settings, metrics, rules, customer_tiers):
         app.add_dependency(BatchAgent(stage, settings, metrics, producer, topics.dlq, loop=app.loop))
     return app

@@ -102,6 +102,12 @@ class Metrics:
             ["stage"],
             registry=r,
         )
+        self.customers = Gauge(
+            "mention_router_customers", "Authors in this worker's copy of the customers table.", registry=r
+        )
+        self.customer_updates = Counter(
+            "mention_router_customer_updates", "Customer records applied to the customers table.", registry=r
+        )
         self.dedupe_keys = Gauge(
             "mention_router_dedupe_state_keys", "Keys held in the dedupe window on this worker.", registry=r
         )

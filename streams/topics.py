@@ -42,9 +42,14 @@ class TopicNames:
     def responses(self) -> str:
         return self._name("responses")
 
+    @property
+    def customers(self) -> str:
+        """Compacted; written by a CRM sync, keyed by '<channel>:<handle>'."""
+        return f"{self.prefix}customers"
+
     def routed(self, team: str) -> str:
         return self._name(f"routed.{team}")
 
     def pipeline(self) -> tuple[str, ...]:
         """Every topic except the per-team ones."""
-        return (self.raw, self.unique, self.enriched, self.duplicates, self.dlq, self.responses)
+        return (self.raw, self.unique, self.enriched, self.duplicates, self.dlq, self.responses, self.customers)

@@ -1,0 +1,104 @@
+"""The compacted ``customers`` topic as a table on every worker that enriches (a global table).
+
+On start it reads the topic from the beginning up to its end offsets before the stages start, so no
+mention is enriched against a half-loaded CRM; afterwards it follows new records, so a CRM change
+reaches the next mention within a fetch. It uses no consumer group: every worker reads every
+partition. Records that are not a valid Customer go to the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from mode import Service
+
+from schemas import Customer
+from streams.metrics import Metrics
+from streams.runtime.batch_agent import ProducerService
+from streams.runtime.dead_letters import dead_letter, dead_letter_output
+from streams.runtime.records import Output
+from streams.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+STAGE = "customers"
+
+
+class CustomerTable(Service):
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        producer: ProducerService,
+        topic: str,
+        dlq_topic: str,
+        **kwargs: Any,
+    ) -> None:
+        self.settings = settings
+        self.producer_service = producer
+        self.topic = topic
+        self.dlq_topic = dlq_topic
+        self.tiers: dict[str, str] = {}  # customer_key → tier; read by the enrich stage
+        self.consumer: AIOKafkaConsumer | None = None
+        self._updates = metrics.customer_updates
+        metrics.customers.set_function(lambda: len(self.tiers))
+        super().__init__(**kwargs)
+
+    async def on_start(self) -> None:
+        # Without a group, aiokafka assigns every partition of the subscribed topic to this consumer.
+        consumer = self.consumer = AIOKafkaConsumer(
+            self.topic,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **self.settings.kafka_client_kwargs(),
+        )
+        await consumer.start()
+        partitions = await self._assignment(consumer)
+        end = await consumer.end_offsets(partitions)
+        while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
+            await self._apply(await consumer.getmany(timeout_ms=500))
+        logger.info("customers table loaded: %d authors from %s", len(self.tiers), self.topic)
+
+    async def _assignment(self, consumer: AIOKafkaConsumer, timeout: float = 30.0) -> list[TopicPartition]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not consumer.assignment():
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"no partitions of {self.topic} after {timeout:.0f}s; create the topics first")
+            await asyncio.sleep(0.05)
+        return sorted(consumer.assignment())
+
+    async def on_stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+
+    @Service.task
+    async def _follow(self) -> None:
+        assert self.consumer is not None
+        while not self.should_stop:
+            await self._apply(await self.consumer.getmany(timeout_ms=500))
+
+    async def _apply(self, batch: dict[TopicPartition, list[Any]]) -> None:
+        dead: list[Output] = []
+        for records in batch.values():
+            for record in records:
+                if record.value is None:  # tombstone: the CRM removed this author
+                    if record.key is not None:
+                        self.tiers.pop(record.key.decode(errors="replace").lower(), None)
+                    continue
+                try:
+                    customer = Customer.model_validate_json(record.value)
+                except Exception as exc:  # a bad CRM record must not stop the table
+                    logger.warning(
+                        "dead letter: stage=%s topic=%s partition=%d offset=%d error=%s",
+                        STAGE, record.topic, record.partition, record.offset, type(exc).__name__,
+                    )  # fmt: skip
+                    dead.append(dead_letter_output(self.dlq_topic, dead_letter(record, STAGE, exc), record.key))
+                    continue
+                self.tiers[customer.key] = customer.tier
+                self._updates.inc()
+        if dead:
+            await (await self.producer_service.send_all(dead))
