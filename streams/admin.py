@@ -8,9 +8,9 @@ import time
 from collections.abc import Iterable
 
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from streams.settings import Settings
+from streams.settings import STAGES, Settings
 from streams.topics import TopicNames
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,24 @@ def ensure_topics(settings: Settings, teams: Iterable[str]) -> list[str]:
         _wait_for_leaders(client, missing, settings.partitions)
         logger.info("created %d topics: %s", len(missing), ", ".join(missing))
         return missing
+    finally:
+        client.close()
+
+
+def delete_pipeline(settings: Settings, teams: Iterable[str], timeout: float = 30.0) -> list[str]:
+    """Delete the router's topics and consumer groups for this prefix and app id (the demo's clean slate)."""
+    client = admin_client(settings)
+    try:
+        doomed = [name for name in topics_for(settings, teams) if name in set(client.list_topics())]
+        if doomed:
+            client.delete_topics(doomed, timeout_ms=int(timeout * 1000))
+            deadline = time.monotonic() + timeout
+            while set(doomed) & set(client.list_topics()) and time.monotonic() < deadline:
+                time.sleep(0.2)
+        groups = [f"{settings.app_id}.{stage}" for stage in STAGES]
+        with contextlib.suppress(KafkaError):  # groups that never existed
+            client.delete_groups(groups)
+        return doomed
     finally:
         client.close()
 

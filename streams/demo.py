@@ -18,7 +18,7 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 
-from streams.admin import ensure_topics
+from streams.admin import delete_pipeline, ensure_topics
 from streams.broker import local
 from streams.metrics import PRIORITY_BANDS
 from streams.replay import produce
@@ -28,6 +28,8 @@ from streams.settings import Settings
 from streams.sources import generate
 
 console = Console()
+DEMO_PREFIX = "demo."
+DEMO_APP_ID = "mention-router-demo"
 
 
 def _accounted(snap: Snapshot) -> float:
@@ -64,13 +66,23 @@ def render(snap: Snapshot, produced: int, total: int, metrics_url: str) -> Group
     return Group(table, Panel(summary, title="pipeline", expand=False))
 
 
+def worker_env(settings: Settings) -> dict[str, str]:
+    return os.environ | {
+        "MENTION_ROUTER_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "MENTION_ROUTER_TOPIC_PREFIX": settings.topic_prefix,
+        "MENTION_ROUTER_APP_ID": settings.app_id,
+        "MENTION_ROUTER_METRICS_HOST": settings.metrics_host,
+        "MENTION_ROUTER_METRICS_PORT": str(settings.metrics_port),
+    }
+
+
 @contextlib.contextmanager
 def running_worker(settings: Settings, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         worker = subprocess.Popen(
             [sys.executable, "-m", "streams.cli", "worker"],
-            stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(), start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT, env=worker_env(settings), start_new_session=True,
         )  # fmt: skip
     try:
         yield worker
@@ -104,10 +116,13 @@ def run_demo(count: int, rate: float, seed: int, keep_broker: bool) -> int:
     started = time.monotonic()
     local.start(broker)
     console.print(f"    ready in {time.monotonic() - started:.1f}s")
-    settings = Settings(bootstrap_servers=broker.bootstrap)
+    # Its own topics and consumer groups, reset each run: the live table shows this run's stream only,
+    # and a user's own topics on the same broker are never touched.
+    settings = Settings(bootstrap_servers=broker.bootstrap, topic_prefix=DEMO_PREFIX, app_id=DEMO_APP_ID)
     rules = load_rules(settings.rules_path)
+    delete_pipeline(settings, rules.team_names)
     created = ensure_topics(settings, rules.team_names)
-    console.print(f"[bold]2/4[/] topics: {len(created)} created, teams: {', '.join(rules.team_names)}")
+    console.print(f"[bold]2/4[/] {len(created)} topics under '{DEMO_PREFIX}', teams: {', '.join(rules.team_names)}")
     metrics_url = f"http://{settings.metrics_host}:{settings.metrics_port}/metrics"
     worker_log = local.default_cache_dir() / "demo-worker.log"
     try:

@@ -41,3 +41,24 @@ def test_replay_jsonl_produces_every_line_as_is(bootstrap: str, tmp_path: Path) 
     assert sorted(r.value for r in records) == sorted(lines), "invalid lines are produced too, for the DLQ"
     keys = {r.key for r in records if r.key}
     assert keys == {m.id.encode() for m in mentions}, "valid mentions are keyed by id"
+
+
+def test_delete_pipeline_removes_only_this_prefix(bootstrap: str) -> None:
+    from kafka.admin import KafkaAdminClient
+
+    from streams.admin import delete_pipeline, ensure_topics
+    from streams.settings import Settings
+
+    mine = Settings(bootstrap_servers=bootstrap, topic_prefix=f"del{uuid.uuid4().hex[:6]}.", app_id="del-test")
+    other = Settings(bootstrap_servers=bootstrap, topic_prefix=f"keep{uuid.uuid4().hex[:6]}.")
+    ensure_topics(mine, ["care"])
+    ensure_topics(other, ["care"])
+    deleted = delete_pipeline(mine, ["care"])
+    assert f"{mine.topic_prefix}mentions.raw" in deleted
+    client = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        topics = set(client.list_topics())
+    finally:
+        client.close()
+    assert not any(t.startswith(mine.topic_prefix) for t in topics)
+    assert f"{other.topic_prefix}mentions.routed.care" in topics
