@@ -747,3 +747,17 @@ def test_vader_port_matches_vadersentiment_on_umsab(vader: Vader) -> None:
         texts.extend(decode_umsab(line) for line in lines)
     mismatches = [text for text in texts if repr(vader.compound(text)) != repr(vader.reference_compound(text))]
     assert not mismatches, f"{len(mismatches)} of {len(texts)} differ, e.g. {mismatches[:3]}"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("@AmericanAir why was my flight cancelled again?", Intent.COMPLAINT),  # a complaint phrased as a question
+        ("Thanks @united, still waiting for my bag after 3 days :)", Intent.COMPLAINT),  # polite, VADER-positive
+        ("Great job @Delta, another delay. Love it.", Intent.COMPLAINT),  # sarcasm with a cue
+        ("@united how do I change the name on my booking?", Intent.QUESTION),
+        ("Thank you @Delta for the upgrade, the crew was amazing!", Intent.PRAISE),
+    ],
+)
+def test_complaints_win_over_questions_and_polite_wording(text: str, intent: Intent) -> None:
+    assert classify_intent(text, score_sentiment(text, "en"))[0] is intent
