@@ -155,19 +155,6 @@ def test_read_umsab_decodes_and_maps(tmp_path: Path) -> None:
     assert len(read_umsab(tmp_path, "german", "val", limit=2)) == 2
 
 
-def test_umsab_folder_codes() -> None:
-    assert UMSAB_LANGUAGES == {
-        "arabic": "ar",
-        "english": "en",
-        "french": "fr",
-        "german": "de",
-        "hindi": "hi",
-        "italian": "it",
-        "portuguese": "pt",
-        "spanish": "es",
-    }
-
-
 def test_read_umsab_rejects_bad_input(tmp_path: Path) -> None:
     write_umsab(tmp_path, "french", "train", ["un", "deux"], ["0"])
     with pytest.raises(ValueError, match="2 lines but"):
