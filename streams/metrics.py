@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 PRIORITY_BANDS = ("urgent", "high", "normal", "low")
 # Per-event processing: microseconds to a tenth of a second.
 STAGE_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 0.1)
+# First response: ten seconds to a week (brands average 10-24 h; customers expect under an hour).
+FIRST_RESPONSE_BUCKETS = (10, 30, 60, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800)
 # Ingest to routed: a millisecond to a minute.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -111,7 +113,62 @@ class Metrics:
         self.dedupe_keys = Gauge(
             "mention_router_dedupe_state_keys", "Keys held in the dedupe window on this worker.", registry=r
         )
+        self.state_keys = Gauge(
+            "mention_router_state_keys", "Keys in a stateful stage's per-partition state on this worker.", ["stage"],
+            registry=r,
+        )  # fmt: skip
+        self.state_restore_seconds = Histogram(
+            "mention_router_state_restore_seconds",
+            "Time to restore newly assigned partitions' state from the changelog.",
+            ["stage"],
+            buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0),
+            registry=r,
+        )
+        self.waves_open = Gauge("mention_router_waves_open", "Waves of near-identical mentions open now.", registry=r)
+        self.waves = Counter("mention_router_waves", "Waves of near-identical mentions opened.", registry=r)
+        self._add_tracking_metrics(r)
         self._create_known_children()
+
+    def _add_tracking_metrics(self, r: CollectorRegistry) -> None:
+        self.first_response = Histogram(
+            "mention_router_first_response_seconds",
+            "Time from a mention being posted (event time) to its first response.",
+            ["team", "priority"],
+            buckets=FIRST_RESPONSE_BUCKETS,
+            registry=r,
+        )
+        self.sla_breaches = Counter(
+            "mention_router_sla_breaches",
+            "Mentions whose first response came after their SLA due time, or never came by it.",
+            ["team", "priority"],
+            registry=r,
+        )
+        self.backlog = Gauge(
+            "mention_router_backlog",
+            "Routed mentions not yet answered, in the partitions this worker owns.",
+            ["team", "priority"],
+            registry=r,
+        )
+        self.oldest_unanswered = Gauge(
+            "mention_router_oldest_unanswered_seconds",
+            "Age of the oldest unanswered mention per team, in the partitions this worker owns.",
+            ["team"],
+            registry=r,
+        )
+        self.escalations = Counter(
+            "mention_router_escalations", "Escalations fired, by the team that missed its SLA.", ["team"], registry=r
+        )
+        self.responses = Counter(
+            "mention_router_responses", "Responses read from the responses topic.", ["team", "kind"], registry=r
+        )
+        self.rules_info = Gauge(
+            "mention_router_rules_info", "The rules version deciding routes now; always 1.", ["version"], registry=r
+        )
+        self.rules_reloads = Counter(
+            "mention_router_rules_reloads", "Rules file reloads, by result (ok or error).", ["result"], registry=r
+        )
+        for result in ("ok", "error"):
+            self.rules_reloads.labels(result=result)
 
     def _create_known_children(self) -> None:
         # Known label values are created up front so series exist (at 0) before the first event.

@@ -29,6 +29,7 @@ from aiokafka.errors import CommitFailedError, ConsumerStoppedError, IllegalStat
 from mode import Service
 
 from streams.metrics import Metrics
+from streams.runtime.changelog import restore_partitions
 from streams.runtime.dead_letters import (
     EmptyValueError,
     OversizeError,
@@ -54,11 +55,16 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         async with self._agent.batch_lock:
             await self._agent.drain()
             self._agent.stage.partitions_revoked({tp.partition for tp in revoked})
+            self._agent.owned -= {tp.partition for tp in revoked}
             self._agent.assigned.set(0)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        logger.info("%s assigned partitions %s", self._agent.stage.name, sorted(tp.partition for tp in assigned))
-        self._agent.assigned.set(len(assigned))
+        agent = self._agent
+        partitions = {tp.partition for tp in assigned}
+        logger.info("%s assigned partitions %s", agent.stage.name, sorted(partitions))
+        async with agent.batch_lock:
+            await agent.partitions_assigned(partitions)
+        agent.assigned.set(len(partitions))
 
 
 class BatchAgent(Service):
@@ -88,6 +94,10 @@ class BatchAgent(Service):
         self._batch_records = metrics.batch_records.labels(stage=stage.name)
         self._commits = metrics.commits.labels(stage=stage.name)
         self.assigned = metrics.assigned_partitions.labels(stage=stage.name)
+        self.owned: set[int] = set()  # input partition numbers whose state this stage holds
+        # Optional stage capabilities (see StatefulStage): looked up once, not per batch.
+        self._end_batch = getattr(stage, "end_batch", None)
+        self._tick = getattr(stage, "tick", None)
         super().__init__(**kwargs)
 
     @property
@@ -107,7 +117,7 @@ class BatchAgent(Service):
             fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
             **self.settings.kafka_client_kwargs(),
         )
-        self.consumer.subscribe([self.stage.input_topic], listener=_Rebalance(self))
+        self.consumer.subscribe(list(self.input_topics), listener=_Rebalance(self))
         await self.consumer.start()
 
     async def on_stop(self) -> None:
@@ -115,6 +125,26 @@ class BatchAgent(Service):
             async with self.batch_lock:  # finish the batch being handled, then write and commit all
                 await self.drain()
                 await self.consumer.stop()
+
+    @property
+    def input_topics(self) -> tuple[str, ...]:
+        return tuple(getattr(self.stage, "input_topics", (self.stage.input_topic,)))
+
+    async def partitions_assigned(self, partitions: set[int]) -> None:
+        """Restore the state of newly owned partitions from the changelog before their first record."""
+        new = partitions - self.owned
+        stage = self.stage
+        changelog = getattr(stage, "changelog_topic", None)
+        if new and changelog is not None:
+            started = time.monotonic()
+            await restore_partitions(self.settings, changelog, new, stage.restore)  # type: ignore[attr-defined]
+            self.metrics.state_restore_seconds.labels(stage=stage.name).observe(time.monotonic() - started)
+        self.owned = set(partitions)
+        assigned = getattr(stage, "partitions_assigned", None)
+        if assigned is not None:
+            assert self.consumer is not None
+            counts = [len(self.consumer.partitions_for_topic(t) or ()) for t in self.input_topics]
+            assigned(set(partitions), max(counts, default=0) or self.settings.partitions)
 
     async def drain(self) -> None:
         """Return when every batch handled so far is delivered and committed."""
@@ -136,9 +166,23 @@ class BatchAgent(Service):
     async def process(self, batch: dict[TopicPartition, list[Any]]) -> None:
         async with self.batch_lock:
             outputs = self._handle_all(batch)
+            if self._end_batch is not None:
+                self._end_batch(outputs)
             delivered = await self.producer_service.send_all(outputs)
             offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}
             await self._unacknowledged.put((offsets, delivered))  # waits when too many are in flight
+
+    @Service.timer(1.0)
+    async def _timers(self) -> None:
+        """Let a stage with timers (escalations) emit outputs; they are committed in order like a batch."""
+        if self._tick is None or self.consumer is None:
+            return
+        async with self.batch_lock:
+            outputs: list[Output] = []
+            self._tick(outputs)
+            if outputs:
+                delivered = await self.producer_service.send_all(outputs)
+                await self._unacknowledged.put(({}, delivered))
 
     @Service.task
     async def _commit_acknowledged(self) -> None:
@@ -217,6 +261,8 @@ class BatchAgent(Service):
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         assert self.consumer is not None
+        if not offsets:
+            return  # only timer outputs were acknowledged: nothing was consumed
         try:
             await self.consumer.commit(offsets)
             self._commits.inc()
@@ -257,7 +303,9 @@ class ProducerService(Service):
         assert self.producer is not None
         send = self.producer.send
         try:
-            futures = [await send(o.topic, o.value, o.key, timestamp_ms=o.timestamp_ms) for o in outputs]
+            futures = [
+                await send(o.topic, o.value, o.key, partition=o.partition, timestamp_ms=o.timestamp_ms) for o in outputs
+            ]
         except KafkaError:
             logger.exception("producing %d outputs failed; stopping so the batch is re-read", len(outputs))
             raise

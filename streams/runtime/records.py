@@ -41,6 +41,7 @@ class Output:
     key: bytes | None
     value: bytes
     timestamp_ms: int | None = None  # carries the ingest time along the pipeline
+    partition: int | None = None  # set for changelogs and repartitioning; else the key decides
 
 
 class Stage(Protocol):
@@ -56,3 +57,21 @@ class Stage(Protocol):
     def handle(self, record: InputRecord, out: list[Output]) -> None: ...
 
     def partitions_revoked(self, partitions: set[int]) -> None: ...
+
+
+class StatefulStage(Stage, Protocol):
+    """A stage whose per-partition state is kept in a compacted changelog topic.
+
+    The runner restores a partition's state from its changelog partition (same number as the input
+    partition) before the first record of that partition is handled, and drops it on revocation.
+    The stage writes its state changes as outputs to the changelog in the same batch as the records
+    that caused them, so they are acknowledged before the input offsets are committed.
+    """
+
+    changelog_topic: str
+
+    def restore(self, partition: int, key: bytes, value: bytes | None) -> None: ...
+
+    def partitions_assigned(self, partitions: set[int], partition_count: int) -> None: ...
+
+    def end_batch(self, out: list[Output]) -> None: ...
