@@ -104,6 +104,18 @@ class Metrics:
             ["stage"],
             registry=r,
         )
+        self.rebalances = Counter(
+            "mention_router_rebalances",
+            "Partition assignments a stage received (one per rebalance).",
+            ["stage"],
+            registry=r,
+        )
+        self.last_commit = Gauge(
+            "mention_router_last_commit_timestamp_seconds",
+            "Unix time of a stage's last successful offset commit on this worker.",
+            ["stage"],
+            registry=r,
+        )
         self.customers = Gauge(
             "mention_router_customers", "Authors in this worker's copy of the customers table.", registry=r
         )
@@ -181,6 +193,7 @@ class Metrics:
             self.batch_records.labels(stage=stage)
             self.commits.labels(stage=stage)
             self.assigned_partitions.labels(stage=stage)
+            self.rebalances.labels(stage=stage)
             for reason in DeadLetterReason:
                 self.dead_letters.labels(stage=stage, reason=reason.value)
 

@@ -65,6 +65,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         async with agent.batch_lock:
             await agent.partitions_assigned(partitions)
         agent.assigned.set(len(partitions))
+        agent.rebalances.inc()
 
 
 class BatchAgent(Service):
@@ -94,6 +95,8 @@ class BatchAgent(Service):
         self._batch_records = metrics.batch_records.labels(stage=stage.name)
         self._commits = metrics.commits.labels(stage=stage.name)
         self.assigned = metrics.assigned_partitions.labels(stage=stage.name)
+        self.rebalances = metrics.rebalances.labels(stage=stage.name)
+        self._last_commit = metrics.last_commit.labels(stage=stage.name)
         self.owned: set[int] = set()  # input partition numbers whose state this stage holds
         # Optional stage capabilities (see StatefulStage): looked up once, not per batch.
         self._end_batch = getattr(stage, "end_batch", None)
@@ -266,6 +269,7 @@ class BatchAgent(Service):
         try:
             await self.consumer.commit(offsets)
             self._commits.inc()
+            self._last_commit.set_to_current_time()
         except (CommitFailedError, IllegalStateError) as exc:
             # A rebalance took the partitions; their new owner re-reads from the last commit.
             logger.warning(
