@@ -16,7 +16,8 @@ from streams.topics import TopicNames
 logger = logging.getLogger(__name__)
 
 # Duplicates and dead letters are records people come back to; keep them a week.
-RETENTION_MS = {"duplicates": 7 * 24 * 3600 * 1000, "dlq": 7 * 24 * 3600 * 1000}
+WEEK_MS = 7 * 24 * 3600 * 1000
+RETENTION_MS = {"duplicates": WEEK_MS, "dlq": WEEK_MS, "escalations": WEEK_MS, "repartition": 24 * 3600 * 1000}
 
 
 def admin_client(settings: Settings) -> KafkaAdminClient:
@@ -92,7 +93,7 @@ def _wait_for_leaders(client: KafkaAdminClient, topics: list[str], partitions: i
 
 def _configs(name: str) -> dict[str, str]:
     suffix = name.rsplit(".", 1)[-1]
-    if suffix == "customers":
+    if suffix in ("customers", "changelog"):
         return {"cleanup.policy": "compact"}  # the latest record per author is the table
     retention = RETENTION_MS.get(suffix)
     return {"retention.ms": str(retention)} if retention else {}

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-STAGES = ("dedupe", "enrich", "route")
+STAGES = ("dedupe", "enrich", "route", "track")
 DEFAULT_RULES = Path(__file__).parent / "config" / "rules.yaml"
 
 
