@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import faust
 from faust.app.base import BootStrategy
 
+from streams.admin import ensure_topics
 from streams.agents.dedupe import DedupeAgent
 from streams.agents.enrich import EnrichAgent
 from streams.agents.route import RouteAgent
@@ -16,6 +17,7 @@ from streams.routing import RuleSet, load_rules
 from streams.runtime.batch_agent import BatchAgent, ProducerService
 from streams.runtime.customer_table import CustomerTable
 from streams.runtime.records import Stage
+from streams.runtime.rules_watch import RulesWatcher
 from streams.settings import Settings
 from streams.topics import TopicNames
 
@@ -101,4 +103,13 @@ def create_app(settings: Settings, metrics: Metrics | None = None, rules: RuleSe
         customer_tiers = table.tiers
     for stage in build_stages(settings, metrics, rules, customer_tiers):
         app.add_dependency(BatchAgent(stage, settings, metrics, producer, topics.dlq, loop=app.loop))
+        if isinstance(stage, RouteAgent):
+            app.add_dependency(_rules_watcher(settings, metrics, stage))
     return app
+
+
+def _rules_watcher(settings: Settings, metrics: Metrics, route: RouteAgent) -> RulesWatcher:
+    def prepare(rules: RuleSet) -> None:
+        ensure_topics(settings, rules.team_names)  # a new team's topic exists before its first record
+
+    return RulesWatcher(settings.rules_path, route.rules, metrics, apply=route.set_rules, prepare=prepare)

@@ -46,13 +46,22 @@ class RouteAgent:
 
     def __init__(self, topics: TopicNames, metrics: Metrics, rules: RuleSet, redact_text: bool = True) -> None:
         self.input_topic = topics.enriched
+        self._topics = topics
         self._redact_text = redact_text
-        self._rules = rules
-        self._team_topics = {team: topics.routed(team) for team in rules.team_names}
-        metrics.register_teams(rules.team_names)
         self._routed: dict[tuple[str, str], Counter] = {}
         self._latency: dict[str, Histogram] = {}
         self._metrics = metrics
+        self.set_rules(rules)
+
+    @property
+    def rules(self) -> RuleSet:
+        return self._rules
+
+    def set_rules(self, rules: RuleSet) -> None:
+        """Swap in a new rules version; the next record is decided by it (called between batches)."""
+        self._team_topics = {team: self._topics.routed(team) for team in rules.team_names}
+        self._metrics.register_teams(rules.team_names)
+        self._rules = rules
 
     def handle(self, record: InputRecord, out: list[Output]) -> None:
         assert record.value is not None
