@@ -7,9 +7,11 @@ from schemas.enriched import EnrichedMention, Enrichment, Intent, PriorityReason
 from schemas.mention import Author, Channel, Mention
 from schemas.response import Response, ResponseKind
 from schemas.routed import MatchedCondition, Route, RoutedMention
+from schemas.tracking import Assignment, Escalation, EscalationLevel, FirstResponse, PriorityBand
 
 __all__ = [
-    "Author", "Channel", "Customer", "DeadLetter", "DeadLetterReason", "DuplicateKind", "DuplicateRecord",
-    "EnrichedMention", "Enrichment", "Intent", "MatchedCondition", "Mention", "PriorityReason",
-    "Response", "ResponseKind", "Route", "RoutedMention", "Sentiment", "SentimentLabel", "customer_key",
+    "Assignment", "Author", "Channel", "Customer", "DeadLetter", "DeadLetterReason", "DuplicateKind",
+    "DuplicateRecord", "EnrichedMention", "Enrichment", "Escalation", "EscalationLevel", "FirstResponse", "Intent",
+    "MatchedCondition", "Mention", "PriorityBand", "PriorityReason", "Response", "ResponseKind", "Route",
+    "RoutedMention", "Sentiment", "SentimentLabel", "customer_key",
 ]  # fmt: skip

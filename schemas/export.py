@@ -11,7 +11,18 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas import Customer, DeadLetter, DuplicateRecord, EnrichedMention, Mention, Response, RoutedMention
+from schemas import (
+    Assignment,
+    Customer,
+    DeadLetter,
+    DuplicateRecord,
+    EnrichedMention,
+    Escalation,
+    FirstResponse,
+    Mention,
+    Response,
+    RoutedMention,
+)
 
 JSON_DIR = Path(__file__).parent / "json"
 EXPORTED: dict[str, type[BaseModel]] = {
@@ -22,6 +33,9 @@ EXPORTED: dict[str, type[BaseModel]] = {
     "duplicate": DuplicateRecord,
     "response": Response,
     "customer": Customer,
+    "assignment": Assignment,
+    "first_response": FirstResponse,
+    "escalation": Escalation,
 }
 
 
