@@ -13,6 +13,7 @@ from streams.agents.dedupe import DedupeAgent
 from streams.agents.enrich import EnrichAgent
 from streams.agents.route import RouteAgent
 from streams.metrics import Metrics
+from streams.observability import LagExporterService
 from streams.routing import RuleSet, load_rules
 from streams.runtime.batch_agent import BatchAgent, ProducerService
 from streams.runtime.customer_table import CustomerTable
@@ -105,6 +106,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None, rules: RuleSe
         app.add_dependency(BatchAgent(stage, settings, metrics, producer, topics.dlq, loop=app.loop))
         if isinstance(stage, RouteAgent):
             app.add_dependency(_rules_watcher(settings, metrics, stage))
+    if settings.metrics_port:  # consumer-group lag, read in a thread and served with the other metrics
+        app.add_dependency(LagExporterService(settings, metrics.registry, loop=app.loop))
     return app
 
 
