@@ -32,7 +32,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from streams.admin import ensure_topics
 from streams.broker import local
 from streams.clients import tool_consumer
-from streams.replay import produce
+from streams.replay import keyed_for_dedupe, produce
 from streams.routing import load_rules
 from streams.scrape import consuming, scrape
 from streams.settings import Settings
@@ -162,7 +162,9 @@ def latency_run(settings: Settings, rate: float, seconds: float, log: Path) -> l
                     break
             time.sleep(0.2)
         count = int(rate * seconds)
-        records = ((r.key, r.value) for r in generate(count, seed=11, start=datetime.now(UTC), bad_fraction=0.0))
+        records = keyed_for_dedupe(
+            (r.key, r.value) for r in generate(count, seed=11, start=datetime.now(UTC), bad_fraction=0.0)
+        )
         produce(settings, records, rate=rate, show_progress=False, linger_ms=0)  # ingest is sent, not batched
         wait_until = time.monotonic() + 60
         while time.monotonic() < wait_until and accounted(url)[1] < count:
@@ -198,7 +200,7 @@ def main() -> int:
         ensure_topics(settings, rules.team_names)
         names = TopicNames.from_settings(settings)
         print(f"generating and producing {args.count} mentions to {names.raw} ...", flush=True)
-        records = ((r.key, r.value) for r in generate(args.count, seed=7))
+        records = keyed_for_dedupe((r.key, r.value) for r in generate(args.count, seed=7))
         produced = produce(settings, records, show_progress=False)
 
         raw_rate = asyncio.run(raw_ceiling(bootstrap, names.raw, f"{prefix}bench.sink", produced))

@@ -6,6 +6,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 
+from streams.runtime.partitioner import xxh3_partitioner
 from streams.settings import Settings
 
 
@@ -16,6 +17,7 @@ def tool_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
         "linger_ms": 5,
         "batch_size": 256 * 1024,
         "max_request_size": max(1024 * 1024, 2 * settings.max_payload_bytes),
+        "partitioner": xxh3_partitioner,  # the partitions the router's stages expect (streams.partitioning)
     }
     options.update(overrides)
     return KafkaProducer(**settings.kafka_client_kwargs(), **options)

@@ -21,7 +21,7 @@ from rich.table import Table
 from streams.admin import delete_pipeline, ensure_topics
 from streams.broker import local
 from streams.metrics import PRIORITY_BANDS
-from streams.replay import produce
+from streams.replay import keyed_for_dedupe, produce
 from streams.routing import load_rules
 from streams.scrape import Snapshot, consuming, scrape
 from streams.settings import Settings
@@ -143,7 +143,7 @@ def _stream_and_watch(
     settings: Settings, count: int, rate: float, seed: int, metrics_url: str, worker: subprocess.Popen[bytes]
 ) -> int:
     produced = [0]
-    records = ((r.key, r.value) for r in generate(count, seed=seed, start=datetime.now(UTC)))
+    records = keyed_for_dedupe((r.key, r.value) for r in generate(count, seed=seed, start=datetime.now(UTC)))
 
     def feed() -> None:
         produced[0] = produce(settings, _counting(records, produced), rate=rate, show_progress=False)

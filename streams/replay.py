@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -12,17 +13,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from schemas import Mention
 from streams.clients import tool_producer
+from streams.partitioning import raw_partition_key, response_key
 from streams.settings import Settings
-from streams.sources import TwcsSkip, read_jsonl, twcs_mentions
+from streams.sources import TwcsSkip, read_jsonl, twcs_mentions, twcs_responses
 from streams.topics import TopicNames
 
 KeyValue = tuple[bytes | None, bytes]
+# A record for a topic other than mentions.raw: (topic, key, value).
+Routed = tuple[str, bytes | None, bytes]
 
 
 @dataclass
 class ReplayResult:
     produced: int = 0
     skipped_by_reader: int = 0  # produced anyway, as records the router will dead-letter
+    responses: int = 0  # brand replies produced to mentions.responses (twcs)
 
 
 def twcs_records(path: Path, counts: ReplayResult) -> Iterator[KeyValue]:
@@ -30,15 +35,46 @@ def twcs_records(path: Path, counts: ReplayResult) -> Iterator[KeyValue]:
     it with the reader's reason instead of it vanishing here."""
     for item in twcs_mentions(path):
         if isinstance(item, Mention):
-            yield item.id.encode(), item.model_dump_json().encode()
+            yield raw_partition_key(item), item.model_dump_json().encode()
         else:
             counts.skipped_by_reader += 1
             yield _skip_record(item)
 
 
+def twcs_timeline(path: Path, topics: TopicNames, counts: ReplayResult) -> Iterator[Routed]:
+    """Mentions and the brands' replies as Response events, in event-time order, as they happened.
+
+    Time order matters for the SLA clocks: the router runs on event time, so a reply must not reach
+    it long before or after the moment it was written relative to the other mentions.
+    """
+    events: list[tuple[float, int, Routed]] = []
+    for seq, (key, value) in enumerate(twcs_records(path, counts)):
+        created = orjson.loads(value).get("created_at")
+        when = datetime.fromisoformat(created).timestamp() if isinstance(created, str) else 0.0
+        events.append((when, seq, (topics.raw, key, value)))
+    for seq, response in enumerate(twcs_responses(path), start=len(events)):
+        counts.responses += 1
+        reply: Routed = (topics.responses, response_key(response.mention_id), response.model_dump_json().encode())
+        events.append((response.responded_at.timestamp(), seq, reply))
+    events.sort(key=lambda event: (event[0], event[1]))
+    for _, _, record in events:
+        yield record
+
+
 def _skip_record(skip: TwcsSkip) -> KeyValue:
     value = orjson.dumps({"source": "twcs", "tweet_id": skip.tweet_id, "unmappable": skip.reason})
     return f"twitter:{skip.tweet_id}".encode(), value
+
+
+def keyed_for_dedupe(records: Iterable[KeyValue]) -> Iterator[KeyValue]:
+    """Key valid mentions by their dedupe partition key; anything else keeps its key (it will be dead-lettered)."""
+    for key, value in records:
+        try:
+            mention = Mention.model_validate_json(value)
+        except ValueError:
+            yield key, value
+        else:
+            yield raw_partition_key(mention), value
 
 
 class RateLimiter:
@@ -60,7 +96,7 @@ class RateLimiter:
 
 def produce(
     settings: Settings,
-    records: Iterable[KeyValue],
+    records: Iterable[KeyValue | Routed],
     total: int | None = None,
     rate: float | None = None,
     limit: int | None = None,
@@ -83,10 +119,13 @@ def produce(
     with progress:
         task = progress.add_task("replay", total=min(total, limit) if total and limit else (limit or total), rate=0.0)
         started = time.monotonic()
-        for key, value in records:
+        for record in records:
             if limit is not None and sent >= limit:
                 break
-            producer.send(topic, value=value, key=key)
+            if len(record) == 3:
+                producer.send(record[0], value=record[2], key=record[1])
+            else:
+                producer.send(topic, value=record[1], key=record[0])
             sent += 1
             limiter.wait()
             if sent % 500 == 0:
@@ -101,6 +140,8 @@ def replay_file(
     settings: Settings, path: Path, fmt: str, rate: float | None, limit: int | None, show_progress: bool = True
 ) -> ReplayResult:
     result = ReplayResult()
-    records = twcs_records(path, result) if fmt == "twcs" else read_jsonl(str(path))
+    topics = TopicNames.from_settings(settings)
+    records = twcs_timeline(path, topics, result) if fmt == "twcs" else keyed_for_dedupe(read_jsonl(str(path)))
     result.produced = produce(settings, records, rate=rate, limit=limit, show_progress=show_progress)
+    result.produced -= result.responses
     return result

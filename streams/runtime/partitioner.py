@@ -2,8 +2,9 @@
 
 aiokafka's default partitioner is Kafka's murmur2 in pure Python, about 18 µs per message here,
 more than the rest of producing. The router is the only producer of its output topics, so any
-stable hash keeps "same key, same partition"; xxh3 costs well under a microsecond. Topics that
-others also write to with Java-compatible partitioning (none today) would need murmur2 back.
+stable hash keeps "same key, same partition"; xxh3 costs well under a microsecond. The tools
+(replay, demo) use it for the raw and responses topics too; records another producer put in a
+different partition are moved by the stage (see ``streams.partitioning``).
 """
 
 from __future__ import annotations
