@@ -43,6 +43,21 @@ class PriorityReason(BaseModel):
     detail: str = ""
 
 
+class Wave(BaseModel):
+    """Many different authors posting near-identical text within a short time (an outage, a campaign).
+
+    Each member stays its own mention; they share the wave id so routing can escalate an incident
+    and downstream apps can bulk-reply. ``size`` is the number of distinct authors when this member
+    arrived (it grows with the wave).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    size: int = Field(ge=1)
+    opened_at: AwareDatetime
+
+
 class Enrichment(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -59,6 +74,7 @@ class Enrichment(BaseModel):
     priority: int = Field(ge=0, le=100)
     priority_reasons: tuple[PriorityReason, ...] = ()
     failed_enrichers: tuple[str, ...] = Field(default=(), description="Enrichers that failed and fell back to unknown.")
+    wave: Wave | None = Field(default=None, description="Set when the mention belongs to an open wave.")
 
 
 class EnrichedMention(BaseModel):

@@ -28,8 +28,13 @@ class Route(BaseModel):
     matched: tuple[MatchedCondition, ...] = ()
     tags: tuple[str, ...] = ()
     routed_at: AwareDatetime
-    sla_due_at: AwareDatetime | None = None
-    rerouted: bool = False
+    sla_due_at: AwareDatetime | None = Field(
+        default=None, description="First response due by, counted in the team's business hours; None = no SLA."
+    )
+    rerouted: bool = Field(default=False, description="Re-routed after the first decision (reroute or escalation).")
+    dropped_reason: str | None = Field(default=None, description="Set by a drop rule: kept for audit, no SLA clock.")
+    escalation_level: int = Field(default=0, ge=0, description="The escalation level that moved it here; 0 = none.")
+    previous_teams: tuple[str, ...] = Field(default=(), description="Teams it was routed to before, oldest first.")
 
 
 class RoutedMention(EnrichedMention):
