@@ -172,6 +172,26 @@ def evaluate(data_root: Path, task: str | None, split: str, limit: int | None) -
 
 
 @main.group()
+def report() -> None:
+    """Reports computed from the router's topics."""
+
+
+@report.command("response-times")
+@click.option("--by", type=click.Choice(["team", "brand"]), default="team", show_default=True)
+def report_response_times(by: str) -> None:
+    """Median and p90 first-response minutes per team or brand account, from mentions.response_times."""
+    from streams.reports import first_responses
+    from streams.tracking.report import format_report, response_time_report
+
+    settings = _settings()
+    rows = response_time_report(first_responses(settings), by="brand" if by == "brand" else "team")
+    if not rows:
+        click.echo("no first responses recorded yet")
+        return
+    click.echo(format_report(rows, by="brand" if by == "brand" else "team"), nl=False)
+
+
+@main.group()
 def rules() -> None:
     """Routing rules."""
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 
 from streams.runtime.partitioner import xxh3_partitioner
 from streams.settings import Settings
@@ -31,3 +34,26 @@ def tool_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaCo
     }
     options.update(overrides)
     return KafkaConsumer(*topics, **settings.kafka_client_kwargs(), **options)
+
+
+def read_to_end(settings: Settings, topic: str, timeout_s: float = 30.0) -> Iterator[ConsumerRecord]:
+    """Every record of ``topic`` from the beginning to the end offsets seen at the start (no group)."""
+    consumer = tool_consumer(settings, group_id=None)
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = consumer.end_offsets(tps)
+        remaining = {tp for tp in tps if consumer.position(tp) < ends[tp]}
+        deadline = time.monotonic() + timeout_s
+        while remaining and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=500).items():
+                for record in records:
+                    if record.offset < ends[tp]:
+                        yield record
+            remaining = {tp for tp in remaining if consumer.position(tp) < ends[tp]}
+        if remaining:
+            raise TimeoutError(f"{topic}: partitions {sorted(tp.partition for tp in remaining)} not read to the end")
+    finally:
+        consumer.close()
