@@ -1,7 +1,19 @@
-"""Pure dedupe logic: keys and the windowed state they live in (no Kafka import)."""
+"""Pure dedupe logic: keys, the windowed state they live in, and the merge rules (no Kafka import)."""
 
+from streams.dedupe.identity import identity_key
+from streams.dedupe.index import DedupeIndex, Verdict
 from streams.dedupe.keys import exact_key
 from streams.dedupe.records import exact_duplicate
+from streams.dedupe.waves import WaveTracker, wave_key
 from streams.dedupe.window import SeenWindow
 
-__all__ = ["SeenWindow", "exact_duplicate", "exact_key"]
+__all__ = [
+    "DedupeIndex",
+    "SeenWindow",
+    "Verdict",
+    "WaveTracker",
+    "exact_duplicate",
+    "exact_key",
+    "identity_key",
+    "wave_key",
+]

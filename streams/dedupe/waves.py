@@ -1,0 +1,186 @@
+"""Waves: many different people posting one text within a short window (a signal, never a merge).
+
+A copy-and-paste campaign, a petition, a viral complaint template: each mention is a new mention
+from its own author, and stays one, but downstream teams want to see them as one wave. Texts are
+grouped by ``wave_key`` (the text lower-cased, without URLs, @mentions, emoji, punctuation and
+numbers); a wave opens once ``min_authors`` distinct author identities posted the group's text within
+``window_seconds`` of event time, and from then on ``observe`` returns ``(wave_id, wave_size)`` for
+every mention of it (size = distinct authors so far). The wave closes when no mention of it arrived
+for ``window_seconds``. Texts shorter than ``min_words`` ("thanks!", "help") never make a wave.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+import xxhash
+
+from schemas.mention import Mention
+from streams.dedupe.changelog import DOUBLE, WATERMARK_KEY, changelog_key, put_last, split_key, touch
+from streams.dedupe.identity import identity_hash, identity_key
+from streams.dedupe.text import wave_text
+
+_MEMBER = struct.Struct("<Qd")  # author identity hash, when they posted
+_OPEN = struct.Struct("<ddI")  # opened at, last seen, size
+_PENDING, _OPEN_NS = b"P", b"O"
+
+
+def wave_key(text: str) -> int:
+    """The 64-bit key of a text's wave group (the next topic's partition key: one wave, one partition)."""
+    return int(xxhash.xxh3_64_intdigest(wave_text(text).encode()))
+
+
+def wave_id(key: int, opened_at: float) -> str:
+    return str(xxhash.xxh3_64_hexdigest(key.to_bytes(8, "big") + DOUBLE.pack(opened_at)))
+
+
+@dataclass(slots=True)
+class _Wave:
+    opened_at: float
+    last_seen: float
+    size: int
+    members: set[int] = field(default_factory=set)
+
+
+class WaveTracker:
+    def __init__(
+        self,
+        window_seconds: float = 1800,
+        min_authors: int = 5,
+        *,
+        max_keys: int = 200_000,
+        min_words: int = 4,
+        max_members: int = 10_000,
+    ) -> None:
+        self.window_seconds = window_seconds
+        self.min_authors = min_authors
+        self.max_keys = max_keys
+        self.min_words = min_words
+        self.max_members = max_members  # beyond this many, wave_size counts mentions, not authors
+        self._pending: dict[int, bytes] = {}  # key -> (author, time) pairs, arrival order
+        self._open: dict[int, _Wave] = {}
+        self._dirty: dict[bytes, dict[int, None]] = {_PENDING: {}, _OPEN_NS: {}}
+        self._watermark = float("-inf")
+        self._watermark_dirty = False
+
+    def __len__(self) -> int:
+        return len(self._pending) + len(self._open)
+
+    @property
+    def open_waves(self) -> int:
+        return len(self._open)
+
+    def observe(self, mention: Mention) -> tuple[str, int] | None:
+        now = mention.created_at.timestamp()
+        if now > self._watermark:
+            swept = int(self._watermark) if self._watermark > float("-inf") else None
+            self._watermark = now
+            self._watermark_dirty = True
+            if int(now) != swept:
+                self._expire()
+        text = wave_text(mention.text)
+        if text.count(" ") + 1 < self.min_words:
+            return None
+        key = int(xxhash.xxh3_64_intdigest(text.encode()))
+        author = identity_hash(identity_key(mention))
+        wave = self._open.get(key)
+        if wave is not None:
+            if self._watermark - wave.last_seen <= self.window_seconds:
+                return self._grow(key, wave, author, now)
+            self._delete(_OPEN_NS, key)  # closed but not yet swept: a new group starts
+        horizon = self._watermark - self.window_seconds
+        blob = self._pending.get(key, b"")
+        members = {a: t for a, t in _MEMBER.iter_unpack(blob) if t >= horizon and a != author}
+        members[author] = now
+        if len(members) >= self.min_authors:
+            if key in self._pending:
+                self._delete(_PENDING, key)
+            wave = _Wave(now, now, len(members), set(members))
+            self._set_open(key, wave)
+            return wave_id(key, now), wave.size
+        put_last(self._pending, key, b"".join(_MEMBER.pack(a, t) for a, t in members.items()))
+        touch(self._dirty[_PENDING], key)
+        self._bound()
+        return None
+
+    def _grow(self, key: int, wave: _Wave, author: int, now: float) -> tuple[str, int]:
+        if author not in wave.members:
+            if len(wave.members) < self.max_members:
+                wave.members.add(author)
+            wave.size += 1
+        wave.last_seen = max(wave.last_seen, now)
+        self._set_open(key, wave)
+        return wave_id(key, wave.opened_at), wave.size
+
+    def _set_open(self, key: int, wave: _Wave) -> None:
+        put_last(self._open, key, wave)
+        touch(self._dirty[_OPEN_NS], key)
+        self._bound()
+
+    def _bound(self) -> None:
+        while len(self) > self.max_keys:
+            if self._pending:
+                self._delete(_PENDING, next(iter(self._pending)))
+            else:
+                self._delete(_OPEN_NS, next(iter(self._open)))
+
+    def _delete(self, namespace: bytes, key: int) -> None:
+        if namespace == _PENDING:
+            del self._pending[key]
+        else:
+            del self._open[key]
+        self._dirty[namespace][key] = None
+
+    def _expire(self) -> None:
+        horizon = self._watermark - self.window_seconds
+        pending = self._pending
+        while pending:
+            key = next(iter(pending))
+            if DOUBLE.unpack_from(pending[key], len(pending[key]) - 8)[0] >= horizon:
+                break
+            self._delete(_PENDING, key)
+        while self._open:
+            key = next(iter(self._open))
+            if self._open[key].last_seen >= horizon:
+                break
+            self._delete(_OPEN_NS, key)
+
+    def drain_changes(self) -> list[tuple[bytes, bytes | None]]:
+        """The (key, value) state changes since the last call; a None value is a tombstone."""
+        changes: list[tuple[bytes, bytes | None]] = []
+        if self._watermark_dirty:
+            changes.append((WATERMARK_KEY, DOUBLE.pack(self._watermark)))
+            self._watermark_dirty = False
+        changes.extend((changelog_key(_PENDING, key), self._pending.get(key)) for key in self._dirty[_PENDING])
+        for key in self._dirty[_OPEN_NS]:
+            wave = self._open.get(key)
+            value = None
+            if wave is not None:
+                head = _OPEN.pack(wave.opened_at, wave.last_seen, wave.size)
+                value = head + b"".join(m.to_bytes(8, "little") for m in wave.members)
+            changes.append((changelog_key(_OPEN_NS, key), value))
+        for dirty in self._dirty.values():
+            dirty.clear()
+        return changes
+
+    def restore(self, key: bytes, value: bytes | None) -> None:
+        """Apply one drained change (in drain order) to rebuild the state after a restart."""
+        namespace, number = split_key(key)
+        if namespace == WATERMARK_KEY[:1]:
+            if value is not None:
+                self._watermark = max(self._watermark, DOUBLE.unpack(value)[0])
+        elif namespace == _PENDING:
+            if value is None:
+                self._pending.pop(number, None)
+            else:
+                put_last(self._pending, number, value)
+        elif namespace == _OPEN_NS:
+            if value is None:
+                self._open.pop(number, None)
+            else:
+                opened, last, size = _OPEN.unpack_from(value)
+                members = {int.from_bytes(value[i : i + 8], "little") for i in range(_OPEN.size, len(value), 8)}
+                put_last(self._open, number, _Wave(opened, last, size, members))
+        else:
+            raise ValueError(f"unknown wave state namespace {namespace!r}")
