@@ -22,11 +22,6 @@ def mention(
     followers: int = 100,
     **overrides: Any,
 ) -> Mention:
-    return make_mention(
-        text,
-        native_id=native_id,
-        channel=channel,
-        author=Author(handle=handle, followers=followers, linked_handles=linked),
-        created_at=T0 + timedelta(minutes=minutes),
-        **overrides,
-    )
+    overrides.setdefault("created_at", T0 + timedelta(minutes=minutes))
+    author = Author(handle=handle, followers=followers, linked_handles=linked)
+    return make_mention(text, native_id=native_id, channel=channel, author=author, **overrides)
