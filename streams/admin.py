@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from streams.routing import RuleSet
 from streams.settings import STAGES, Settings
 from streams.topics import TopicNames
 
@@ -24,12 +25,19 @@ def admin_client(settings: Settings) -> KafkaAdminClient:
     return KafkaAdminClient(client_id=f"{settings.app_id}-admin", **settings.kafka_client_kwargs())
 
 
-def topics_for(settings: Settings, teams: Iterable[str]) -> list[str]:
+Teams = Iterable[str] | RuleSet  # a RuleSet also knows teams' topic overrides
+
+
+def topics_for(settings: Settings, teams: Teams) -> list[str]:
     names = TopicNames.from_settings(settings)
-    return [*names.pipeline(), *(names.routed(team) for team in teams)]
+    if isinstance(teams, RuleSet):
+        team_topics = [names.prefix + teams.topic_for(team) for team in teams.team_names]
+    else:
+        team_topics = [names.routed(team) for team in teams]
+    return [*names.pipeline(), *team_topics]
 
 
-def ensure_topics(settings: Settings, teams: Iterable[str]) -> list[str]:
+def ensure_topics(settings: Settings, teams: Teams) -> list[str]:
     """Create every topic the router reads or writes; return the ones that were new."""
     wanted = topics_for(settings, teams)
     client = admin_client(settings)
@@ -57,7 +65,7 @@ def ensure_topics(settings: Settings, teams: Iterable[str]) -> list[str]:
         client.close()
 
 
-def delete_pipeline(settings: Settings, teams: Iterable[str], timeout: float = 30.0) -> list[str]:
+def delete_pipeline(settings: Settings, teams: Teams, timeout: float = 30.0) -> list[str]:
     """Delete the router's topics and consumer groups for this prefix and app id (the demo's clean slate)."""
     client = admin_client(settings)
     try:

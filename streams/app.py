@@ -12,6 +12,7 @@ from streams.admin import ensure_topics
 from streams.agents.dedupe import DedupeAgent
 from streams.agents.enrich import EnrichAgent
 from streams.agents.route import RouteAgent
+from streams.agents.track import TrackAgent
 from streams.metrics import Metrics
 from streams.observability import LagExporterService
 from streams.routing import RuleSet, load_rules
@@ -63,6 +64,8 @@ def build_stages(
         stages.append(EnrichAgent(topics, metrics, customer_tiers=customer_tiers))
     if "route" in settings.stages:
         stages.append(RouteAgent(topics, metrics, rules, redact_text=settings.routed_text == "redacted"))
+    if "track" in settings.stages:
+        stages.append(TrackAgent(topics, metrics))
     return stages
 
 
@@ -113,6 +116,6 @@ def create_app(settings: Settings, metrics: Metrics | None = None, rules: RuleSe
 
 def _rules_watcher(settings: Settings, metrics: Metrics, route: RouteAgent) -> RulesWatcher:
     def prepare(rules: RuleSet) -> None:
-        ensure_topics(settings, rules.team_names)  # a new team's topic exists before its first record
+        ensure_topics(settings, rules)  # a new team's topic exists before its first record
 
     return RulesWatcher(settings.rules_path, route.rules, metrics, apply=route.set_rules, prepare=prepare)

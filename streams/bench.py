@@ -197,7 +197,7 @@ def main() -> int:
         prefix = f"bench{uuid.uuid4().hex[:6]}."
         settings = _settings(bootstrap, prefix, metrics_port=local.free_port())
         rules = load_rules(settings.rules_path)
-        ensure_topics(settings, rules.team_names)
+        ensure_topics(settings, rules)
         names = TopicNames.from_settings(settings)
         print(f"generating and producing {args.count} mentions to {names.raw} ...", flush=True)
         records = keyed_for_dedupe((r.key, r.value) for r in generate(args.count, seed=7))
@@ -218,7 +218,7 @@ def main() -> int:
 
         rate = router_rate / 2
         lat_settings = _settings(bootstrap, f"lat{uuid.uuid4().hex[:6]}.", metrics_port=local.free_port())
-        ensure_topics(lat_settings, rules.team_names)
+        ensure_topics(lat_settings, rules)
         latencies = latency_run(lat_settings, rate, args.latency_seconds, logs / "latency.log")
         if latencies:
             q = statistics.quantiles(latencies, n=100)

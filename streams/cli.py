@@ -22,7 +22,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--stages", default=None, help="Comma-separated subset of dedupe,enrich,route (default: all).")
+@click.option("--stages", default=None, help="Comma-separated subset of dedupe,enrich,route,track (default: all).")
 @click.option("--loglevel", default=None, type=click.Choice(["debug", "info", "warn", "error"]))
 def worker(stages: str | None, loglevel: str | None) -> None:
     """Run a worker: the configured stages, consuming in their consumer groups."""
@@ -35,7 +35,7 @@ def worker(stages: str | None, loglevel: str | None) -> None:
     settings = Settings(**overrides)  # type: ignore[arg-type]
     _use_uvloop()
     rules = load_rules(settings.rules_path)
-    ensure_topics(settings, rules.team_names)
+    ensure_topics(settings, rules)
     metrics = Metrics()
     if settings.metrics_port:
         try:
@@ -119,7 +119,7 @@ def topics_create() -> None:
     from streams.routing import load_rules
 
     settings = _settings()
-    teams = load_rules(settings.rules_path).team_names
+    teams = load_rules(settings.rules_path)
     created = ensure_topics(settings, teams)
     for name in topics_for(settings, teams):
         click.echo(f"{'created' if name in created else 'exists '} {name}")

@@ -120,8 +120,8 @@ def run_demo(count: int, rate: float, seed: int, keep_broker: bool) -> int:
     # and a user's own topics on the same broker are never touched.
     settings = Settings(bootstrap_servers=broker.bootstrap, topic_prefix=DEMO_PREFIX, app_id=DEMO_APP_ID)
     rules = load_rules(settings.rules_path)
-    delete_pipeline(settings, rules.team_names)
-    created = ensure_topics(settings, rules.team_names)
+    delete_pipeline(settings, rules)
+    created = ensure_topics(settings, rules)
     console.print(f"[bold]2/4[/] {len(created)} topics under '{DEMO_PREFIX}', teams: {', '.join(rules.team_names)}")
     metrics_url = f"http://{settings.metrics_host}:{settings.metrics_port}/metrics"
     worker_log = local.default_cache_dir() / "demo-worker.log"

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import cast
 
 from prometheus_client import Counter, Histogram
 
-from schemas import EnrichedMention, Mention, Route, RoutedMention
+from schemas import Assignment, EnrichedMention, EscalationLevel, Mention, Route, RoutedMention
+from schemas.tracking import PriorityBand
 from streams.metrics import Metrics, priority_band
+from streams.partitioning import response_key
 from streams.routing import RuleSet
+from streams.routing.sla import Assignment as Plan
+from streams.routing.sla import assign
 from streams.runtime.records import InputRecord, Output
 from streams.topics import TopicNames
 
@@ -59,23 +64,29 @@ class RouteAgent:
 
     def set_rules(self, rules: RuleSet) -> None:
         """Swap in a new rules version; the next record is decided by it (called between batches)."""
-        self._team_topics = {team: self._topics.routed(team) for team in rules.team_names}
+        self._team_topics = {team: self._topics.prefix + rules.topic_for(team) for team in rules.team_names}
         self._metrics.register_teams(rules.team_names)
         self._rules = rules
 
     def handle(self, record: InputRecord, out: list[Output]) -> None:
         assert record.value is not None
         enriched = EnrichedMention.model_validate_json(record.value)
-        decision = self._rules.decide(enriched)
+        rules = self._rules
+        decision = rules.decide(enriched)
         routed_at = datetime.now(UTC)
+        created_at = enriched.mention.created_at
+        # Business hours are judged at the mention's event time, so a replay decides as live routing did.
+        plan = assign(decision, rules, created_at, created_at)
         route = Route(
-            team=decision.team,
-            priority=decision.priority,
+            team=plan.team,
+            priority=plan.priority,
             rule_id=decision.rule_id,
-            rules_version=self._rules.version,
+            rules_version=rules.version,
             matched=decision.matched,
-            tags=decision.tags,
+            tags=plan.tags,
             routed_at=routed_at,
+            sla_due_at=plan.sla_due_at,
+            dropped_reason=plan.dropped_reason,
         )
         redacted = enriched.enrichment.redacted_text
         if redacted is not None and self._redact_text:
@@ -87,10 +98,37 @@ class RouteAgent:
             value = routed.model_dump_json().encode()
         else:
             value = with_route(record.value, enriched, route)
-        out.append(
-            Output(self._team_topics[decision.team], conversation_key(enriched.mention), value, record.timestamp)
+        conversation = conversation_key(enriched.mention)
+        topic = self._team_topics.get(plan.team) or self._topics.prefix + rules.topic_for(plan.team)
+        out.append(Output(topic, conversation, value, record.timestamp))
+        if plan.dropped_reason is None:  # dropped mentions are kept for audit, not answered: no clock
+            out.append(self._assignment(enriched.mention, route, plan, conversation, value))
+        self._count(plan.team, plan.priority, record.timestamp)
+
+    def _assignment(self, mention: Mention, route: Route, plan: Plan, conversation: bytes, value: bytes) -> Output:
+        """What the track stage times: built without validation (every field comes from validated values)."""
+        reroutes = any(level.to_team for level in plan.escalations)
+        assignment = Assignment.model_construct(
+            mention_id=mention.id,
+            team=route.team,
+            priority=route.priority,
+            priority_band=cast(PriorityBand, plan.priority_band),
+            channel=mention.channel,
+            brand_account=mention.brand_account,
+            created_at=mention.created_at,
+            routed_at=route.routed_at,
+            sla_due_at=route.sla_due_at,
+            escalations=tuple(
+                EscalationLevel.model_construct(level=e.level, due_at=e.due_at, to_team=e.to_team, notify=e.notify)
+                for e in plan.escalations
+            ),
+            conversation_key=conversation.decode(),
+            rules_version=route.rules_version,
+            rerouted=route.rerouted,
+            routed_record=value.decode() if reroutes else None,  # an escalation re-publishes it elsewhere
         )
-        self._count(decision.team, decision.priority, record.timestamp)
+        key = response_key(mention.id)
+        return Output(self._topics.assignments, key, assignment.model_dump_json().encode())
 
     def _count(self, team: str, priority: int, ingested_ms: int) -> None:
         band = priority_band(priority)

@@ -39,7 +39,7 @@ class Record:
 class Output:
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a tombstone (changelogs)
     timestamp_ms: int | None = None  # carries the ingest time along the pipeline
     partition: int | None = None  # set for changelogs and repartitioning; else the key decides
 

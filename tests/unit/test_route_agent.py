@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
-from schemas import EnrichedMention, Route, RoutedMention
+from schemas import Assignment, EnrichedMention, Route, RoutedMention
 from streams.agents.route import RouteAgent, conversation_key, with_route
 from streams.enrich import Enricher
 from streams.metrics import Metrics, priority_band
-from streams.routing import load_rules
+from streams.routing import load_rules, load_rules_text
 from streams.runtime.partitioner import xxh3_partitioner
 from streams.runtime.records import Output, Record
 from streams.settings import DEFAULT_RULES
@@ -52,13 +52,41 @@ def test_route_agent_publishes_to_the_team_topic_keyed_by_conversation() -> None
     out: list[Output] = []
     record = Record("acme.mentions.enriched", 0, 7, 1_000, b"k", enriched.model_dump_json().encode())
     agent.handle(record, out)
-    [output] = out
+    [output, assignment_output] = out
+    assert output.value is not None
+    assert assignment_output.value is not None
     routed = RoutedMention.model_validate_json(output.value)
     assert output.topic == f"acme.mentions.routed.{routed.route.team}"
     assert output.key == conversation_key(enriched.mention)
     assert routed.route.rules_version == load_rules(DEFAULT_RULES).version
     labels = {"team": routed.route.team, "priority": priority_band(routed.route.priority)}
     assert metrics.registry.get_sample_value("mention_router_routed_total", labels) == 1
+    # The track stage's copy: keyed by mention id, same team, SLA and event time as the routed record.
+    assignment = Assignment.model_validate_json(assignment_output.value)
+    assert assignment_output.topic == "acme.mentions.assignments"
+    assert assignment_output.key == enriched.mention.id.encode()
+    assert (assignment.team, assignment.sla_due_at) == (routed.route.team, routed.route.sla_due_at)
+    assert assignment.created_at == enriched.mention.created_at
+    assert routed.route.sla_due_at is not None
+    assert routed.route.sla_due_at > enriched.mention.created_at
+
+
+def test_dropped_mentions_are_kept_for_audit_without_a_clock() -> None:
+    rules = load_rules_text(
+        'version: "t1"\ntriage_team: triage\nteams:\n  - name: triage\n'
+        "    sla: {low: 1h, normal: 1h, high: 1h, urgent: 1h}\n"
+        "  - name: spam\nrules:\n  - id: drop-all\n    when: {field: mention.text, contains: win}\n"
+        "    then: {team: spam, drop: promotional spam}\n"
+    )
+    agent = RouteAgent(TopicNames(), Metrics(CollectorRegistry()), rules)
+    out: list[Output] = []
+    agent.handle(
+        Record("mentions.enriched", 0, 1, 1_000, b"k", _enriched("win a free phone").model_dump_json().encode()), out
+    )
+    [output] = out  # no assignment: nobody is expected to answer spam
+    assert output.value is not None
+    route = RoutedMention.model_validate_json(output.value).route
+    assert (route.team, route.dropped_reason, route.sla_due_at) == ("spam", "promotional spam", None)
 
 
 def test_conversation_key_prefers_the_thread() -> None:
@@ -80,6 +108,7 @@ def _route_one(enriched: EnrichedMention, redact_text: bool) -> RoutedMention:
     agent = RouteAgent(TopicNames(), Metrics(CollectorRegistry()), load_rules(DEFAULT_RULES), redact_text=redact_text)
     out: list[Output] = []
     agent.handle(Record("mentions.enriched", 0, 1, 1_000, b"k", enriched.model_dump_json().encode()), out)
+    assert out[0].value is not None
     return RoutedMention.model_validate_json(out[0].value)
 
 

@@ -1,0 +1,195 @@
+"""mentions.assignments + mentions.responses → response times, SLA breaches, escalations, backlog.
+
+Both inputs are keyed by mention id and co-partitioned, so partition p's tracker sees every
+assignment and response of its mentions. A response that another producer put in a different
+partition is moved to the stage's repartition topic first. State lives in one PartitionTracker per
+owned partition, restored from the changelog on assignment and dropped on revocation, so the
+backlog gauges summed over workers count every open mention exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from schemas import Assignment, Response, RoutedMention
+from streams.agents.route import conversation_key
+from streams.metrics import Metrics, priority_band
+from streams.partitioning import partition_for, response_key
+from streams.runtime.records import InputRecord, Output
+from streams.topics import TopicNames
+from streams.tracking.tracker import (
+    BreachOutput,
+    EscalationOutput,
+    ExpiredOutput,
+    FirstResponseOutput,
+    PartitionTracker,
+    RerouteOutput,
+    StreamClock,
+    TrackerOutput,
+)
+
+logger = logging.getLogger(__name__)
+
+OTHER_TEAM = "other"  # label for responses naming a team the rules do not know (bounded labels)
+
+
+class TrackAgent:
+    name = "track"
+
+    def __init__(self, topics: TopicNames, metrics: Metrics, wall: Callable[[], float] = time.monotonic) -> None:
+        self.input_topic = topics.assignments
+        self._responses_topic = topics.responses
+        self._repartition_topic = topics.repartition("track")
+        self.input_topics = (topics.assignments, topics.responses, self._repartition_topic)
+        self.changelog_topic = topics.changelog("track")
+        self._topics = topics
+        self._metrics = metrics
+        self._wall = wall
+        self._trackers: dict[int, PartitionTracker] = {}
+        self._clocks: dict[int, StreamClock] = {}
+        self._partition_count = 0
+        self._known_teams: set[str] = set()
+        self._reported: set[tuple[str, str]] = set()
+        self._reported_teams: set[str] = set()
+
+    # ------------------------------------------------------------------------------------------ records
+
+    def handle(self, record: InputRecord, out: list[Output]) -> None:
+        assert record.value is not None
+        partition = record.partition
+        if record.topic == self.input_topic:
+            assignment = Assignment.model_validate_json(record.value)
+            self._known_teams.add(assignment.team)
+            tracker, clock = self._state(partition)
+            clock.observe(assignment.created_at)
+            self._emit(tracker.on_assignment(assignment), out)
+            return
+        response = Response.model_validate_json(record.value)
+        key = response_key(response.mention_id)
+        if record.topic == self._responses_topic and self._partition_count:
+            expected = partition_for(key, self._partition_count)
+            if expected != partition:  # written with another partitioner: move it where its assignment is
+                out.append(Output(self._repartition_topic, key, record.value, record.timestamp, expected))
+                return
+        team = response.team if response.team in self._known_teams else OTHER_TEAM
+        self._metrics.responses.labels(team=team, kind=response.kind.value).inc()
+        tracker, clock = self._state(partition)
+        clock.observe(response.responded_at)
+        self._emit(tracker.on_response(response), out)
+
+    def end_batch(self, out: list[Output]) -> None:
+        for partition, tracker in self._trackers.items():
+            for key, value in tracker.drain_changes():  # value None: a tombstone, compaction forgets the key
+                out.append(Output(self.changelog_topic, key, value, None, partition))
+
+    def tick(self, out: list[Output]) -> None:
+        """Fire due escalations, breaches and expiries on each partition's stream clock; refresh gauges."""
+        for partition, tracker in self._trackers.items():
+            now = self._clocks[partition].now()
+            if now is not None:
+                self._emit(tracker.due(now), out)
+        self.end_batch(out)
+        self._refresh_gauges()
+
+    # ------------------------------------------------------------------------------------- partitions
+
+    def restore(self, partition: int, key: bytes, value: bytes | None) -> None:
+        self._state(partition)[0].restore(key, value or None)
+
+    def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
+        self._partition_count = partition_count
+        for partition in partitions:
+            tracker, clock = self._state(partition)
+            tracker.drain_changes()  # restored state is already in the changelog
+            if tracker.watermark is not None:
+                clock.observe(tracker.watermark)
+
+    def partitions_revoked(self, partitions: set[int]) -> None:
+        for partition in partitions:
+            self._trackers.pop(partition, None)
+            self._clocks.pop(partition, None)
+        self._refresh_gauges()
+
+    # -------------------------------------------------------------------------------------- internals
+
+    def _state(self, partition: int) -> tuple[PartitionTracker, StreamClock]:
+        tracker = self._trackers.get(partition)
+        if tracker is None:
+            tracker = self._trackers[partition] = PartitionTracker()
+            self._clocks[partition] = StreamClock(self._wall)
+        return tracker, self._clocks[partition]
+
+    def _emit(self, outputs: list[TrackerOutput], out: list[Output]) -> None:
+        metrics = self._metrics
+        for item in outputs:
+            if isinstance(item, FirstResponseOutput):
+                record = item.record
+                key = response_key(record.mention_id)
+                out.append(Output(self._topics.response_times, key, record.model_dump_json().encode()))
+                metrics.first_response.labels(team=record.team, priority=record.priority_band).observe(
+                    max(0.0, record.seconds_since_created)
+                )
+            elif isinstance(item, EscalationOutput):
+                escalation = item.record
+                out.append(
+                    Output(self._topics.escalations, response_key(escalation.mention_id),
+                           escalation.model_dump_json().encode())
+                )  # fmt: skip
+                metrics.escalations.labels(team=escalation.from_team).inc()
+            elif isinstance(item, RerouteOutput):
+                self._reroute(item, out)
+            elif isinstance(item, BreachOutput):
+                metrics.sla_breaches.labels(team=item.team, priority=item.priority_band).inc()
+            elif isinstance(item, ExpiredOutput):
+                logger.info(
+                    "mention unanswered after the tracking horizon; no longer in the backlog (team=%s)", item.team
+                )
+
+    def _reroute(self, item: RerouteOutput, out: list[Output]) -> None:
+        if item.routed_record is None:
+            logger.warning("escalation level %d wants a re-route to %s but the assignment has no record", item.level,
+                           item.to_team)  # fmt: skip
+            return
+        routed = RoutedMention.model_validate_json(item.routed_record)
+        route = routed.route.model_copy(
+            update={
+                "team": item.to_team,
+                "rerouted": True,
+                "routed_at": datetime.now(UTC),
+                "escalation_level": item.level,
+                "previous_teams": (*routed.route.previous_teams, item.from_team),
+                "tags": (*routed.route.tags, f"escalated:{item.level}"),
+            }
+        )
+        value = routed.model_copy(update={"route": route}).model_dump_json().encode()
+        out.append(Output(self._topics.routed(item.to_team), conversation_key(routed.mention), value))
+        self._metrics.routed.labels(team=item.to_team, priority=priority_band(route.priority)).inc()
+
+    def _refresh_gauges(self) -> None:
+        backlog: dict[tuple[str, str], int] = {}
+        oldest: dict[str, float] = {}
+        for partition, tracker in self._trackers.items():
+            for key, count in tracker.backlog().items():
+                backlog[key] = backlog.get(key, 0) + count
+            now = self._clocks[partition].now()
+            if now is None:
+                continue
+            for team in tracker.teams():
+                created = tracker.oldest_unanswered(team)
+                if created is not None:
+                    oldest[team] = max(oldest.get(team, 0.0), (now - created).total_seconds())
+        metrics = self._metrics
+        for team, band in self._reported - set(backlog):
+            metrics.backlog.labels(team=team, priority=band).set(0)
+        for (team, band), count in backlog.items():
+            metrics.backlog.labels(team=team, priority=band).set(count)
+        for team in self._reported_teams - set(oldest):
+            metrics.oldest_unanswered.labels(team=team).set(0)
+        for team, seconds in oldest.items():
+            metrics.oldest_unanswered.labels(team=team).set(max(0.0, seconds))
+        self._reported = set(backlog)
+        self._reported_teams = set(oldest)
+        metrics.state_keys.labels(stage=self.name).set(sum(t.state_size() for t in self._trackers.values()))
