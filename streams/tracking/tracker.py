@@ -1,0 +1,575 @@
+"""The track stage's per-partition state: assignments joined with responses, backlog, SLA and escalations.
+
+Pure logic (no Kafka): the stage glue feeds one ``PartitionTracker`` per input partition of the two
+co-partitioned topics ``mentions.assignments`` and ``mentions.responses`` (both keyed by mention id) and
+turns the returned ``TrackerOutput`` values into records and metrics.
+
+Rules (each one is what the tests check):
+
+- **First response** = the earliest ``responded_at`` seen *before the mention is closed*. A response that
+  arrives before its assignment waits in a bounded, expiring pending map (only the earliest per mention is
+  kept) and resolves the mention when the assignment arrives. Once a mention is closed, later responses are
+  ignored, even one with an earlier ``responded_at`` (the FirstResponse already published is not retracted).
+  Any response counts, whatever its ``kind`` or ``team``.
+- **Closing**: a mention leaves the open state when first-responded or expired, and its id is kept in a
+  closed set for ``closed_ttl`` (event time) so late duplicates of its assignment or responses do not reopen
+  it. An assignment whose mention is already older than ``max_age`` is not tracked at all.
+- **Assignments**: the first assignment of a mention opens it; a later one is a duplicate and ignored unless
+  ``rerouted=True``, which moves the mention to the new team (backlog, oldest-unanswered) and replaces its SLA
+  and escalation plan, keeping ``created_at``, the highest level fired and whether its breach was counted.
+- **Escalations** fire from ``due(now)`` in due order (ties: mention id), each level at most once: state keeps
+  the highest level fired, and a level not above it never fires (so plans should number levels in due order).
+  A response cancels the remaining levels. A level with ``to_team`` (different from the current team) also
+  yields a ``RerouteOutput`` and moves the mention to ``to_team``. ``fired_at`` is the level's due time.
+  A mention whose assignment arrives after its response never escalates.
+- **SLA breach** is counted once per mention, by a ``BreachOutput``: from ``due(now)`` when ``sla_due_at < now``
+  while unanswered (``at`` = sla_due_at), or, when no breach was counted yet, with the FirstResponse whose
+  ``responded_at > sla_due_at`` (``at`` = responded_at). ``FirstResponse.breached`` is the event-time verdict;
+  a breach counted live by ``due`` can, rarely, precede a response that is then published as not breached (the
+  response was in flight when the stream clock passed the due time).
+- **Expiry**: an open mention still unanswered at ``created_at + max_age`` is dropped with an ``ExpiredOutput``.
+- **Clocks**: the tracker's watermark is the highest event time it has seen: assignment ``created_at``,
+  response ``responded_at`` and the ``now`` given to ``due``. Pending and closed entries expire against it.
+  ``sla_due_at`` and escalation ``due_at`` must be on the same clock as ``now`` (see ``StreamClock``).
+
+Changelog (``drain_changes`` / ``restore``), keys are UTF-8 bytes, values JSON (None = tombstone):
+
+- ``open:<mention_id>``    ``{"assignment": Assignment, "fired_level": int, "breach_counted": bool}``
+- ``pending:<mention_id>`` ``{"response": Response, "since": iso watermark when first held}``
+- ``closed:<mention_id>``  ``{"at": iso watermark when closed}``
+- ``watermark``            ``"<iso datetime>"``
+
+``drain_changes`` returns each changed key once, with its current value, in first-change order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, cast
+
+import orjson
+
+from schemas import Assignment, Escalation, EscalationLevel, FirstResponse, Response, RoutedMention
+from schemas.tracking import PriorityBand
+from streams.metrics import priority_band
+
+# ------------------------------------------------------------------------------------------------ outputs
+
+
+@dataclass(frozen=True, slots=True)
+class FirstResponseOutput:
+    """Publish ``record`` to ``mentions.response_times``."""
+
+    record: FirstResponse
+    kind: Literal["first_response"] = "first_response"
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationOutput:
+    """Publish ``record`` to ``mentions.escalations`` (key: ``record.mention_id``)."""
+
+    record: Escalation
+    kind: Literal["escalation"] = "escalation"
+
+
+@dataclass(frozen=True, slots=True)
+class RerouteOutput:
+    """An escalation level moved the mention to ``to_team``: re-publish its routed record there.
+
+    ``rerouted_record(routed_record, ...)`` builds the routed JSON for the new team; ``routed_record`` is
+    None when the assignment did not carry it. The tracker has already moved the mention in its backlog.
+    """
+
+    mention_id: str
+    from_team: str
+    to_team: str
+    level: int
+    at: datetime  # the level's due time
+    routed_record: str | None
+    kind: Literal["reroute"] = "reroute"
+
+
+@dataclass(frozen=True, slots=True)
+class BreachOutput:
+    """The mention missed its SLA; counted once per mention (``mention_router_sla_breaches``)."""
+
+    mention_id: str
+    team: str
+    priority_band: PriorityBand
+    sla_due_at: datetime
+    at: datetime  # sla_due_at when found by due(); responded_at when found by a late response
+    kind: Literal["breach"] = "breach"
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredOutput:
+    """The mention was still unanswered at created_at + max_age and was dropped from the state."""
+
+    mention_id: str
+    team: str
+    priority_band: PriorityBand
+    created_at: datetime
+    at: datetime  # created_at + max_age
+    kind: Literal["expired"] = "expired"
+
+
+TrackerOutput = FirstResponseOutput | EscalationOutput | RerouteOutput | BreachOutput | ExpiredOutput
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def assignment_from_routed(
+    routed: RoutedMention,
+    *,
+    conversation_key: str,
+    escalations: tuple[EscalationLevel, ...] = (),
+    routed_record: str | None = None,
+) -> Assignment:
+    """The assignment record for a routed mention (what the route stage publishes to mentions.assignments)."""
+    route = routed.route
+    mention = routed.mention
+    return Assignment(
+        mention_id=mention.id,
+        team=route.team,
+        priority=route.priority,
+        priority_band=cast(PriorityBand, priority_band(route.priority)),
+        channel=mention.channel,
+        brand_account=mention.brand_account,
+        created_at=mention.created_at,
+        routed_at=route.routed_at,
+        sla_due_at=route.sla_due_at,
+        escalations=escalations,
+        conversation_key=conversation_key,
+        rules_version=route.rules_version,
+        rerouted=route.rerouted,
+        routed_record=routed_record,
+    )
+
+
+def rerouted_record(routed_record: str, to_team: str, *, at: datetime, level: int, from_team: str) -> str:
+    """The routed mention's JSON moved to ``to_team`` by escalation ``level``: route.team, rerouted=True,
+    routed_at=at and a tag ``escalated:<level>:<from_team>``; everything else (rule, matches, enrichment) kept."""
+    routed = RoutedMention.model_validate_json(routed_record)
+    route = routed.route.model_copy(
+        update={
+            "team": to_team,
+            "rerouted": True,
+            "routed_at": at,
+            "tags": (*routed.route.tags, f"escalated:{level}:{from_team}"),
+        }
+    )
+    return routed.model_copy(update={"route": route}).model_dump_json()
+
+
+class StreamClock:
+    """Event-time "now" for timers: the latest event time seen plus the wall time elapsed since it was seen.
+
+    A replay runs on its own (past) event time; a quiet live stream still advances with the wall clock. The
+    clock never goes backwards: an event older than the current ``now()`` does not move it.
+    ``wall`` is a monotonic seconds function (``time.monotonic``), injectable for tests.
+    """
+
+    def __init__(self, wall: Callable[[], float] = time.monotonic) -> None:
+        self._wall = wall
+        self._event_time: datetime | None = None
+        self._seen_at = 0.0
+
+    def observe(self, event_time: datetime) -> None:
+        current = self.now()
+        if current is None or event_time > current:
+            self._event_time = event_time
+            self._seen_at = self._wall()
+
+    def now(self) -> datetime | None:
+        """None until the first event has been observed."""
+        if self._event_time is None:
+            return None
+        return self._event_time + timedelta(seconds=self._wall() - self._seen_at)
+
+
+# ------------------------------------------------------------------------------------------------ state
+
+
+@dataclass(slots=True)
+class _Open:
+    assignment: Assignment  # .team is the current team (after re-routes); created_at is the original
+    fired_level: int = 0
+    breach_counted: bool = False
+
+
+_BREACH, _ESCALATE, _EXPIRE = 0, 1, 2
+_Timer = tuple[datetime, str, int, int]  # (due_at, mention_id, kind, level)
+_TeamEntry = tuple[datetime, str]  # (created_at, mention_id)
+_COMPACT_SLACK = 1024
+
+OPEN_PREFIX = b"open:"
+PENDING_PREFIX = b"pending:"
+CLOSED_PREFIX = b"closed:"
+WATERMARK_KEY = b"watermark"
+
+
+class PartitionTracker:
+    """State of ONE input partition; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        *,
+        max_age: timedelta = timedelta(days=30),
+        pending_ttl: timedelta = timedelta(days=30),
+        closed_ttl: timedelta = timedelta(days=30),
+        max_pending: int = 200_000,
+        max_closed: int = 500_000,
+    ) -> None:
+        self.max_age = max_age
+        self.pending_ttl = pending_ttl
+        self.closed_ttl = closed_ttl
+        self.max_pending = max_pending
+        self.max_closed = max_closed
+        self._open: dict[str, _Open] = {}
+        self._pending: dict[str, tuple[Response, datetime]] = {}  # insertion order = watermark order
+        self._closed: dict[str, datetime] = {}  # insertion order = watermark order
+        self._watermark: datetime | None = None
+        self._timers: list[_Timer] = []
+        self._timers_floor = 0
+        self._backlog: dict[tuple[str, str], int] = {}
+        self._team_open: dict[str, int] = {}
+        self._team_heaps: dict[str, list[_TeamEntry]] = {}
+        self._team_floors: dict[str, int] = {}
+        self._dirty: dict[bytes, None] = {}
+
+    # ----------------------------------------------------------------------------------------- queries
+
+    @property
+    def watermark(self) -> datetime | None:
+        return self._watermark
+
+    def backlog(self) -> dict[tuple[str, str], int]:
+        """(team, priority band) -> open mentions (routed, unanswered, not expired); zero counts omitted."""
+        return dict(self._backlog)
+
+    def oldest_unanswered(self, team: str) -> datetime | None:
+        """created_at of the team's oldest open mention, or None when it has none (lazy-deletion heap)."""
+        heap = self._team_heaps.get(team)
+        while heap:
+            created_at, mention_id = heap[0]
+            if self._team_entry_live(team, created_at, mention_id):
+                return created_at
+            heapq.heappop(heap)
+        return None
+
+    def teams(self) -> set[str]:
+        """Teams with at least one open mention."""
+        return set(self._team_open)
+
+    def is_open(self, mention_id: str) -> bool:
+        return mention_id in self._open
+
+    def state_size(self) -> int:
+        """Keys held: open + pending + closed (for mention_router_state_keys)."""
+        return len(self._open) + len(self._pending) + len(self._closed)
+
+    # ------------------------------------------------------------------------------------------ events
+
+    def on_assignment(self, a: Assignment) -> list[TrackerOutput]:
+        self._advance(a.created_at)
+        mention_id = a.mention_id
+        if mention_id in self._closed:
+            return []
+        state = self._open.get(mention_id)
+        if state is not None:
+            if a.rerouted:
+                self._move(state, a.model_copy(update={"created_at": state.assignment.created_at}))
+            return []
+        assert self._watermark is not None
+        if a.created_at + self.max_age <= self._watermark:
+            return []  # would expire at once; not tracked
+        held = self._pending.pop(mention_id, None)
+        if held is not None:
+            self._dirty[PENDING_PREFIX + mention_id.encode()] = None
+            return self._close(a, held[0], None)
+        state = _Open(a)
+        self._open[mention_id] = state
+        self._add_to_team(a)
+        self._push_timers(state, expiry=True)
+        self._dirty[OPEN_PREFIX + mention_id.encode()] = None
+        return []
+
+    def on_response(self, r: Response) -> list[TrackerOutput]:
+        self._advance(r.responded_at)
+        mention_id = r.mention_id
+        if mention_id in self._closed:
+            return []
+        state = self._open.get(mention_id)
+        if state is not None:
+            return self._close(state.assignment, r, state)
+        held = self._pending.get(mention_id)
+        if held is None:
+            assert self._watermark is not None
+            self._pending[mention_id] = (r, self._watermark)
+            self._dirty[PENDING_PREFIX + mention_id.encode()] = None
+            while len(self._pending) > self.max_pending:
+                self._forget_pending(next(iter(self._pending)))
+        elif r.responded_at < held[0].responded_at:
+            self._pending[mention_id] = (r, held[1])
+            self._dirty[PENDING_PREFIX + mention_id.encode()] = None
+        return []
+
+    def due(self, now: datetime) -> list[TrackerOutput]:
+        """Fire what is due by ``now``: breaches (sla_due_at < now), escalation levels and expiries (<= now)."""
+        self._advance(now)
+        out: list[TrackerOutput] = []
+        not_yet: list[_Timer] = []
+        # self._timers, not a local: firing a re-route pushes timers and may compact (replace) the heap.
+        while self._timers and self._timers[0][0] <= now:
+            timer = heapq.heappop(self._timers)
+            due_at, mention_id, kind, level = timer
+            state = self._open.get(mention_id)
+            if state is None or not self._timer_live(state, timer):
+                continue
+            a = state.assignment
+            if kind == _BREACH:
+                if due_at == now:  # a response at exactly sla_due_at is in time
+                    not_yet.append(timer)
+                    continue
+                state.breach_counted = True
+                self._dirty[OPEN_PREFIX + mention_id.encode()] = None
+                out.append(BreachOutput(mention_id, a.team, a.priority_band, due_at, due_at))
+            elif kind == _ESCALATE:
+                self._fire(state, level, due_at, out)
+            else:
+                self._remove_open(state)
+                self._remember_closed(mention_id)
+                out.append(ExpiredOutput(mention_id, a.team, a.priority_band, a.created_at, due_at))
+        for timer in not_yet:
+            heapq.heappush(self._timers, timer)
+        return out
+
+    # --------------------------------------------------------------------------------------- changelog
+
+    def drain_changes(self) -> list[tuple[bytes, bytes | None]]:
+        """State changes since the last call: each changed key once, with its current value (None = deleted)."""
+        changes: list[tuple[bytes, bytes | None]] = []
+        for key in self._dirty:
+            changes.append((key, self._value_of(key)))
+        self._dirty.clear()
+        return changes
+
+    def restore(self, key: bytes, value: bytes | None) -> None:
+        """Apply one changelog record (in changelog order); does not itself produce changes."""
+        if key == WATERMARK_KEY:
+            self._watermark = None if value is None else datetime.fromisoformat(orjson.loads(value))
+            return
+        prefix, _, raw_id = key.partition(b":")
+        mention_id = raw_id.decode()
+        if prefix + b":" == OPEN_PREFIX:
+            old = self._open.pop(mention_id, None)
+            if old is not None:
+                self._remove_from_team(old.assignment)
+            if value is not None:
+                doc = orjson.loads(value)
+                state = _Open(
+                    Assignment.model_validate(doc["assignment"]), int(doc["fired_level"]), bool(doc["breach_counted"])
+                )
+                self._open[mention_id] = state
+                self._add_to_team(state.assignment)
+                self._push_timers(state, expiry=True)
+        elif prefix + b":" == PENDING_PREFIX:
+            self._pending.pop(mention_id, None)
+            if value is not None:
+                doc = orjson.loads(value)
+                self._pending[mention_id] = (Response.model_validate(doc["response"]), _parse_time(doc["since"]))
+        elif prefix + b":" == CLOSED_PREFIX:
+            self._closed.pop(mention_id, None)
+            if value is not None:
+                self._closed[mention_id] = _parse_time(orjson.loads(value)["at"])
+        else:
+            raise ValueError(f"unknown tracker changelog key {key!r}")
+
+    def _value_of(self, key: bytes) -> bytes | None:
+        if key == WATERMARK_KEY:
+            return None if self._watermark is None else orjson.dumps(self._watermark.isoformat())
+        prefix, _, raw_id = key.partition(b":")
+        mention_id = raw_id.decode()
+        if prefix + b":" == OPEN_PREFIX:
+            state = self._open.get(mention_id)
+            if state is None:
+                return None
+            return orjson.dumps(
+                {
+                    "assignment": state.assignment.model_dump(mode="json"),
+                    "fired_level": state.fired_level,
+                    "breach_counted": state.breach_counted,
+                }
+            )
+        if prefix + b":" == PENDING_PREFIX:
+            held = self._pending.get(mention_id)
+            if held is None:
+                return None
+            return orjson.dumps({"response": held[0].model_dump(mode="json"), "since": held[1].isoformat()})
+        at = self._closed.get(mention_id)
+        return None if at is None else orjson.dumps({"at": at.isoformat()})
+
+    # ---------------------------------------------------------------------------------------- internals
+
+    def _advance(self, event_time: datetime) -> None:
+        if self._watermark is not None and event_time <= self._watermark:
+            return
+        self._watermark = event_time
+        self._dirty[WATERMARK_KEY] = None
+        # Insertion order is watermark order, so expiry sweeps from the front: O(1) amortised.
+        pending_horizon = event_time - self.pending_ttl
+        while self._pending:
+            mention_id = next(iter(self._pending))
+            if self._pending[mention_id][1] >= pending_horizon:
+                break
+            self._forget_pending(mention_id)
+        closed_horizon = event_time - self.closed_ttl
+        while self._closed:
+            mention_id = next(iter(self._closed))
+            if self._closed[mention_id] >= closed_horizon:
+                break
+            del self._closed[mention_id]
+            self._dirty[CLOSED_PREFIX + mention_id.encode()] = None
+
+    def _forget_pending(self, mention_id: str) -> None:
+        del self._pending[mention_id]
+        self._dirty[PENDING_PREFIX + mention_id.encode()] = None
+
+    def _remember_closed(self, mention_id: str) -> None:
+        assert self._watermark is not None
+        self._closed[mention_id] = self._watermark
+        self._dirty[CLOSED_PREFIX + mention_id.encode()] = None
+        while len(self._closed) > self.max_closed:
+            oldest = next(iter(self._closed))
+            del self._closed[oldest]
+            self._dirty[CLOSED_PREFIX + oldest.encode()] = None
+
+    def _close(self, a: Assignment, r: Response, state: _Open | None) -> list[TrackerOutput]:
+        breached = a.sla_due_at is not None and r.responded_at > a.sla_due_at
+        record = FirstResponse(
+            mention_id=a.mention_id,
+            team=a.team,
+            priority_band=a.priority_band,
+            brand_account=a.brand_account,
+            channel=a.channel,
+            created_at=a.created_at,
+            routed_at=a.routed_at,
+            responded_at=r.responded_at,
+            responder=r.responder,
+            seconds_since_created=(r.responded_at - a.created_at).total_seconds(),
+            seconds_since_routed=(r.responded_at - a.routed_at).total_seconds(),
+            sla_due_at=a.sla_due_at,
+            breached=breached,
+        )
+        out: list[TrackerOutput] = [FirstResponseOutput(record)]
+        if breached and not (state is not None and state.breach_counted):
+            assert a.sla_due_at is not None
+            out.append(BreachOutput(a.mention_id, a.team, a.priority_band, a.sla_due_at, r.responded_at))
+        if state is not None:
+            self._remove_open(state)
+        self._remember_closed(a.mention_id)
+        return out
+
+    def _remove_open(self, state: _Open) -> None:
+        mention_id = state.assignment.mention_id
+        del self._open[mention_id]
+        self._remove_from_team(state.assignment)
+        self._dirty[OPEN_PREFIX + mention_id.encode()] = None
+
+    def _fire(self, state: _Open, level: int, due_at: datetime, out: list[TrackerOutput]) -> None:
+        a = state.assignment
+        step = next(e for e in a.escalations if e.level == level)
+        state.fired_level = level
+        self._dirty[OPEN_PREFIX + a.mention_id.encode()] = None
+        out.append(
+            EscalationOutput(
+                Escalation(
+                    escalation_id=Escalation.make_id(a.mention_id, level),
+                    mention_id=a.mention_id,
+                    level=level,
+                    from_team=a.team,
+                    to_team=step.to_team,
+                    notify=step.notify,
+                    sla_due_at=a.sla_due_at,
+                    fired_at=due_at,
+                    created_at=a.created_at,
+                    priority_band=a.priority_band,
+                    brand_account=a.brand_account,
+                )
+            )
+        )
+        if step.to_team is not None and step.to_team != a.team:
+            out.append(RerouteOutput(a.mention_id, a.team, step.to_team, level, due_at, a.routed_record))
+            self._move(state, a.model_copy(update={"team": step.to_team, "rerouted": True}))
+
+    def _move(self, state: _Open, new: Assignment) -> None:
+        """Replace the open mention's assignment (re-route): backlog, oldest-unanswered and timers follow."""
+        self._remove_from_team(state.assignment)
+        state.assignment = new
+        self._add_to_team(new)
+        self._push_timers(state, expiry=False)  # created_at is kept, so the expiry timer still holds
+        self._dirty[OPEN_PREFIX + new.mention_id.encode()] = None
+
+    def _push_timers(self, state: _Open, *, expiry: bool) -> None:
+        a = state.assignment
+        timers = self._timers
+        if a.sla_due_at is not None and not state.breach_counted:
+            heapq.heappush(timers, (a.sla_due_at, a.mention_id, _BREACH, 0))
+        for step in a.escalations:
+            if step.level > state.fired_level:
+                heapq.heappush(timers, (step.due_at, a.mention_id, _ESCALATE, step.level))
+        if expiry:
+            heapq.heappush(timers, (a.created_at + self.max_age, a.mention_id, _EXPIRE, 0))
+        if len(timers) > 2 * self._timers_floor + _COMPACT_SLACK:
+            live = [t for t in timers if (s := self._open.get(t[1])) is not None and self._timer_live(s, t)]
+            heapq.heapify(live)
+            self._timers = live
+            self._timers_floor = len(live)
+
+    def _timer_live(self, state: _Open, timer: _Timer) -> bool:
+        due_at, _, kind, level = timer
+        a = state.assignment
+        if kind == _BREACH:
+            return not state.breach_counted and a.sla_due_at == due_at
+        if kind == _ESCALATE:
+            return level > state.fired_level and any(e.level == level and e.due_at == due_at for e in a.escalations)
+        return a.created_at + self.max_age == due_at
+
+    def _add_to_team(self, a: Assignment) -> None:
+        band_key = (a.team, a.priority_band)
+        self._backlog[band_key] = self._backlog.get(band_key, 0) + 1
+        self._team_open[a.team] = self._team_open.get(a.team, 0) + 1
+        heap = self._team_heaps.setdefault(a.team, [])
+        heapq.heappush(heap, (a.created_at, a.mention_id))
+        if len(heap) > 2 * self._team_floors.get(a.team, 0) + _COMPACT_SLACK:
+            live = [e for e in heap if self._team_entry_live(a.team, *e)]
+            heapq.heapify(live)
+            self._team_heaps[a.team] = live
+            self._team_floors[a.team] = len(live)
+
+    def _remove_from_team(self, a: Assignment) -> None:
+        band_key = (a.team, a.priority_band)
+        remaining = self._backlog[band_key] - 1
+        if remaining:
+            self._backlog[band_key] = remaining
+        else:
+            del self._backlog[band_key]
+        team_remaining = self._team_open[a.team] - 1
+        if team_remaining:
+            self._team_open[a.team] = team_remaining
+        else:  # the team's heap holds only dead entries now
+            del self._team_open[a.team]
+            self._team_heaps.pop(a.team, None)
+            self._team_floors.pop(a.team, None)
+
+    def _team_entry_live(self, team: str, created_at: datetime, mention_id: str) -> bool:
+        state = self._open.get(mention_id)
+        return state is not None and state.assignment.team == team and state.assignment.created_at == created_at
+
+
+def _parse_time(raw: str) -> datetime:
+    return datetime.fromisoformat(raw)
