@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, start_http_server
 
 from schemas import Channel, DeadLetterReason, DuplicateKind
 from streams import __version__
@@ -42,6 +42,7 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         r = self.registry
+        ProcessCollector(registry=r)  # process_resident_memory_bytes, process_cpu_seconds_total, ...
         self.build_info = Gauge("mention_router_build_info", "Build metadata; always 1.", ["version"], registry=r)
         self.build_info.labels(version=__version__).set(1)
         self.ingested = Counter(
