@@ -193,7 +193,6 @@ class Metrics:
             self.stage_seconds.labels(stage=stage)
             self.batch_records.labels(stage=stage)
             self.commits.labels(stage=stage)
-            self.assigned_partitions.labels(stage=stage)
             self.rebalances.labels(stage=stage)
             for reason in DeadLetterReason:
                 self.dead_letters.labels(stage=stage, reason=reason.value)
