@@ -16,7 +16,8 @@ Rules (each one is what the tests check):
   it. An assignment whose mention is already older than ``max_age`` is not tracked at all.
 - **Assignments**: the first assignment of a mention opens it; a later one is a duplicate and ignored unless
   ``rerouted=True``, which moves the mention to the new team (backlog, oldest-unanswered) and replaces its SLA
-  and escalation plan, keeping ``created_at``, the highest level fired and whether its breach was counted.
+  and escalation plan, keeping ``created_at``, the highest level fired, whether its breach was counted and (when
+  the new one has none) the routed record.
 - **Escalations** fire from ``due(now)`` in due order (ties: mention id), each level at most once: state keeps
   the highest level fired, and a level not above it never fires (so plans should number levels in due order).
   A response cancels the remaining levels. A level with ``to_team`` (different from the current team) also
@@ -282,7 +283,10 @@ class PartitionTracker:
         state = self._open.get(mention_id)
         if state is not None:
             if a.rerouted:
-                self._move(state, a.model_copy(update={"created_at": state.assignment.created_at}))
+                kept: dict[str, object] = {"created_at": state.assignment.created_at}
+                if a.routed_record is None:
+                    kept["routed_record"] = state.assignment.routed_record
+                self._move(state, a.model_copy(update=kept))
             return []
         assert self._watermark is not None
         if a.created_at + self.max_age <= self._watermark:

@@ -183,6 +183,18 @@ def test_a_rerouted_assignment_moves_the_mention_and_keeps_created_at() -> None:
     assert out.record.seconds_since_created == 600.0
 
 
+def test_a_rerouted_assignment_without_a_record_keeps_the_one_it_had() -> None:
+    tracker = PartitionTracker()
+    plan = (EscalationLevel(level=1, due_at=minutes(30), to_team="tier2"),)
+    tracker.on_assignment(assignment("m1", routed_record='{"the": "record"}'))
+    tracker.on_assignment(assignment("m1", team="billing", rerouted=True, escalations=plan))
+
+    [_, reroute] = tracker.due(minutes(31))
+
+    assert isinstance(reroute, RerouteOutput)
+    assert (reroute.from_team, reroute.to_team, reroute.routed_record) == ("billing", "tier2", '{"the": "record"}')
+
+
 # ------------------------------------------------------------------------------------------- escalations
 
 
