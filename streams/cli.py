@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -169,6 +170,43 @@ def evaluate(data_root: Path, task: str | None, split: str, limit: int | None) -
     from streams.evaluation import eval_command
 
     sys.exit(eval_command(data_root, task, split, limit))
+
+
+@main.command("reroute")
+@click.option("--since", required=True, help="ISO time, e.g. 2026-11-28T09:00:00Z: mentions ingested from then on.")
+@click.option("--until", default=None, help="ISO time to stop at (default: the end of the topic now).")
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Rules file to apply (default: the configured one).",
+)
+def reroute_command(since: str, until: str | None, rules_path: Path | None) -> None:
+    """Route enriched mentions again (e.g. after fixing a rule); records are marked rerouted."""
+    from streams.admin import ensure_topics
+    from streams.reroute import reroute
+    from streams.routing import RulesError, load_rules
+
+    settings = _settings()
+    try:
+        rules = load_rules(rules_path or settings.rules_path)
+    except RulesError as exc:
+        raise click.ClickException(str(exc)) from exc
+    ensure_topics(settings, rules)
+    result = reroute(settings, rules, _parse_time(since), _parse_time(until) if until else None)
+    teams = ", ".join(f"{team} {count}" for team, count in sorted(result.by_team.items()))
+    click.echo(f"rerouted {result.rerouted} of {result.read} mentions with rules {rules.version}: {teams or 'none'}")
+    if result.skipped:
+        click.echo(f"{result.skipped} records were not enriched mentions and were skipped")
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"'{text}' is not an ISO time such as 2026-11-28T09:00:00Z") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @main.group()

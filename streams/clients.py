@@ -8,9 +8,21 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.partitioner import Partitioner
 
 from streams.runtime.partitioner import xxh3_partitioner
 from streams.settings import Settings
+
+
+class Xxh3Partitioner(Partitioner):  # type: ignore[misc]
+    """kafka-python's partitioner interface around the router's xxh3 partitioner."""
+
+    def partition(
+        self, topic: str, key: Any, serialized_key: bytes | None, value: Any, serialized_value: Any, cluster: Any
+    ) -> int:
+        all_partitions = sorted(cluster.partitions_for_topic(topic))
+        available = sorted(cluster.available_partitions_for_topic(topic) or ())
+        return xxh3_partitioner(serialized_key, all_partitions, available)
 
 
 def tool_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
@@ -20,7 +32,7 @@ def tool_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
         "linger_ms": 5,
         "batch_size": 256 * 1024,
         "max_request_size": max(1024 * 1024, 2 * settings.max_payload_bytes),
-        "partitioner": xxh3_partitioner,  # the partitions the router's stages expect (streams.partitioning)
+        "partitioner": Xxh3Partitioner(),  # the partitions the router's stages expect (streams.partitioning)
     }
     options.update(overrides)
     return KafkaProducer(**settings.kafka_client_kwargs(), **options)

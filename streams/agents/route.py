@@ -49,10 +49,13 @@ def with_route(enriched_json: bytes, enriched: EnrichedMention, route: Route) ->
 class RouteAgent:
     name = "route"
 
-    def __init__(self, topics: TopicNames, metrics: Metrics, rules: RuleSet, redact_text: bool = True) -> None:
+    def __init__(
+        self, topics: TopicNames, metrics: Metrics, rules: RuleSet, redact_text: bool = True, rerouting: bool = False
+    ) -> None:
         self.input_topic = topics.enriched
         self._topics = topics
         self._redact_text = redact_text
+        self._rerouting = rerouting  # `mention-router reroute`: records say they were decided again
         self._routed: dict[tuple[str, str], Counter] = {}
         self._latency: dict[str, Histogram] = {}
         self._metrics = metrics
@@ -87,6 +90,7 @@ class RouteAgent:
             routed_at=routed_at,
             sla_due_at=plan.sla_due_at,
             dropped_reason=plan.dropped_reason,
+            rerouted=self._rerouting,
         )
         redacted = enriched.enrichment.redacted_text
         if redacted is not None and self._redact_text:
