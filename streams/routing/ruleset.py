@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import NamedTuple, cast
 
 from schemas.enriched import EnrichedMention
 from schemas.routed import MatchedCondition
+from streams.routing.calendar import ALWAYS, ALWAYS_NAME, BusinessCalendar
 from streams.routing.codegen import Codegen
 from streams.routing.conditions import Cond, matched_code
 from streams.routing.fields import resolve
@@ -15,6 +17,19 @@ from streams.routing.fields import resolve
 DEFAULT_RULE_ID = "default"  # Route.rule_id when no rule matched (see schemas/routed.py)
 TOPIC_PREFIX = "mentions.routed."
 MAX_PRIORITY = 100
+PRIORITY_BANDS = ("urgent", "high", "normal", "low")  # as streams.metrics.priority_band
+OTHER_BRAND = "other"  # RuleSet.brand_label for accounts not listed under brands
+
+
+def priority_band(priority: int) -> str:
+    """urgent >= 80, high >= 60, normal >= 30, else low (the same bands as the metrics)."""
+    if priority >= 80:
+        return "urgent"
+    if priority >= 60:
+        return "high"
+    if priority >= 30:
+        return "normal"
+    return "low"
 
 
 class Decision(NamedTuple):  # a NamedTuple: immutable, and much cheaper to create than a frozen dataclass
@@ -23,6 +38,8 @@ class Decision(NamedTuple):  # a NamedTuple: immutable, and much cheaper to crea
     rule_id: str  # DEFAULT_RULE_ID when nothing matched and the mention went to the triage team
     matched: tuple[MatchedCondition, ...] = ()  # the deciding rule's leaf conditions that were true
     tags: tuple[str, ...] = ()
+    sla_override: timedelta | None = None  # the deciding rule's then.sla: replaces the team's SLA
+    dropped_reason: str | None = None  # the deciding rule's then.drop: published for audit, no SLA clock
 
 
 DecideFn = Callable[[EnrichedMention], Decision]
@@ -38,6 +55,38 @@ class Rule:
     set_priority: int | None = None
     raise_priority: int = 0
     tags: tuple[str, ...] = ()
+    sla: timedelta | None = None
+    drop: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationLevel:
+    """One step of a team's escalation chain: at ``after`` (open time since the mention was created)
+    or at the SLA due time (``after is None``), re-route to ``to`` and/or notify ``notify``."""
+
+    after: timedelta | None  # None: at the SLA due time
+    to: str | None = None
+    notify: str | None = None
+    line: int = 0
+
+    @property
+    def at_sla(self) -> bool:
+        return self.after is None
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    name: str
+    description: str = ""
+    sla: Mapping[str, timedelta] = field(default_factory=dict)  # priority band -> SLA; a missing band has none
+    calendar: str = ALWAYS_NAME
+    after_hours_team: str | None = None
+    escalation: tuple[EscalationLevel, ...] = ()
+    topic: str | None = None  # overrides mentions.routed.<name>
+    line: int = 0
+
+    def sla_for(self, priority: int) -> timedelta | None:
+        return self.sla.get(priority_band(priority))
 
 
 class RuleSet:
@@ -47,7 +96,7 @@ class RuleSet:
     Build one with ``load_rules``/``load_rules_text``; ``codegen`` is the one the rules were parsed with.
     """
 
-    __slots__ = ("decide", "description", "rules", "source", "team_descriptions", "triage_team", "version")
+    __slots__ = ("brands", "calendars", "decide", "description", "rules", "source", "teams", "triage_team", "version")
 
     decide: DecideFn
 
@@ -56,15 +105,22 @@ class RuleSet:
         *,
         version: str,
         triage_team: str,
-        teams: dict[str, str],
+        teams: Mapping[str, Team | str],
         rules: tuple[Rule, ...],
         description: str = "",
         source: str = "<rules>",
         codegen: Codegen,
+        calendars: Mapping[str, BusinessCalendar] | None = None,
+        brands: Iterable[str] = (),
     ) -> None:
+        """``teams`` maps name -> Team (a plain description string stands for a Team with only that)."""
         self.version = version
         self.triage_team = triage_team
-        self.team_descriptions = dict(teams)
+        self.teams: dict[str, Team] = {
+            name: team if isinstance(team, Team) else Team(name, team) for name, team in teams.items()
+        }
+        self.calendars: dict[str, BusinessCalendar] = {ALWAYS_NAME: ALWAYS, **(calendars or {})}
+        self.brands: tuple[str, ...] = tuple(brands)
         self.rules = rules
         self.description = description
         self.source = source
@@ -73,18 +129,32 @@ class RuleSet:
 
     @property
     def team_names(self) -> tuple[str, ...]:
-        return tuple(self.team_descriptions)
+        return tuple(self.teams)
+
+    @property
+    def team_descriptions(self) -> dict[str, str]:
+        return {name: team.description for name, team in self.teams.items()}
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(r.id for r in self.rules)
 
-    @staticmethod
-    def topic_for(team: str) -> str:
+    def topic_for(self, team: str) -> str:
+        """The team's output topic before any deployment prefix: its ``topic`` override, else mentions.routed.<team>."""
+        found = self.teams.get(team)
+        if found is not None and found.topic is not None:
+            return found.topic
         return f"{TOPIC_PREFIX}{team}"
 
+    def calendar_of(self, team: str) -> BusinessCalendar:
+        return self.calendars[self.teams[team].calendar]
+
+    def brand_label(self, brand_account: str) -> str:
+        """A bounded metrics label: the account when listed under ``brands``, else 'other'."""
+        return brand_account if brand_account in self.brands else OTHER_BRAND
+
     def __repr__(self) -> str:
-        return f"RuleSet(version={self.version!r}, teams={len(self.team_descriptions)}, rules={len(self.rules)})"
+        return f"RuleSet(version={self.version!r}, teams={len(self.teams)}, rules={len(self.rules)})"
 
 
 def compile_decide(rules: tuple[Rule, ...], triage_team: str, cg: Codegen) -> DecideFn:
@@ -106,10 +176,20 @@ def compile_decide(rules: tuple[Rule, ...], triage_team: str, cg: Codegen) -> De
             lines += cg.load_lines([base], set(done), "        ")  # loaded only on this branch
         matched_lines, matched = matched_code(rule.when, cg, "        ")
         lines += matched_lines
-        fields = (cg.const(rule.team), _priority_expr(rule, base), cg.const(rule.id), matched, cg.const(rule.tags))
+        fields = (
+            cg.const(rule.team),
+            _priority_expr(rule, base),
+            cg.const(rule.id),
+            matched,
+            cg.const(rule.tags),
+            cg.const(rule.sla),
+            cg.const(rule.drop),
+        )
         lines.append(f"        return {make}(({', '.join(fields)}))")
     lines += cg.load_lines([base], done)
-    lines.append(f"    return {make}(({cg.const(triage_team)}, {base}, {cg.const(DEFAULT_RULE_ID)}, (), ()))")
+    lines.append(
+        f"    return {make}(({cg.const(triage_team)}, {base}, {cg.const(DEFAULT_RULE_ID)}, (), (), None, None))"
+    )
     return cast(DecideFn, cg.define("_decide", lines))
 
 

@@ -67,6 +67,9 @@ class Reporter:
         except yaml.YAMLError as exc:  # e.g. an unhashable mapping key deep inside a value
             self.error(node, f"invalid YAML value: {exc}")
             return None
+        except (ValueError, OverflowError) as exc:  # e.g. the date 2026-13-01: PyYAML lets datetime raise
+            self.error(node, f"invalid YAML value '{getattr(node, 'value', '')}': {exc}")
+            return None
 
     def mapping(
         self, node: Node, what: str, allowed: Iterable[str], unknown: str = "key", *, extensions: bool = False
@@ -110,6 +113,10 @@ class Reporter:
             self.error(node, f"{what} must be a non-empty string, got {got}")
             return None
         return value
+
+    def kind(self, node: Node) -> str:
+        """What a node holds, for messages: 'a mapping', 'a list', 'a string ('x')' ..."""
+        return self._kind(node)
 
     def _kind(self, node: Node) -> str:
         if isinstance(node, MappingNode):
