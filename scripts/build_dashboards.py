@@ -1,0 +1,549 @@
+"""Generate the monitoring files that are derived from code: Grafana dashboards, SLA thresholds, PrometheusRule.
+
+    python scripts/build_dashboards.py           write them (make dashboards)
+    python scripts/build_dashboards.py --check   exit 1 if a committed file differs from a fresh generation
+
+Outputs (committed; tests/unit/test_dashboards.py fails when they are stale):
+  deploy/grafana/dashboards/{overview,teams,workers}.json   dashboards, one panel per query below
+  deploy/prometheus/rules/sla.yml                           each team's most lenient SLA, from the rules file
+  deploy/k8s/prometheusrule.yaml                            recording + SLA + alert rules for prometheus-operator
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from streams.routing import load_rules  # noqa: E402
+from streams.settings import DEFAULT_RULES  # noqa: E402
+
+DASHBOARDS = ROOT / "deploy/grafana/dashboards"
+RULES_DIR = ROOT / "deploy/prometheus/rules"
+PROMETHEUS_RULE = ROOT / "deploy/k8s/prometheusrule.yaml"
+DATASOURCE = {"type": "prometheus", "uid": "prometheus"}  # deploy/grafana/provisioning/datasources
+JOB = 'job="mention-router"'
+TEAM = 'team=~"$team"'
+TEAM_BRAND = 'team=~"$team", brand=~"$brand"'  # series without a brand label match while brand is All
+RULE_FILES = ("recording.yml", "sla.yml", "alerts.yml")
+
+
+# --- dashboard building blocks -------------------------------------------------------------------------
+
+
+class Layout:
+    """Places panels left to right on a 24-column grid, wrapping to a new row."""
+
+    def __init__(self) -> None:
+        self.x = self.y = self.row_height = 0
+        self.next_id = 1
+
+    def place(self, width: int, height: int) -> dict[str, int]:
+        if self.x + width > 24:
+            self.x, self.y, self.row_height = 0, self.y + self.row_height, 0
+        pos = {"h": height, "w": width, "x": self.x, "y": self.y}
+        self.x += width
+        self.row_height = max(self.row_height, height)
+        return pos
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+
+def target(expr: str, legend: str, ref: str = "A") -> dict[str, Any]:
+    return {"datasource": DATASOURCE, "expr": expr, "legendFormat": legend, "refId": ref}
+
+
+def panel(
+    layout: Layout,
+    title: str,
+    targets: list[tuple[str, str]],
+    unit: str = "short",
+    kind: str = "timeseries",
+    width: int = 12,
+    height: int = 8,
+    description: str = "",
+    stack: bool = False,
+) -> dict[str, Any]:
+    custom: dict[str, Any] = {}
+    if kind == "timeseries":
+        custom = {"fillOpacity": 15 if stack else 5, "lineWidth": 1, "showPoints": "never"}
+        if stack:
+            custom["stacking"] = {"mode": "normal", "group": "A"}
+    result: dict[str, Any] = {
+        "id": layout.new_id(),
+        "type": kind,
+        "title": title,
+        "description": description,
+        "datasource": DATASOURCE,
+        "gridPos": layout.place(width, height),
+        "fieldConfig": {"defaults": {"unit": unit, "custom": custom}, "overrides": []},
+        "options": {"legend": {"displayMode": "table", "placement": "bottom", "calcs": ["lastNotNull", "max"]}}
+        if kind == "timeseries"
+        else {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}},
+        "targets": [target(expr, legend, chr(ord("A") + i)) for i, (expr, legend) in enumerate(targets)],
+    }
+    return result
+
+
+def variable(name: str, label: str, metric: str) -> dict[str, Any]:
+    query = f"label_values({metric}, {name})"
+    return {
+        "name": name,
+        "label": label,
+        "type": "query",
+        "datasource": DATASOURCE,
+        "query": {"query": query, "refId": f"{name}-values"},
+        "definition": query,
+        "refresh": 2,
+        "includeAll": True,
+        "multi": True,
+        "allValue": ".*",
+        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+        "sort": 1,
+    }
+
+
+def dashboard(uid: str, title: str, description: str, panels: list[dict[str, Any]], variables: list[Any]) -> Any:
+    return {
+        "uid": uid,
+        "title": title,
+        "description": description,
+        "tags": ["mention-router"],
+        "timezone": "browser",
+        "schemaVersion": 39,
+        "version": 1,
+        "editable": False,
+        "graphTooltip": 1,
+        "refresh": "30s",
+        "time": {"from": "now-6h", "to": "now"},
+        "templating": {"list": variables},
+        "annotations": {"list": []},
+        "links": [
+            {"title": name, "type": "link", "url": f"/d/mention-router-{name.lower()}", "targetBlank": False}
+            for name in ("Overview", "Teams", "Workers")
+        ],
+        "panels": panels,
+    }
+
+
+def team_variables() -> list[Any]:
+    return [
+        variable("team", "Team", "mention_router_routed_total"),
+        variable("brand", "Brand", "mention_router_routed_total"),
+    ]
+
+
+# --- the dashboards ------------------------------------------------------------------------------------
+
+
+def overview() -> Any:
+    lay = Layout()
+    panels = [
+        panel(
+            lay, "Mentions in / s", [("sum(mention_router:mentions_ingested:rate5m)", "ingested")], "ops", "stat", 6, 4
+        ),
+        panel(lay, "Routed / s", [(f"sum(mention_router:routed:rate5m{{{TEAM}}})", "routed")], "ops", "stat", 6, 4),
+        panel(
+            lay,
+            "Dead-letter ratio (10m)",
+            [("mention_router:dead_letters:ratio_rate10m", "dead letters / input")],
+            "percentunit",
+            "stat",
+            6,
+            4,
+        ),
+        panel(lay, "Workers up", [(f"sum(up{{{JOB}}})", "up")], "short", "stat", 6, 4),
+        panel(
+            lay,
+            "Throughput per stage",
+            [("mention_router:stage_records:rate5m", "{{stage}}")],
+            "ops",
+            description="Records each stage handled per second, all workers.",
+        ),
+        panel(
+            lay, "Ingested by channel", [("mention_router:mentions_ingested:rate5m", "{{channel}}")], "ops", stack=True
+        ),
+        panel(lay, "Duplicates by kind", [("mention_router:duplicates:rate5m", "{{kind}}")], "ops", stack=True),
+        panel(
+            lay,
+            "Dead letters by reason",
+            [("sum by (stage, reason) (mention_router:dead_letters:rate5m)", "{{stage}} {{reason}}")],
+            "ops",
+            stack=True,
+        ),
+        panel(
+            lay,
+            "Consumer lag (records)",
+            [("mention_router:consumergroup_lag:max", "{{consumergroup}} {{topic}}")],
+            description="Records each stage's consumer group has not committed yet (max over the workers reporting).",
+        ),
+        panel(
+            lay,
+            "Routed by team",
+            [(f"sum by (team) (mention_router:routed:rate5m{{{TEAM}}})", "{{team}}")],
+            "ops",
+            stack=True,
+        ),
+        panel(
+            lay,
+            "Ingest → routed latency",
+            [
+                (f"mention_router:pipeline_latency_seconds:p50_5m{{{TEAM}}}", "p50 {{team}}"),
+                (f"mention_router:pipeline_latency_seconds:p99_5m{{{TEAM}}}", "p99 {{team}}"),
+            ],
+            "s",
+            width=24,
+        ),
+    ]
+    return dashboard(
+        "mention-router-overview",
+        "Mention Router / Overview",
+        "What comes in, what goes out, what is merged or dead-lettered, and how far behind each stage is.",
+        panels,
+        team_variables(),
+    )
+
+
+def teams() -> Any:
+    lay = Layout()
+    quantiles = [
+        (
+            f"histogram_quantile({q}, sum by (team, priority, le) "
+            f"(rate(mention_router_first_response_seconds_bucket{{{TEAM_BRAND}}}[1h])))",
+            f"p{int(q * 100)} {{{{team}}}} {{{{priority}}}}",
+        )
+        for q in (0.5, 0.9, 0.99)
+    ]
+    panels = [
+        panel(
+            lay,
+            "Unanswered backlog",
+            [(f"sum(mention_router_backlog{{{TEAM_BRAND}}})", "unanswered")],
+            "short",
+            "stat",
+            6,
+            4,
+        ),
+        panel(
+            lay,
+            "Oldest unanswered",
+            [(f"max(mention_router_oldest_unanswered_seconds{{{TEAM_BRAND}}})", "oldest")],
+            "s",
+            "stat",
+            6,
+            4,
+        ),
+        panel(
+            lay,
+            "SLA breaches (1h)",
+            [(f"sum(increase(mention_router_sla_breaches_total{{{TEAM_BRAND}}}[1h]))", "breaches")],
+            "short",
+            "stat",
+            6,
+            4,
+        ),
+        panel(
+            lay,
+            "Escalations (1h)",
+            [(f"sum(increase(mention_router_escalations_total{{{TEAM_BRAND}}}[1h]))", "escalations")],
+            "short",
+            "stat",
+            6,
+            4,
+        ),
+        panel(
+            lay,
+            "Backlog by team and priority",
+            [(f"sum by (team, priority) (mention_router_backlog{{{TEAM_BRAND}}})", "{{team}} {{priority}}")],
+            stack=True,
+            description="Routed mentions without a first response yet (summed over the workers that own them).",
+        ),
+        panel(
+            lay,
+            "Oldest unanswered by team",
+            [
+                (f"max by (team) (mention_router_oldest_unanswered_seconds{{{TEAM_BRAND}}})", "{{team}}"),
+                (f"mention_router:team_sla_seconds:max{{{TEAM}}}", "{{team}} longest SLA"),
+            ],
+            "s",
+        ),
+        panel(
+            lay,
+            "First response p50 / p90 / p99 by team and priority (1h)",
+            quantiles,
+            "s",
+            width=24,
+            height=10,
+            description="From the mention's creation to the team's first reply, over the last hour.",
+        ),
+        panel(
+            lay,
+            "SLA breaches per hour",
+            [
+                (
+                    f"sum by (team, priority) (increase(mention_router_sla_breaches_total{{{TEAM_BRAND}}}[1h]))",
+                    "{{team}} {{priority}}",
+                )
+            ],
+            stack=True,
+        ),
+        panel(
+            lay,
+            "Escalations per hour",
+            [(f"sum by (team) (increase(mention_router_escalations_total{{{TEAM_BRAND}}}[1h]))", "{{team}}")],
+            stack=True,
+        ),
+        panel(
+            lay,
+            "Responses by kind",
+            [(f"sum by (team, kind) (rate(mention_router_responses_total{{{TEAM_BRAND}}}[5m]))", "{{team}} {{kind}}")],
+            "ops",
+            stack=True,
+        ),
+        panel(
+            lay,
+            "Routed by team and priority",
+            [
+                (
+                    f"sum by (team, priority) (rate(mention_router_routed_total{{{TEAM_BRAND}}}[5m]))",
+                    "{{team}} {{priority}}",
+                )
+            ],
+            "ops",
+            stack=True,
+        ),
+        panel(
+            lay,
+            "Rules version in force",
+            [("count by (version) (mention_router_rules_info)", "{{version}}")],
+            "short",
+            "stat",
+            12,
+            4,
+            description="Workers per rules version; more than one version means a reload is still rolling out.",
+        ),
+        panel(
+            lay,
+            "Rules reloads (1h)",
+            [("sum by (result) (increase(mention_router_rules_reloads_total[1h]))", "{{result}}")],
+            "short",
+            "stat",
+            12,
+            4,
+        ),
+    ]
+    return dashboard(
+        "mention-router-teams",
+        "Mention Router / Teams",
+        "Per team: what waits for an answer, how fast teams answer, SLA breaches and escalations.",
+        panels,
+        team_variables(),
+    )
+
+
+def workers() -> Any:
+    lay = Layout()
+    rate = "$__rate_interval"
+    panels = [
+        panel(lay, "Workers up", [(f"up{{{JOB}}}", "{{instance}}")], "short", "stat", 24, 4),
+        panel(
+            lay,
+            "Records / s per worker and stage",
+            [
+                (
+                    f"sum by (instance, stage) (rate(mention_router_stage_seconds_count[{rate}]))",
+                    "{{instance}} {{stage}}",
+                )
+            ],
+            "ops",
+        ),
+        panel(
+            lay,
+            "Stage time per record (p99)",
+            [
+                ("mention_router:stage_seconds:p99_5m", "{{stage}}"),
+                (
+                    f"histogram_quantile(0.99, sum by (instance, le) "
+                    f"(rate(mention_router_stage_seconds_bucket[{rate}])))",
+                    "{{instance}}",
+                ),
+            ],
+            "s",
+        ),
+        panel(lay, "Resident memory", [(f"process_resident_memory_bytes{{{JOB}}}", "{{instance}}")], "bytes"),
+        panel(lay, "CPU", [(f"rate(process_cpu_seconds_total{{{JOB}}}[{rate}])", "{{instance}}")], "percentunit"),
+        panel(
+            lay,
+            "Rebalances (15m)",
+            [("sum by (instance, stage) (increase(mention_router_rebalances_total[15m]))", "{{instance}} {{stage}}")],
+        ),
+        panel(
+            lay,
+            "Assigned partitions",
+            [("sum by (instance, stage) (mention_router_assigned_partitions)", "{{instance}} {{stage}}")],
+            stack=True,
+        ),
+        panel(
+            lay,
+            "Since last commit",
+            [
+                (
+                    "time() - max by (instance, stage) (mention_router_last_commit_timestamp_seconds)",
+                    "{{instance}} {{stage}}",
+                )
+            ],
+            "s",
+        ),
+        panel(
+            lay,
+            "Batch size (p50)",
+            [
+                (
+                    f"histogram_quantile(0.5, sum by (stage, le) (rate(mention_router_batch_records_bucket[{rate}])))",
+                    "{{stage}}",
+                )
+            ],
+        ),
+        panel(
+            lay,
+            "State keys",
+            [
+                ("sum by (instance, stage) (mention_router_state_keys)", "{{instance}} {{stage}}"),
+                ("sum by (instance) (mention_router_dedupe_state_keys)", "{{instance}} dedupe window"),
+                ("sum by (instance) (mention_router_customers)", "{{instance}} customers"),
+            ],
+        ),
+        panel(
+            lay,
+            "State restore time (p99)",
+            [
+                (
+                    "histogram_quantile(0.99, sum by (stage, le) "
+                    "(rate(mention_router_state_restore_seconds_bucket[1h])))",
+                    "{{stage}}",
+                )
+            ],
+            "s",
+        ),
+        panel(
+            lay,
+            "Waves",
+            [
+                ("sum(mention_router_waves_open)", "open"),
+                ("sum(increase(mention_router_waves_total[1h]))", "opened (1h)"),
+            ],
+        ),
+        panel(
+            lay,
+            "Enricher failures",
+            [(f"sum by (enricher) (rate(mention_router_enricher_failures_total[{rate}]))", "{{enricher}}")],
+            "ops",
+        ),
+        panel(
+            lay,
+            "Lag exporter",
+            [
+                ("time() - max(mention_router_lag_last_refresh_timestamp_seconds)", "since last refresh (s)"),
+                ("sum(increase(mention_router_lag_scrape_errors_total[15m]))", "errors (15m)"),
+            ],
+        ),
+        panel(
+            lay, "Build", [("count by (version) (mention_router_build_info)", "{{version}}")], "short", "stat", 24, 4
+        ),
+    ]
+    return dashboard(
+        "mention-router-workers",
+        "Mention Router / Workers",
+        "Per worker: throughput, per-record time, memory, CPU, rebalances, commits and state.",
+        panels,
+        [],
+    )
+
+
+# --- rules ---------------------------------------------------------------------------------------------
+
+
+def sla_rules() -> str:
+    ruleset = load_rules(DEFAULT_RULES)
+    rules = [
+        {
+            "record": "mention_router:team_sla_seconds:max",
+            "expr": f"vector({int(max(team.sla.values()).total_seconds())})",
+            "labels": {"team": name},
+        }
+        for name, team in sorted(ruleset.teams.items())
+        if team.sla
+    ]
+    header = (
+        "# GENERATED by scripts/build_dashboards.py from streams/config/rules.yaml: do not edit;\n"
+        "# run `make dashboards`.\n"
+        "# Each team's most lenient first-response SLA (the loosest priority band), for alerts and dashboards.\n"
+        "# SLA clocks count open calendar time; these thresholds are wall-clock seconds of that duration.\n"
+    )
+    body = {"groups": [{"name": "mention_router.sla", "rules": rules}]}
+    return header + yaml.safe_dump(body, sort_keys=False, width=120)
+
+
+def prometheus_rule(sla_text: str) -> str:
+    groups: list[Any] = []
+    for name in RULE_FILES:
+        text = sla_text if name == "sla.yml" else (RULES_DIR / name).read_text()
+        groups.extend(yaml.safe_load(text)["groups"])
+    resource = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {
+            "name": "mention-router",
+            "labels": {"app.kubernetes.io/name": "mention-router", "app.kubernetes.io/component": "monitoring"},
+        },
+        "spec": {"groups": groups},
+    }
+    header = (
+        "# GENERATED by scripts/build_dashboards.py from deploy/prometheus/rules/*.yml: do not edit;\n"
+        "# run `make dashboards`. The same recording rules and alerts, for prometheus-operator.\n"
+    )
+    return header + yaml.safe_dump(resource, sort_keys=False, width=120)
+
+
+def build() -> dict[Path, str]:
+    """Every generated file and its content."""
+    files = {
+        DASHBOARDS / f"{name}.json": json.dumps(board, indent=2, sort_keys=True) + "\n"
+        for name, board in (("overview", overview()), ("teams", teams()), ("workers", workers()))
+    }
+    sla_text = sla_rules()
+    files[RULES_DIR / "sla.yml"] = sla_text
+    files[PROMETHEUS_RULE] = prometheus_rule(sla_text)
+    return files
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="fail if a committed file is stale")
+    args = parser.parse_args()
+    stale = []
+    for path, text in build().items():
+        if args.check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(path.relative_to(ROOT))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            print(f"wrote {path.relative_to(ROOT)}")
+    if stale:
+        print("stale (run `make dashboards`): " + ", ".join(map(str, stale)), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
