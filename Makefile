@@ -60,3 +60,8 @@ schemas: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# Grafana dashboards, per-team SLA thresholds and the Kubernetes PrometheusRule, generated from code.
+.PHONY: dashboards
+dashboards: install
+	$(BIN)/python scripts/build_dashboards.py
