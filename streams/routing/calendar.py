@@ -52,6 +52,7 @@ _CACHE_LIMIT = 4096  # memoised dates per calendar (about 11 years); cleared whe
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
+_ZERO = timedelta(0)
 
 Interval = tuple[int, int]  # (start minute, end minute) local; end <= start means overnight into the next day
 
@@ -252,12 +253,13 @@ class BusinessCalendar:
         The clock starts at ``start`` when open, else at the next opening; a zero duration gives that
         opening itself. A due time landing exactly on a closing instant is that closing instant.
         """
+        if duration < _ZERO:
+            raise ValueError(f"duration must not be negative, got {duration}")
+        if self.always_open:  # elapsed time: add in UTC (adding to a zoned datetime would add wall-clock time)
+            _to_us(start)  # refuses naive datetimes
+            return start.astimezone(UTC) + duration
         us = _to_us(start)
         remaining = duration // _US
-        if remaining < 0:
-            raise ValueError(f"duration must not be negative, got {duration}")
-        if self.always_open:
-            return _from_us(us + remaining)
         for open_us, close_us in self._walk(start):
             if close_us <= us:
                 continue
