@@ -30,7 +30,9 @@ Rules (each one is what the tests check):
   response was in flight when the stream clock passed the due time).
 - **Expiry**: an open mention still unanswered at ``created_at + max_age`` is dropped with an ``ExpiredOutput``.
 - **Clocks**: the tracker's watermark is the highest event time it has seen: assignment ``created_at``,
-  response ``responded_at`` and the ``now`` given to ``due``. Pending and closed entries expire against it.
+  response ``responded_at`` and the ``now`` given to ``due``. Closed entries expire against it; pending
+  responses expire against the assignments' event time only, because assignments reach the stage three
+  stages behind the responses (a fast replay puts the responses weeks of event time ahead).
   ``sla_due_at`` and escalation ``due_at`` must be on the same clock as ``now`` (see ``StreamClock``).
 
 Changelog (``drain_changes`` / ``restore``), keys are UTF-8 bytes, values JSON (None = tombstone):
@@ -211,6 +213,7 @@ OPEN_PREFIX = b"open:"
 PENDING_PREFIX = b"pending:"
 CLOSED_PREFIX = b"closed:"
 WATERMARK_KEY = b"watermark"
+ASSIGNMENT_WATERMARK_KEY = b"assignment_watermark"
 
 
 class PartitionTracker:
@@ -234,6 +237,9 @@ class PartitionTracker:
         self._pending: dict[str, tuple[Response, datetime]] = {}  # insertion order = watermark order
         self._closed: dict[str, datetime] = {}  # insertion order = watermark order
         self._watermark: datetime | None = None
+        # The assignments' own event time: they reach this stage later than responses (three stages
+        # behind them), so a response may only be given up on once assignments have moved past it.
+        self._assignment_watermark: datetime | None = None
         self._timers: list[_Timer] = []
         self._timers_floor = 0
         self._backlog: dict[tuple[str, str], int] = {}
@@ -277,6 +283,7 @@ class PartitionTracker:
 
     def on_assignment(self, a: Assignment) -> list[TrackerOutput]:
         self._advance(a.created_at)
+        self._advance_assignments(a.created_at)
         mention_id = a.mention_id
         if mention_id in self._closed:
             return []
@@ -288,13 +295,13 @@ class PartitionTracker:
                     kept["routed_record"] = state.assignment.routed_record
                 self._move(state, a.model_copy(update=kept))
             return []
-        assert self._watermark is not None
-        if a.created_at + self.max_age <= self._watermark:
-            return []  # would expire at once; not tracked
         held = self._pending.pop(mention_id, None)
-        if held is not None:
+        if held is not None:  # answered before its assignment got here, however old it is
             self._dirty[PENDING_PREFIX + mention_id.encode()] = None
             return self._close(a, held[0], None)
+        assert self._watermark is not None
+        if a.created_at + self.max_age <= self._watermark:
+            return []  # unanswered and would expire at once; not tracked
         state = _Open(a)
         self._open[mention_id] = state
         self._add_to_team(a)
@@ -367,6 +374,9 @@ class PartitionTracker:
         if key == WATERMARK_KEY:
             self._watermark = None if value is None else datetime.fromisoformat(orjson.loads(value))
             return
+        if key == ASSIGNMENT_WATERMARK_KEY:
+            self._assignment_watermark = None if value is None else datetime.fromisoformat(orjson.loads(value))
+            return
         prefix, _, raw_id = key.partition(b":")
         mention_id = raw_id.decode()
         if prefix + b":" == OPEN_PREFIX:
@@ -396,6 +406,9 @@ class PartitionTracker:
     def _value_of(self, key: bytes) -> bytes | None:
         if key == WATERMARK_KEY:
             return None if self._watermark is None else orjson.dumps(self._watermark.isoformat())
+        if key == ASSIGNMENT_WATERMARK_KEY:
+            mark = self._assignment_watermark
+            return None if mark is None else orjson.dumps(mark.isoformat())
         prefix, _, raw_id = key.partition(b":")
         mention_id = raw_id.decode()
         if prefix + b":" == OPEN_PREFIX:
@@ -425,12 +438,6 @@ class PartitionTracker:
         self._watermark = event_time
         self._dirty[WATERMARK_KEY] = None
         # Insertion order is watermark order, so expiry sweeps from the front: O(1) amortised.
-        pending_horizon = event_time - self.pending_ttl
-        while self._pending:
-            mention_id = next(iter(self._pending))
-            if self._pending[mention_id][1] >= pending_horizon:
-                break
-            self._forget_pending(mention_id)
         closed_horizon = event_time - self.closed_ttl
         while self._closed:
             mention_id = next(iter(self._closed))
@@ -438,6 +445,19 @@ class PartitionTracker:
                 break
             del self._closed[mention_id]
             self._dirty[CLOSED_PREFIX + mention_id.encode()] = None
+
+    def _advance_assignments(self, created_at: datetime) -> None:
+        """Pending responses expire against the assignments' event time (see _assignment_watermark)."""
+        if self._assignment_watermark is not None and created_at <= self._assignment_watermark:
+            return
+        self._assignment_watermark = created_at
+        self._dirty[ASSIGNMENT_WATERMARK_KEY] = None
+        pending_horizon = created_at - self.pending_ttl
+        while self._pending:
+            mention_id = next(iter(self._pending))
+            if self._pending[mention_id][1] >= pending_horizon:
+                break
+            self._forget_pending(mention_id)
 
     def _forget_pending(self, mention_id: str) -> None:
         del self._pending[mention_id]

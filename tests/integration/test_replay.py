@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from schemas import DeadLetter
+from streams.reports import first_responses
+from streams.tracking.report import response_time_report
 from streams.replay import replay_file
 from streams.routing import load_rules
 from streams.settings import DEFAULT_RULES, Settings
@@ -15,6 +20,20 @@ from streams.sources import read_twcs
 from tests.integration.conftest import Worker, read_topics
 
 pytestmark = [pytest.mark.integration, pytest.mark.shared_data]
+
+# shared/data/README.md: brand -> (answered tweets, median first-response minutes)
+README_FIRST_RESPONSE = {
+    "ChipotleTweets": (208, 9.85),
+    "AmazonHelp": (187, 8.88),
+    "AppleSupport": (139, 8.95),
+    "Uber_Support": (110, 17.90),
+    "Delta": (87, 20.88),
+    "comcastcares": (78, 8.38),
+    "SpotifyCares": (77, 23.23),
+    "TMobileHelp": (77, 3.38),
+    "British_Airways": (73, 344.13),
+    "AmericanAir": (68, 7.07),
+}
 
 
 def test_twcs_replay_routes_or_dead_letters_every_inbound_tweet(worker: Worker, shared_data: Path) -> None:
@@ -45,3 +64,18 @@ def test_twcs_replay_routes_or_dead_letters_every_inbound_tweet(worker: Worker, 
     assert len(routed) == 2730
     assert len(dead) == result.skipped_by_reader == 48
     print(f"\ntwcs replay: {len(routed)} routed, {len(dead)} dead-lettered (no brand could be determined)")
+
+    # The brands' replies were replayed as Responses: the track stage's first-response times give the
+    # data README's independent per-brand figures (answered tweets and median minutes), exactly.
+    assert result.responses > 0
+    read_topics(worker.bootstrap, [worker.topic("response_times")], lambda recs: len(recs) >= 2083, timeout=120)
+    rows = {row.group: row for row in response_time_report(first_responses(settings), by="brand")}
+    for brand, (answered, median) in README_FIRST_RESPONSE.items():
+        assert (rows[brand].answered, round(rows[brand].median_minutes, 2)) == (answered, median), brand
+    assert sum(row.answered for row in rows.values()) == 2083
+
+    printed = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "report", "response-times", "--by", "brand"],
+        env=worker.env, capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    assert re.search(r"^AmazonHelp\s+187\s+8\.88\s", printed, re.MULTILINE), printed

@@ -20,7 +20,7 @@ from streams.tracking import (
     assignment_from_routed,
     rerouted_record,
 )
-from streams.tracking.tracker import WATERMARK_KEY
+from streams.tracking.tracker import ASSIGNMENT_WATERMARK_KEY, WATERMARK_KEY
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -425,18 +425,27 @@ def test_an_assignment_already_older_than_max_age_is_not_tracked() -> None:
 def test_pending_responses_expire_and_are_bounded() -> None:
     tracker = PartitionTracker(pending_ttl=timedelta(hours=1), max_pending=3)
     tracker.on_response(response("gone", at=minutes(0)))
-    tracker.on_response(response("x", at=minutes(61)))  # watermark passes gone's ttl
+    tracker.on_response(response("x", at=minutes(61)))  # responses alone never expire a pending one
+    tracker.on_assignment(assignment("other", created_at=minutes(61)))  # assignments pass gone's ttl
     assert tracker.on_assignment(assignment("gone")) == []
     assert tracker.is_open("gone")
 
     for n in range(5):
         tracker.on_response(response(f"p{n}", at=minutes(62)))
-    assert tracker.state_size() == 1 + 3  # open "gone" + the 3 newest pending
+    assert tracker.state_size() == 2 + 3  # open "other" and "gone" + the 3 newest pending
     assert first_responses(tracker.on_assignment(assignment("p4", created_at=minutes(50))))
     assert tracker.on_assignment(assignment("p0", created_at=minutes(50))) == []  # evicted: opened instead
 
 
-def test_closed_set_is_bounded() -> None:
+def test_responses_far_ahead_of_their_assignments_still_count() -> None:
+    """A fast replay: responses reach the stage weeks of event time before their assignments."""
+    tracker = PartitionTracker(max_age=timedelta(days=30), pending_ttl=timedelta(days=30))
+    early = assignment("early", created_at=minutes(0))
+    tracker.on_response(response("early", at=minutes(5)))
+    tracker.on_response(response("much-later", at=minutes(60 * 24 * 60)))  # 60 days on
+    [out] = first_responses(tracker.on_assignment(early))
+    assert out.record.seconds_since_created == 300
+
     tracker = PartitionTracker(max_closed=10)
     for n in range(100):
         tracker.on_assignment(assignment(f"m{n}"))
@@ -529,7 +538,7 @@ def test_changelog_keys_and_tombstones() -> None:
     tracker.on_assignment(assignment("m1"))
     tracker.on_response(response("m2", at=minutes(1)))
     first = dict(tracker.drain_changes())
-    assert set(first) == {b"open:m1", b"pending:m2", WATERMARK_KEY}
+    assert set(first) == {b"open:m1", b"pending:m2", WATERMARK_KEY, ASSIGNMENT_WATERMARK_KEY}
     assert first[WATERMARK_KEY] == b'"2024-03-01T09:01:00+00:00"'
 
     tracker.on_response(response("m1", at=minutes(2)))
