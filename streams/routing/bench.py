@@ -18,6 +18,7 @@ from pathlib import Path
 from schemas.enriched import EnrichedMention, Enrichment, Intent, Sentiment, SentimentLabel
 from schemas.mention import Author, Channel, Mention
 from streams.routing.loader import load_rules
+from streams.routing.sla import assign
 
 DEFAULT_RULES = Path(__file__).resolve().parents[1] / "config" / "rules.yaml"
 _LANGUAGES = ["en"] * 12 + ["es"] * 3 + ["fr", "de", "pt", "ja", "und"]
@@ -72,10 +73,16 @@ def main(argv: list[str] | None = None) -> None:
     # The same 100 mentions over and over: objects stay in CPU cache, as a just-deserialized event would be.
     hot = _median_us(rules.decide, mentions[:100] * 50, args.passes)
 
+    def decide_and_assign(em: EnrichedMention) -> object:
+        return assign(rules.decide(em), rules, em.mention.created_at, em.ingested_at)
+
+    assigned = _median_us(decide_and_assign, mentions, args.passes)
+
     teams = Counter(rules.decide(em).team for em in mentions)
     print(f"rules: {args.rules} (version {rules.version}, {len(rules.rules)} rules)")
     print(f"mentions: {len(mentions)} x {args.passes} passes")
     print(f"median µs per decide: {cold:.2f}  (hot cache: {hot:.2f})")
+    print(f"median µs per decide + assign (after-hours, SLA and escalation due times): {assigned:.2f}")
     print("teams: " + ", ".join(f"{team}={n}" for team, n in teams.most_common()))
 
 

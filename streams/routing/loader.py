@@ -49,6 +49,7 @@ AT_SLA = "sla"  # escalation `after: sla`: at the SLA due time
 # Kafka's own limits on topic names.
 TOPIC_PATTERN = r"[a-zA-Z0-9._-]{1,249}"
 _TOPIC_RE = re.compile(TOPIC_PATTERN)
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def load_rules(path: str | os.PathLike[str]) -> RuleSet:
@@ -302,10 +303,10 @@ def _holidays(rep: Reporter, node: Node, where: str) -> frozenset[date] | None:
         # The scalar's own text: an unquoted 2026-12-25 is a YAML date, and 2026-13-01 would not construct.
         raw = item.value if isinstance(item, ScalarNode) else None
         day: date | None = None
-        if isinstance(raw, str):
+        if isinstance(raw, str) and _DATE_RE.fullmatch(raw.strip()):
             try:
                 day = date.fromisoformat(raw.strip())
-            except ValueError:
+            except ValueError:  # 2026-02-30
                 day = None
         if day is None:
             got = f"'{raw}'" if isinstance(raw, str) else rep.kind(item)

@@ -300,6 +300,17 @@ RULES = "rules: []\n"
         (
             """
             calendars:
+              office:
+                timezone: UTC
+                hours: {mon: ["09:00-17:00"]}
+                holidays: ["20261225"]   #!
+            teams: [{name: triage}]
+            """,
+            "holiday must be a date such as 2026-12-25, got '20261225'",
+        ),
+        (
+            """
+            calendars:
               always:   #!
                 timezone: UTC
                 hours: {mon: ["09:00-17:00"]}
