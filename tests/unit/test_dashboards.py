@@ -199,3 +199,17 @@ def test_grafana_provisioning_points_at_the_dashboards() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     mounts = compose["services"]["grafana"]["volumes"]
     assert f"./deploy/grafana/dashboards:{provider['options']['path']}:ro" in mounts
+
+
+def test_every_exported_metric_is_documented() -> None:
+    documented = set(re.findall(r"`([a-z_:]+)(?:\{[^`]*\})?`", (ROOT / "docs/metrics.md").read_text()))
+    registry = CollectorRegistry(auto_describe=True)
+    Metrics(registry)
+    LagExporter(Settings(), registry)
+    for family in registry.collect():
+        if family.name.startswith("process_"):
+            continue
+        name = family.name + ("_total" if family.type == "counter" else "")
+        assert name in documented, f"docs/metrics.md does not describe {name}"
+    for rule in recording_rule_names():
+        assert rule in documented or rule.rsplit(":", 1)[0] in (ROOT / "docs/metrics.md").read_text(), rule
