@@ -128,3 +128,11 @@ def test_prometheus_config_loads_the_rules_and_alertmanager() -> None:
     assert "mention-router" in jobs  # the alerts and dashboards select job="mention-router"
     result = run_promtool("check", "config", str(ROOT / "deploy/prometheus/prometheus.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_operations_guide_explains_every_alert_with_its_runbook_link() -> None:
+    guide = (ROOT / "docs/operations.md").read_text()
+    for alert in alerts():
+        name = alert["alert"]
+        assert f"| {name} |" in guide, f"docs/operations.md does not list {name}"
+        assert f"(runbook.md#{name.lower()})" in guide, name
