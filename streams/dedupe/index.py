@@ -6,7 +6,8 @@ the mention is merged into ``canonical_id`` and goes to mentions.duplicates. Eve
 oldest-first beyond ``max_keys``. The rules and thresholds are documented in docs/dedupe.md.
 
 State (all keyed by 64-bit ints, values compact bytes or floats, no per-mention Python objects):
-- exact:   exact_key(channel, native_id) -> first_seen (float)
+- exact:   exact_key(channel, native_id) -> time bucket (window/64 wide, a cached small int: a
+           float per key would add ~45 MB per million keys)
 - authors: hash of (identity, brand account) -> newest time + up to ``per_author`` records of that author's recent
            mentions (time, text and numbers hashes, own exact key, word sketch, word count, canonical id)
 - echoes:  exact key of a reshared original -> first/last echo time, echo count, combined reach
@@ -14,7 +15,10 @@ State (all keyed by 64-bit ints, values compact bytes or floats, no per-mention 
 
 from __future__ import annotations
 
+import heapq
 import struct
+from collections.abc import Iterator
+from itertools import islice
 from typing import NamedTuple
 
 from pydantic import JsonValue
@@ -24,7 +28,7 @@ from schemas.mention import Mention
 from streams.dedupe.changelog import DOUBLE, WATERMARK_KEY, changelog_key, put_last, split_key, touch
 from streams.dedupe.identity import identity_hash, identity_key
 from streams.dedupe.keys import exact_key
-from streams.dedupe.text import jaccard, numbers_hash, own_words, sketch, text_hash, words
+from streams.dedupe.text import jaccard, numbers_hash, own_tokens, sketch, text_hash, tokens
 
 NEAR_THRESHOLD = 0.7  # estimated word-set Jaccard; see docs/dedupe.md for the measurement
 MIN_NEAR_WORDS = 5  # shorter texts are never near duplicates, only identical (cross-post) ...
@@ -34,6 +38,7 @@ QUOTE_MIN_WORDS = 3  # a reshare with this many words of its own is a quote: a n
 _REC = struct.Struct("<dQQQ32sHH")  # time, text hash, numbers hash, own exact key, sketch, word count, id length
 _ECHO = struct.Struct("<ddIQ")  # first echo, last echo, echo count, combined reach
 _EXACT, _AUTHOR, _ECHOES = b"E", b"A", b"R"
+_BUCKETS = 64  # per window; bucket numbers wrap at 256, which only keys > 4 windows old could reach
 
 
 class Verdict(NamedTuple):
@@ -44,31 +49,28 @@ class Verdict(NamedTuple):
     evidence: dict[str, JsonValue]
 
 
-class _Rec(NamedTuple):
-    time: float
-    text: int
-    numbers: int
-    own_key: int
-    sketch: int
-    word_count: int
-    canonical_id: str
+_Fields = tuple[float, int, int, int, bytes, int, int]  # _REC's fields, as unpacked
 
 
-def _records(blob: bytes) -> list[_Rec]:
-    out, offset = [], 8
+def _scan(blob: bytes, horizon: float) -> tuple[list[tuple[int, int, _Fields]], int]:
+    """(start, end, fields) of the author's records not older than ``horizon``, and how many there were."""
+    kept, offset, total = [], 8, 0
     while offset < len(blob):
-        time, text, numbers, own, sk, count, id_len = _REC.unpack_from(blob, offset)
-        offset += _REC.size
-        canonical = blob[offset : offset + id_len].decode()
-        offset += id_len
-        out.append(_Rec(time, text, numbers, own, int.from_bytes(sk, "little"), count, canonical))
-    return out
+        fields: _Fields = _REC.unpack_from(blob, offset)
+        end = offset + _REC.size + fields[6]
+        if fields[0] >= horizon:
+            kept.append((offset, end, fields))
+        offset, total = end, total + 1
+    return kept, total
 
 
-def _pack(rec: _Rec) -> bytes:
-    canonical = rec.canonical_id.encode()
-    sk = rec.sketch.to_bytes(32, "little")
-    return _REC.pack(rec.time, rec.text, rec.numbers, rec.own_key, sk, rec.word_count, len(canonical)) + canonical
+def _canonical(blob: bytes, entry: tuple[int, int, _Fields]) -> str:
+    return blob[entry[0] + _REC.size : entry[1]].decode()
+
+
+def _pack(time: float, text: int, numbers: int, own: int, sketch_bits: int, count: int, canonical: str) -> bytes:
+    cid = canonical.encode()
+    return _REC.pack(time, text, numbers, own, sketch_bits.to_bytes(32, "little"), count, len(cid)) + cid
 
 
 class DedupeIndex:
@@ -86,7 +88,8 @@ class DedupeIndex:
         self.near_threshold = near_threshold
         self.per_author = per_author
         self.short_window_seconds = min(short_window_seconds, window_seconds)
-        self._exact: dict[int, float] = {}
+        self._exact: dict[int, int] = {}
+        self._bucket_seconds = window_seconds / _BUCKETS
         self._authors: dict[int, bytes] = {}
         self._echoes: dict[int, bytes] = {}
         self._dirty: dict[bytes, dict[int, None]] = {_EXACT: {}, _AUTHOR: {}, _ECHOES: {}}
@@ -102,24 +105,29 @@ class DedupeIndex:
 
     # ----------------------------------------------------------------------------------- observe
 
-    def observe(self, mention: Mention) -> Verdict | None:
+    def observe(self, mention: Mention, identity: str | None = None) -> Verdict | None:
+        """None for the first of its group, else the merge; ``identity`` = identity_key(mention) if known."""
         now = mention.created_at.timestamp()
         if now > self._watermark:
+            if now - self._watermark > self.window_seconds:
+                self._clear()  # everything stored is older than the window: a gap in the stream
             swept = int(self._watermark) if self._watermark > float("-inf") else None
             self._watermark = now
             self._watermark_dirty = True
             if int(now) != swept:  # sweep at most once per second of event time
                 self._expire()
+        elif now < self._watermark - self.window_seconds:
+            return None  # later than the window: nothing it could duplicate is kept, nor is it
         own_key = exact_key(mention.channel, mention.native_id)
-        first = self._exact.get(own_key)
-        if first is not None and self._watermark - first <= self.window_seconds:
-            return Verdict(
-                DuplicateKind.EXACT, mention.id, {"matched_fields": ["channel", "native_id"], "first_seen": first}
-            )
-        self._set_exact(own_key, now)
-        if mention.reshare_of_id is not None and len(own_words(mention.text)) < QUOTE_MIN_WORDS:
+        bucket = self._exact.get(own_key)
+        if bucket is not None and self._age(bucket) <= _BUCKETS:
+            first = self._bucket_start(bucket)
+            evidence: dict[str, JsonValue] = {"matched_fields": ["channel", "native_id"], "first_seen": first}
+            return Verdict(DuplicateKind.EXACT, mention.id, evidence)
+        self._set_exact(own_key, int(now // self._bucket_seconds) & 255)
+        if mention.reshare_of_id is not None and len(own_tokens(mention.text)) < QUOTE_MIN_WORDS:
             return self._echo(mention, now)
-        return self._author_match(mention, now, own_key)
+        return self._author_match(mention, now, own_key, identity)
 
     def _echo(self, mention: Mention, now: float) -> Verdict:
         assert mention.reshare_of_id is not None
@@ -140,57 +148,71 @@ class DedupeIndex:
         }
         return Verdict(DuplicateKind.RESHARE, Mention.make_id(mention.channel, mention.reshare_of_id), evidence)
 
-    def _author_match(self, mention: Mention, now: float, own_key: int) -> Verdict | None:
-        identity = identity_key(mention)
+    def _author_match(self, mention: Mention, now: float, own_key: int, identity: str | None) -> Verdict | None:
+        identity = identity or identity_key(mention)
         author = identity_hash(f"{identity}\x00{mention.brand_account}")
-        ws = words(mention.text)
-        normalised = " ".join(ws)
-        this = _Rec(now, text_hash(normalised), numbers_hash(ws), own_key, 0, len(ws), mention.id)
-        if len(ws) >= MIN_NEAR_WORDS:
-            this = this._replace(sketch=sketch(normalised))
+        ws = tokens(mention.text)
+        near = len(ws) >= MIN_NEAR_WORDS
+        text, numbers, bits = text_hash(ws), numbers_hash(ws) if near else 0, sketch(ws) if near else 0
         blob = self._authors.get(author)
-        earlier = _records(blob) if blob is not None else []
-        horizon = self._watermark - self.window_seconds
-        earlier = [rec for rec in earlier if rec.time >= horizon]
-        verdict = self._match(mention, this, earlier)
+        if blob is None:  # most authors: nothing to compare with
+            record = _pack(now, text, numbers, own_key, bits, len(ws), mention.id)
+            self._set(self._authors, _AUTHOR, author, DOUBLE.pack(now) + record)
+            return None
+        kept, total = _scan(blob, self._watermark - self.window_seconds)
+        verdict = self._match(mention, blob, kept, (now, text, numbers, bits, len(ws)))
+        canonical = mention.id
         if verdict is not None:
             verdict.evidence["identity"] = identity
-            this = this._replace(canonical_id=verdict.canonical_id)  # a chain of edits resolves to its root
-        kept = [*earlier, this][-self.per_author :]
-        newest = max(rec.time for rec in kept)
-        self._set(self._authors, _AUTHOR, author, DOUBLE.pack(newest) + b"".join(_pack(rec) for rec in kept))
+            canonical = verdict.canonical_id  # a chain of edits resolves to its root
+        record = _pack(now, text, numbers, own_key, bits, len(ws), canonical)
+        if len(kept) == total < self.per_author:  # nothing to drop: append
+            value = DOUBLE.pack(max(now, DOUBLE.unpack_from(blob)[0])) + blob[8:] + record
+        else:
+            kept = kept[len(kept) + 1 - self.per_author :] if self.per_author > 1 else []
+            newest = max([now, *(fields[0] for _, _, fields in kept)])
+            value = DOUBLE.pack(newest) + b"".join(blob[start:end] for start, end, _ in kept) + record
+        self._set(self._authors, _AUTHOR, author, value)
         return verdict
 
-    def _match(self, mention: Mention, this: _Rec, earlier: list[_Rec]) -> Verdict | None:
+    def _match(
+        self,
+        mention: Mention,
+        blob: bytes,
+        earlier: list[tuple[int, int, _Fields]],
+        this: tuple[float, int, int, int, int],
+    ) -> Verdict | None:
+        now, text, numbers, bits, count = this
         parent = exact_key(mention.channel, mention.in_reply_to_id) if mention.in_reply_to_id else None
-        near_ok = this.word_count >= MIN_NEAR_WORDS
-        best: _Rec | None = None
+        near_ok = count >= MIN_NEAR_WORDS
+        best: tuple[int, int, _Fields] | None = None
         best_score = 0.0
-        for rec in earlier:
-            if rec.own_key == parent:
+        for entry in earlier:
+            time, their_text, their_numbers, their_own, their_bits, their_count, _ = entry[2]
+            if their_own == parent:
                 continue  # a reply is never a duplicate of the post it answers
-            if rec.text == this.text:
-                if this.word_count < MIN_NEAR_WORDS and abs(this.time - rec.time) > self.short_window_seconds:
+            if their_text == text:
+                if count < MIN_NEAR_WORDS and abs(now - time) > self.short_window_seconds:
                     continue
                 evidence: dict[str, JsonValue] = {
                     "matched_fields": ["author_identity", "normalised_text"],
                     "similarity": 1.0,
-                    "first_seen": rec.time,
+                    "first_seen": time,
                 }
-                return Verdict(DuplicateKind.CROSS_POST, rec.canonical_id, evidence)
-            if near_ok and rec.word_count >= MIN_NEAR_WORDS and rec.numbers == this.numbers:
-                score = jaccard(this.sketch, rec.sketch)
+                return Verdict(DuplicateKind.CROSS_POST, _canonical(blob, entry), evidence)
+            if near_ok and their_count >= MIN_NEAR_WORDS and their_numbers == numbers:
+                score = jaccard(bits, int.from_bytes(their_bits, "little"))
                 if score > best_score:
-                    best, best_score = rec, score
+                    best, best_score = entry, score
         if best is None or best_score < self.near_threshold:
             return None
         evidence = {
             "matched_fields": ["author_identity", "similar_text"],
             "similarity": round(best_score, 3),
             "threshold": self.near_threshold,
-            "first_seen": best.time,
+            "first_seen": best[2][0],
         }
-        return Verdict(DuplicateKind.NEAR_DUPLICATE, best.canonical_id, evidence)
+        return Verdict(DuplicateKind.NEAR_DUPLICATE, _canonical(blob, best), evidence)
 
     # ------------------------------------------------------------------------ state & changelog
 
@@ -200,8 +222,15 @@ class DedupeIndex:
         if len(self) > self.max_keys:
             self._evict_oldest()
 
-    def _set_exact(self, key: int, first_seen: float) -> None:
-        put_last(self._exact, key, first_seen)
+    def _age(self, bucket: int) -> int:
+        """Buckets between ``bucket`` and the watermark's (exact keys older than the window are swept)."""
+        return (int(self._watermark // self._bucket_seconds) - bucket) & 255
+
+    def _bucket_start(self, bucket: int) -> float:
+        return (int(self._watermark // self._bucket_seconds) - self._age(bucket)) * self._bucket_seconds
+
+    def _set_exact(self, key: int, bucket: int) -> None:
+        put_last(self._exact, key, bucket)
         touch(self._dirty[_EXACT], key)
         if len(self) > self.max_keys:
             self._evict_oldest()
@@ -215,38 +244,41 @@ class DedupeIndex:
             del self._echoes[key]
         self._dirty[namespace][key] = None
 
-    def _heads(self) -> list[tuple[float, bytes, int]]:
-        """(time, namespace, key) of the oldest entry of each non-empty state dict."""
-        heads: list[tuple[float, bytes, int]] = []
-        if self._exact:
-            key = next(iter(self._exact))
-            heads.append((self._exact[key], _EXACT, key))
-        for namespace, state, offset in ((_AUTHOR, self._authors, 0), (_ECHOES, self._echoes, 8)):
-            if state:
-                key = next(iter(state))
-                heads.append((DOUBLE.unpack_from(state[key], offset)[0], namespace, key))
-        return heads
+    def _oldest(self) -> Iterator[tuple[float, bytes, int]]:
+        """(time, namespace, key) of every entry, oldest first (arrival order, merged by time)."""
+        exact = ((self._bucket_start(b), _EXACT, k) for k, b in self._exact.items())
+        authors = ((DOUBLE.unpack_from(v)[0], _AUTHOR, k) for k, v in self._authors.items())
+        echoes = ((DOUBLE.unpack_from(v, 8)[0], _ECHOES, k) for k, v in self._echoes.items())
+        return heapq.merge(exact, authors, echoes)
+
+    def _clear(self) -> None:
+        for namespace, state in ((_EXACT, self._exact), (_AUTHOR, self._authors), (_ECHOES, self._echoes)):
+            self._dirty[namespace].update(dict.fromkeys(state))
+            state.clear()
 
     def _evict_oldest(self) -> None:
-        _, namespace, key = min(self._heads())
-        self._delete(namespace, key)
+        # Evict 1% more than needed in one pass: finding a dict's oldest entry walks over the slots its
+        # deleted entries left behind, so doing it once per insertion would cost O(n) each time.
+        excess = len(self) - self.max_keys + max(1, self.max_keys // 100)
+        for _, namespace, key in list(islice(self._oldest(), excess)):
+            self._delete(namespace, key)
 
     def _expire(self) -> None:
-        # Arrival order approximates event-time order; a late-arriving old key is swept when reached
-        # (lookups check the window themselves, so an unswept old key is never a match).
+        # One pass per dict per sweep, for the same reason. Arrival order approximates event-time order;
+        # a late-arriving old key is swept when reached (lookups check the window themselves).
         horizon = self._watermark - self.window_seconds
-        exact = self._exact
-        while exact:
-            key = next(iter(exact))
-            if exact[key] >= horizon:
+        doomed: list[tuple[bytes, int]] = []
+        for key, bucket in self._exact.items():
+            if self._age(bucket) <= _BUCKETS:
                 break
-            self._delete(_EXACT, key)
+            doomed.append((_EXACT, key))
         for namespace, state, offset in ((_AUTHOR, self._authors, 0), (_ECHOES, self._echoes, 8)):
-            while state:
-                key = next(iter(state))
-                if DOUBLE.unpack_from(state[key], offset)[0] >= horizon:
+            for key, value in state.items():
+                if DOUBLE.unpack_from(value, offset)[0] >= horizon:
                     break
-                self._delete(namespace, key)
+                doomed.append((namespace, key))
+        for namespace, key in doomed:
+            self._delete(namespace, key)
 
     def drain_changes(self) -> list[tuple[bytes, bytes | None]]:
         """The (key, value) state changes since the last call; a None value is a tombstone."""
@@ -255,8 +287,8 @@ class DedupeIndex:
             changes.append((WATERMARK_KEY, DOUBLE.pack(self._watermark)))
             self._watermark_dirty = False
         for key in self._dirty[_EXACT]:
-            first = self._exact.get(key)
-            changes.append((changelog_key(_EXACT, key), None if first is None else DOUBLE.pack(first)))
+            bucket = self._exact.get(key)
+            changes.append((changelog_key(_EXACT, key), None if bucket is None else bytes((bucket,))))
         for namespace, state in ((_AUTHOR, self._authors), (_ECHOES, self._echoes)):
             changes.extend((changelog_key(namespace, key), state.get(key)) for key in self._dirty[namespace])
         for dirty in self._dirty.values():
@@ -274,7 +306,7 @@ class DedupeIndex:
             if value is None:
                 self._exact.pop(number, None)
             else:
-                put_last(self._exact, number, DOUBLE.unpack(value)[0])
+                put_last(self._exact, number, value[0])
             return
         state = {_AUTHOR: self._authors, _ECHOES: self._echoes}.get(namespace)
         if state is None:

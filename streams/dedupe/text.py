@@ -1,6 +1,6 @@
 """Text normal forms and a word-set sketch for near-duplicate detection (pure, no Kafka import).
 
-``words`` is what "the same text" means for cross-posts and near duplicates: lower-case words (letters
+``tokens`` is what "the same text" means for cross-posts and near duplicates: lower-case words (letters
 and digits of every script) with URLs, @mentions, emoji, punctuation and extra whitespace removed.
 ``wave_text`` is more aggressive (numbers dropped as well), for copy-and-paste campaigns where people
 add their own booking reference or order number.
@@ -19,56 +19,74 @@ import xxhash
 
 SKETCH_BITS = 256
 
-_LINK_OR_AT = re.compile(r"https?://\S+|www\.\S+|@\w+", re.IGNORECASE)
+_LINK_OR_AT = re.compile(r"https?://\S+|www\.\S+|@\w+")  # applied to lower-cased text
 # The quoted original of a classic retweet: "RT @someone: <original text>" (anything after it is quoted).
 _RETWEET = re.compile(r"\brt\s+@\w+\s*:?", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
 _LETTERS = re.compile(r"[^\W\d_]+")
+_DIGIT = re.compile(rb"\d")
+# ASCII text takes a fast path (bytes.translate + split is ~20x faster than a Unicode regex): every
+# byte that is not a letter or digit becomes a space, and for waves digits too.
+_ASCII_WORDS = bytes(b if chr(b).isalnum() else 32 for b in range(256))
+_ASCII_LETTERS = bytes(b if chr(b).isalpha() else 32 for b in range(256))
 
 _hash = xxhash.xxh3_64_intdigest
 
 
-def words(text: str) -> list[str]:
-    """Lower-case words of ``text`` without URLs, @mentions, emoji or punctuation."""
-    if "@" in text or "http" in text or "www." in text:
-        text = _LINK_OR_AT.sub(" ", text)
-    return _WORD.findall(text.lower())
+def _strip_links(lowered: str) -> str:
+    if "@" in lowered or "http" in lowered or "www." in lowered:
+        return _LINK_OR_AT.sub(" ", lowered)
+    return lowered
+
+
+def tokens(text: str) -> list[bytes]:
+    """Lower-case words of ``text`` (UTF-8) without URLs, @mentions, emoji or punctuation."""
+    lowered = _strip_links(text.lower())
+    if lowered.isascii():
+        return lowered.encode().translate(_ASCII_WORDS).split()
+    return [word.encode() for word in _WORD.findall(lowered)]
+
+
+def wave_tokens(text: str) -> list[bytes]:
+    """``tokens`` without numbers: what a copy-and-paste campaign has in common."""
+    lowered = _strip_links(text.lower())
+    if lowered.isascii():
+        return lowered.encode().translate(_ASCII_LETTERS).split()
+    return [word.encode() for word in _LETTERS.findall(lowered)]
 
 
 def normalise(text: str) -> str:
-    return " ".join(words(text))
+    return b" ".join(tokens(text)).decode()
 
 
 def wave_text(text: str) -> str:
-    """``normalise`` with numbers removed as well: what a copy-and-paste campaign has in common."""
-    if "@" in text or "http" in text or "www." in text:
-        text = _LINK_OR_AT.sub(" ", text)
-    return " ".join(_LETTERS.findall(text.lower()))
+    return b" ".join(wave_tokens(text)).decode()
 
 
-def own_words(text: str) -> list[str]:
+def own_tokens(text: str) -> list[bytes]:
     """The words a resharer wrote themselves: what precedes an 'RT @x:' quote, if there is one."""
     match = _RETWEET.search(text)
-    return words(text[: match.start()] if match else text)
+    return tokens(text[: match.start()] if match else text)
 
 
-def text_hash(normalised: str) -> int:
-    return _hash(normalised.encode())
+def text_hash(words: list[bytes]) -> int:
+    return _hash(b" ".join(words))
 
 
-def numbers_hash(ws: list[str]) -> int:
+def numbers_hash(words: list[bytes]) -> int:
     """A hash of the words holding digits (flight numbers, amounts, durations), 0 when there are none.
 
     A light edit keeps them; "on hold for 75 minutes" then "... for 90 minutes" is news, not a copy.
     """
-    numbers = [word for word in ws if not word.isalpha()]
-    return _hash(" ".join(sorted(numbers)).encode()) if numbers else 0
+    if not _DIGIT.search(b" ".join(words)):
+        return 0
+    return _hash(b" ".join(sorted(word for word in words if not word.isalpha())))
 
 
-def sketch(normalised: str) -> int:
-    """A 256-bit set sketch of the words of a normalised text."""
+def sketch(words: list[bytes]) -> int:
+    """A 256-bit set sketch of the words."""
     bits = 0
-    for word in normalised.encode().split():
+    for word in words:
         bits |= 1 << (_hash(word) & 255)
     return bits
 

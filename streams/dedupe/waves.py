@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from itertools import islice
 
 import xxhash
 
 from schemas.mention import Mention
 from streams.dedupe.changelog import DOUBLE, WATERMARK_KEY, changelog_key, put_last, split_key, touch
 from streams.dedupe.identity import identity_hash, identity_key
-from streams.dedupe.text import wave_text
+from streams.dedupe.text import wave_tokens
 
 _MEMBER = struct.Struct("<Qd")  # author identity hash, when they posted
 _OPEN = struct.Struct("<ddI")  # opened at, last seen, size
@@ -28,7 +29,7 @@ _PENDING, _OPEN_NS = b"P", b"O"
 
 def wave_key(text: str) -> int:
     """The 64-bit key of a text's wave group (the next topic's partition key: one wave, one partition)."""
-    return int(xxhash.xxh3_64_intdigest(wave_text(text).encode()))
+    return int(xxhash.xxh3_64_intdigest(b" ".join(wave_tokens(text))))
 
 
 def wave_id(key: int, opened_at: float) -> str:
@@ -71,7 +72,8 @@ class WaveTracker:
     def open_waves(self) -> int:
         return len(self._open)
 
-    def observe(self, mention: Mention) -> tuple[str, int] | None:
+    def observe(self, mention: Mention, identity: str | None = None) -> tuple[str, int] | None:
+        """(wave_id, wave_size) once the mention's wave is open, else None; ``identity`` = identity_key(mention)."""
         now = mention.created_at.timestamp()
         if now > self._watermark:
             swept = int(self._watermark) if self._watermark > float("-inf") else None
@@ -79,11 +81,11 @@ class WaveTracker:
             self._watermark_dirty = True
             if int(now) != swept:
                 self._expire()
-        text = wave_text(mention.text)
-        if text.count(" ") + 1 < self.min_words:
+        words = wave_tokens(mention.text)
+        if len(words) < self.min_words:
             return None
-        key = int(xxhash.xxh3_64_intdigest(text.encode()))
-        author = identity_hash(identity_key(mention))
+        key = int(xxhash.xxh3_64_intdigest(b" ".join(words)))
+        author = identity_hash(identity or identity_key(mention))
         wave = self._open.get(key)
         if wave is not None:
             if self._watermark - wave.last_seen <= self.window_seconds:
@@ -119,11 +121,16 @@ class WaveTracker:
         self._bound()
 
     def _bound(self) -> None:
-        while len(self) > self.max_keys:
-            if self._pending:
-                self._delete(_PENDING, next(iter(self._pending)))
-            else:
-                self._delete(_OPEN_NS, next(iter(self._open)))
+        excess = len(self) - self.max_keys
+        if excess <= 0:
+            return
+        # 1% more than needed in one pass (finding a dict's oldest entry costs a walk over the slots
+        # its deleted entries left behind); pending groups go before open waves.
+        excess += max(1, self.max_keys // 100)
+        doomed = [(_PENDING, key) for key in islice(self._pending, excess)]
+        doomed += [(_OPEN_NS, key) for key in islice(self._open, excess - len(doomed))]
+        for namespace, key in doomed:
+            self._delete(namespace, key)
 
     def _delete(self, namespace: bytes, key: int) -> None:
         if namespace == _PENDING:
@@ -134,17 +141,17 @@ class WaveTracker:
 
     def _expire(self) -> None:
         horizon = self._watermark - self.window_seconds
-        pending = self._pending
-        while pending:
-            key = next(iter(pending))
-            if DOUBLE.unpack_from(pending[key], len(pending[key]) - 8)[0] >= horizon:
+        doomed: list[tuple[bytes, int]] = []
+        for key, blob in self._pending.items():
+            if DOUBLE.unpack_from(blob, len(blob) - 8)[0] >= horizon:
                 break
-            self._delete(_PENDING, key)
-        while self._open:
-            key = next(iter(self._open))
-            if self._open[key].last_seen >= horizon:
+            doomed.append((_PENDING, key))
+        for key, wave in self._open.items():
+            if wave.last_seen >= horizon:
                 break
-            self._delete(_OPEN_NS, key)
+            doomed.append((_OPEN_NS, key))
+        for namespace, key in doomed:
+            self._delete(namespace, key)
 
     def drain_changes(self) -> list[tuple[bytes, bytes | None]]:
         """The (key, value) state changes since the last call; a None value is a tombstone."""
