@@ -35,7 +35,7 @@ MIN_NEAR_WORDS = 5  # shorter texts are never near duplicates, only identical (c
 SHORT_WINDOW_SECONDS = 900.0  # ... and then only within 15 minutes of each other
 QUOTE_MIN_WORDS = 3  # a reshare with this many words of its own is a quote: a new mention
 
-_REC = struct.Struct("<dQQQ32sHH")  # time, text hash, numbers hash, own exact key, sketch, word count, id length
+_REC = struct.Struct("<dQQQ16sHH")  # time, text hash, numbers hash, own exact key, sketch, word count, id length
 _ECHO = struct.Struct("<ddIQ")  # first echo, last echo, echo count, combined reach
 _EXACT, _AUTHOR, _ECHOES = b"E", b"A", b"R"
 _BUCKETS = 64  # per window; bucket numbers wrap at 256, which only keys > 4 windows old could reach
@@ -70,7 +70,7 @@ def _canonical(blob: bytes, entry: tuple[int, int, _Fields]) -> str:
 
 def _pack(time: float, text: int, numbers: int, own: int, sketch_bits: int, count: int, canonical: str) -> bytes:
     cid = canonical.encode()
-    return _REC.pack(time, text, numbers, own, sketch_bits.to_bytes(32, "little"), count, len(cid)) + cid
+    return _REC.pack(time, text, numbers, own, sketch_bits.to_bytes(16, "little"), count, len(cid)) + cid
 
 
 class DedupeIndex:
