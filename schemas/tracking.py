@@ -48,6 +48,9 @@ class Assignment(BaseModel):
     conversation_key: str
     rules_version: str
     rerouted: bool = False
+    dropped: bool = Field(
+        default=False, description="Routed by a drop rule: a response is still measured, but it is not in the backlog."
+    )
     routed_record: str | None = Field(
         default=None, description="The routed mention's JSON, so an escalation can re-route it with its history."
     )

@@ -105,8 +105,8 @@ class RouteAgent:
         conversation = conversation_key(enriched.mention)
         topic = self._team_topics.get(plan.team) or self._topics.prefix + rules.topic_for(plan.team)
         out.append(Output(topic, conversation, value, record.timestamp))
-        if plan.dropped_reason is None:  # dropped mentions are kept for audit, not answered: no clock
-            out.append(self._assignment(enriched.mention, route, plan, conversation, value))
+        # Dropped mentions too: nobody owes them a reply (no backlog, no SLA), but a reply is still measured.
+        out.append(self._assignment(enriched.mention, route, plan, conversation, value))
         self._count(plan.team, plan.priority, record.timestamp)
 
     def _assignment(self, mention: Mention, route: Route, plan: Plan, conversation: bytes, value: bytes) -> Output:
@@ -129,6 +129,7 @@ class RouteAgent:
             conversation_key=conversation.decode(),
             rules_version=route.rules_version,
             rerouted=route.rerouted,
+            dropped=plan.dropped_reason is not None,
             routed_record=value.decode() if reroutes else None,  # an escalation re-publishes it elsewhere
         )
         key = response_key(mention.id)

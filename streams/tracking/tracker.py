@@ -30,15 +30,15 @@ Rules (each one is what the tests check):
   response was in flight when the stream clock passed the due time).
 - **Expiry**: an open mention still unanswered at ``created_at + max_age`` is dropped with an ``ExpiredOutput``.
 - **Clocks**: the tracker's watermark is the highest event time it has seen: assignment ``created_at``,
-  response ``responded_at`` and the ``now`` given to ``due``. Closed entries expire against it; pending
-  responses expire against the assignments' event time only, because assignments reach the stage three
-  stages behind the responses (a fast replay puts the responses weeks of event time ahead).
+  response ``responded_at`` and the ``now`` given to ``due``. Closed entries expire against it. Pending
+  responses expire after ``pending_ttl`` of *processing* time (``wall``): assignments reach the stage
+  three stages behind the responses, and a fast replay puts responses weeks of event time ahead.
   ``sla_due_at`` and escalation ``due_at`` must be on the same clock as ``now`` (see ``StreamClock``).
 
 Changelog (``drain_changes`` / ``restore``), keys are UTF-8 bytes, values JSON (None = tombstone):
 
 - ``open:<mention_id>``    ``{"assignment": Assignment, "fired_level": int, "breach_counted": bool}``
-- ``pending:<mention_id>`` ``{"response": Response, "since": iso watermark when first held}``
+- ``pending:<mention_id>`` ``{"response": Response, "held_at": wall-clock epoch seconds when first held}``
 - ``closed:<mention_id>``  ``{"at": iso watermark when closed}``
 - ``watermark``            ``"<iso datetime>"``
 
@@ -213,7 +213,6 @@ OPEN_PREFIX = b"open:"
 PENDING_PREFIX = b"pending:"
 CLOSED_PREFIX = b"closed:"
 WATERMARK_KEY = b"watermark"
-ASSIGNMENT_WATERMARK_KEY = b"assignment_watermark"
 
 
 class PartitionTracker:
@@ -223,10 +222,11 @@ class PartitionTracker:
         self,
         *,
         max_age: timedelta = timedelta(days=30),
-        pending_ttl: timedelta = timedelta(days=30),
+        pending_ttl: timedelta = timedelta(hours=24),
         closed_ttl: timedelta = timedelta(days=30),
         max_pending: int = 200_000,
         max_closed: int = 500_000,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.max_age = max_age
         self.pending_ttl = pending_ttl
@@ -234,12 +234,10 @@ class PartitionTracker:
         self.max_pending = max_pending
         self.max_closed = max_closed
         self._open: dict[str, _Open] = {}
-        self._pending: dict[str, tuple[Response, datetime]] = {}  # insertion order = watermark order
+        self._pending: dict[str, tuple[Response, float]] = {}  # (response, wall time held); insertion order
         self._closed: dict[str, datetime] = {}  # insertion order = watermark order
         self._watermark: datetime | None = None
-        # The assignments' own event time: they reach this stage later than responses (three stages
-        # behind them), so a response may only be given up on once assignments have moved past it.
-        self._assignment_watermark: datetime | None = None
+        self._wall = wall
         self._timers: list[_Timer] = []
         self._timers_floor = 0
         self._backlog: dict[tuple[str, str], int] = {}
@@ -283,7 +281,7 @@ class PartitionTracker:
 
     def on_assignment(self, a: Assignment) -> list[TrackerOutput]:
         self._advance(a.created_at)
-        self._advance_assignments(a.created_at)
+        self._expire_pending()
         mention_id = a.mention_id
         if mention_id in self._closed:
             return []
@@ -320,7 +318,7 @@ class PartitionTracker:
         held = self._pending.get(mention_id)
         if held is None:
             assert self._watermark is not None
-            self._pending[mention_id] = (r, self._watermark)
+            self._pending[mention_id] = (r, self._wall())
             self._dirty[PENDING_PREFIX + mention_id.encode()] = None
             while len(self._pending) > self.max_pending:
                 self._forget_pending(next(iter(self._pending)))
@@ -332,6 +330,7 @@ class PartitionTracker:
     def due(self, now: datetime) -> list[TrackerOutput]:
         """Fire what is due by ``now``: breaches (sla_due_at < now), escalation levels and expiries (<= now)."""
         self._advance(now)
+        self._expire_pending()
         out: list[TrackerOutput] = []
         not_yet: list[_Timer] = []
         # self._timers, not a local: firing a re-route pushes timers and may compact (replace) the heap.
@@ -374,9 +373,6 @@ class PartitionTracker:
         if key == WATERMARK_KEY:
             self._watermark = None if value is None else datetime.fromisoformat(orjson.loads(value))
             return
-        if key == ASSIGNMENT_WATERMARK_KEY:
-            self._assignment_watermark = None if value is None else datetime.fromisoformat(orjson.loads(value))
-            return
         prefix, _, raw_id = key.partition(b":")
         mention_id = raw_id.decode()
         if prefix + b":" == OPEN_PREFIX:
@@ -395,7 +391,7 @@ class PartitionTracker:
             self._pending.pop(mention_id, None)
             if value is not None:
                 doc = orjson.loads(value)
-                self._pending[mention_id] = (Response.model_validate(doc["response"]), _parse_time(doc["since"]))
+                self._pending[mention_id] = (Response.model_validate(doc["response"]), float(doc["held_at"]))
         elif prefix + b":" == CLOSED_PREFIX:
             self._closed.pop(mention_id, None)
             if value is not None:
@@ -406,9 +402,6 @@ class PartitionTracker:
     def _value_of(self, key: bytes) -> bytes | None:
         if key == WATERMARK_KEY:
             return None if self._watermark is None else orjson.dumps(self._watermark.isoformat())
-        if key == ASSIGNMENT_WATERMARK_KEY:
-            mark = self._assignment_watermark
-            return None if mark is None else orjson.dumps(mark.isoformat())
         prefix, _, raw_id = key.partition(b":")
         mention_id = raw_id.decode()
         if prefix + b":" == OPEN_PREFIX:
@@ -426,7 +419,7 @@ class PartitionTracker:
             held = self._pending.get(mention_id)
             if held is None:
                 return None
-            return orjson.dumps({"response": held[0].model_dump(mode="json"), "since": held[1].isoformat()})
+            return orjson.dumps({"response": held[0].model_dump(mode="json"), "held_at": held[1]})
         at = self._closed.get(mention_id)
         return None if at is None else orjson.dumps({"at": at.isoformat()})
 
@@ -446,16 +439,18 @@ class PartitionTracker:
             del self._closed[mention_id]
             self._dirty[CLOSED_PREFIX + mention_id.encode()] = None
 
-    def _advance_assignments(self, created_at: datetime) -> None:
-        """Pending responses expire against the assignments' event time (see _assignment_watermark)."""
-        if self._assignment_watermark is not None and created_at <= self._assignment_watermark:
-            return
-        self._assignment_watermark = created_at
-        self._dirty[ASSIGNMENT_WATERMARK_KEY] = None
-        pending_horizon = created_at - self.pending_ttl
-        while self._pending:
-            mention_id = next(iter(self._pending))
-            if self._pending[mention_id][1] >= pending_horizon:
+    def _expire_pending(self) -> None:
+        """Give up on responses whose assignment has not come within ``pending_ttl`` of *processing* time.
+
+        Processing time, not event time: how long an assignment can trail its response is a matter of
+        delivery (three stages and their lag), and a fast replay puts responses weeks of event time
+        ahead of assignments that are only seconds behind them.
+        """
+        horizon = self._wall() - self.pending_ttl.total_seconds()
+        pending = self._pending
+        while pending:
+            mention_id = next(iter(pending))
+            if pending[mention_id][1] >= horizon:
                 break
             self._forget_pending(mention_id)
 
@@ -564,6 +559,8 @@ class PartitionTracker:
         return a.created_at + self.max_age == due_at
 
     def _add_to_team(self, a: Assignment) -> None:
+        if a.dropped:  # kept for audit: a response is still measured, but nobody owes one
+            return
         band_key = (a.team, a.priority_band)
         self._backlog[band_key] = self._backlog.get(band_key, 0) + 1
         self._team_open[a.team] = self._team_open.get(a.team, 0) + 1
@@ -576,6 +573,8 @@ class PartitionTracker:
             self._team_floors[a.team] = len(live)
 
     def _remove_from_team(self, a: Assignment) -> None:
+        if a.dropped:
+            return
         band_key = (a.team, a.priority_band)
         remaining = self._backlog[band_key] - 1
         if remaining:

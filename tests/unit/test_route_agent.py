@@ -83,10 +83,14 @@ def test_dropped_mentions_are_kept_for_audit_without_a_clock() -> None:
     agent.handle(
         Record("mentions.enriched", 0, 1, 1_000, b"k", _enriched("win a free phone").model_dump_json().encode()), out
     )
-    [output] = out  # no assignment: nobody is expected to answer spam
+    [output, assignment_output] = out
     assert output.value is not None
+    assert assignment_output.value is not None
     route = RoutedMention.model_validate_json(output.value).route
     assert (route.team, route.dropped_reason, route.sla_due_at) == ("spam", "promotional spam", None)
+    assignment = Assignment.model_validate_json(assignment_output.value)
+    assert assignment.dropped, "the track stage measures a reply but keeps it out of the backlog"
+    assert assignment.escalations == ()
 
 
 def test_conversation_key_prefers_the_thread() -> None:

@@ -20,7 +20,7 @@ from streams.tracking import (
     assignment_from_routed,
     rerouted_record,
 )
-from streams.tracking.tracker import ASSIGNMENT_WATERMARK_KEY, WATERMARK_KEY
+from streams.tracking.tracker import WATERMARK_KEY
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -423,10 +423,12 @@ def test_an_assignment_already_older_than_max_age_is_not_tracked() -> None:
 
 
 def test_pending_responses_expire_and_are_bounded() -> None:
-    tracker = PartitionTracker(pending_ttl=timedelta(hours=1), max_pending=3)
+    wall = [1_000.0]
+    tracker = PartitionTracker(pending_ttl=timedelta(hours=1), max_pending=3, wall=lambda: wall[0])
     tracker.on_response(response("gone", at=minutes(0)))
-    tracker.on_response(response("x", at=minutes(61)))  # responses alone never expire a pending one
-    tracker.on_assignment(assignment("other", created_at=minutes(61)))  # assignments pass gone's ttl
+    tracker.on_assignment(assignment("other", created_at=minutes(600)))  # event time alone expires nothing
+    wall[0] += 3601  # an hour of processing time without its assignment: given up
+    tracker.on_response(response("x", at=minutes(601)))
     assert tracker.on_assignment(assignment("gone")) == []
     assert tracker.is_open("gone")
 
@@ -446,6 +448,19 @@ def test_responses_far_ahead_of_their_assignments_still_count() -> None:
     [out] = first_responses(tracker.on_assignment(early))
     assert out.record.seconds_since_created == 300
 
+
+def test_a_dropped_mention_is_measured_but_not_owed() -> None:
+    tracker = PartitionTracker()
+    spam = assignment("spam-1").model_copy(update={"dropped": True})
+    assert tracker.on_assignment(spam) == []
+    assert tracker.backlog() == {}
+    assert tracker.oldest_unanswered(spam.team) is None
+    [out] = first_responses(tracker.on_response(response("spam-1", at=minutes(3))))
+    assert out.record.seconds_since_created == 180
+    assert tracker.backlog() == {}
+
+
+def test_closed_set_is_bounded() -> None:
     tracker = PartitionTracker(max_closed=10)
     for n in range(100):
         tracker.on_assignment(assignment(f"m{n}"))
@@ -538,7 +553,7 @@ def test_changelog_keys_and_tombstones() -> None:
     tracker.on_assignment(assignment("m1"))
     tracker.on_response(response("m2", at=minutes(1)))
     first = dict(tracker.drain_changes())
-    assert set(first) == {b"open:m1", b"pending:m2", WATERMARK_KEY, ASSIGNMENT_WATERMARK_KEY}
+    assert set(first) == {b"open:m1", b"pending:m2", WATERMARK_KEY}
     assert first[WATERMARK_KEY] == b'"2024-03-01T09:01:00+00:00"'
 
     tracker.on_response(response("m1", at=minutes(2)))
