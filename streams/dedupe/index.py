@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import NamedTuple
 
+import xxhash
 from pydantic import JsonValue
 
 from schemas.duplicate import DuplicateKind
@@ -28,13 +29,14 @@ from schemas.mention import Mention
 from streams.dedupe.changelog import DOUBLE, WATERMARK_KEY, changelog_key, put_last, split_key, touch
 from streams.dedupe.identity import identity_hash, identity_key
 from streams.dedupe.keys import exact_key
-from streams.dedupe.text import jaccard, numbers_hash, own_tokens, sketch, text_hash, tokens
+from streams.dedupe.text import jaccard, numbers_hash, own_tokens, sketch, tokens
 
 NEAR_THRESHOLD = 0.7  # estimated word-set Jaccard; see docs/dedupe.md for the measurement
 MIN_NEAR_WORDS = 5  # shorter texts are never near duplicates, only identical (cross-post) ...
 SHORT_WINDOW_SECONDS = 900.0  # ... and then only within 15 minutes of each other
 QUOTE_MIN_WORDS = 3  # a reshare with this many words of its own is a quote: a new mention
 
+_hash = xxhash.xxh3_64_intdigest
 _REC = struct.Struct("<dQQQ16sHH")  # time, text hash, numbers hash, own exact key, sketch, word count, id length
 _ECHO = struct.Struct("<ddIQ")  # first echo, last echo, echo count, combined reach
 _EXACT, _AUTHOR, _ECHOES = b"E", b"A", b"R"
@@ -94,6 +96,7 @@ class DedupeIndex:
         self._echoes: dict[int, bytes] = {}
         self._dirty: dict[bytes, dict[int, None]] = {_EXACT: {}, _AUTHOR: {}, _ECHOES: {}}
         self._watermark = float("-inf")
+        self._swept: int | None = None  # the second of event time state was last swept at
         self._watermark_dirty = False
 
     def __len__(self) -> int:
@@ -111,10 +114,10 @@ class DedupeIndex:
         if now > self._watermark:
             if now - self._watermark > self.window_seconds:
                 self._clear()  # everything stored is older than the window: a gap in the stream
-            swept = int(self._watermark) if self._watermark > float("-inf") else None
             self._watermark = now
             self._watermark_dirty = True
-            if int(now) != swept:  # sweep at most once per second of event time
+            if int(now) != self._swept:  # sweep at most once per second of event time
+                self._swept = int(now)
                 self._expire()
         elif now < self._watermark - self.window_seconds:
             return None  # later than the window: nothing it could duplicate is kept, nor is it
@@ -153,7 +156,8 @@ class DedupeIndex:
         author = identity_hash(f"{identity}\x00{mention.brand_account}")
         ws = tokens(mention.text)
         near = len(ws) >= MIN_NEAR_WORDS
-        text, numbers, bits = text_hash(ws), numbers_hash(ws) if near else 0, sketch(ws) if near else 0
+        joined = b" ".join(ws)
+        text, numbers, bits = _hash(joined), numbers_hash(ws, joined) if near else 0, sketch(ws) if near else 0
         blob = self._authors.get(author)
         if blob is None:  # most authors: nothing to compare with
             record = _pack(now, text, numbers, own_key, bits, len(ws), mention.id)
@@ -219,7 +223,7 @@ class DedupeIndex:
     def _set(self, state: dict[int, bytes], namespace: bytes, key: int, value: bytes) -> None:
         put_last(state, key, value)
         touch(self._dirty[namespace], key)
-        if len(self) > self.max_keys:
+        if len(self._exact) + len(self._authors) + len(self._echoes) > self.max_keys:
             self._evict_oldest()
 
     def _age(self, bucket: int) -> int:
@@ -232,7 +236,7 @@ class DedupeIndex:
     def _set_exact(self, key: int, bucket: int) -> None:
         put_last(self._exact, key, bucket)
         touch(self._dirty[_EXACT], key)
-        if len(self) > self.max_keys:
+        if len(self._exact) + len(self._authors) + len(self._echoes) > self.max_keys:
             self._evict_oldest()
 
     def _delete(self, namespace: bytes, key: int) -> None:
@@ -301,6 +305,7 @@ class DedupeIndex:
         if namespace == WATERMARK_KEY[:1]:
             if value is not None:
                 self._watermark = max(self._watermark, DOUBLE.unpack(value)[0])
+                self._swept = int(self._watermark)
             return
         if namespace == _EXACT:
             if value is None:

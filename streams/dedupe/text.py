@@ -26,10 +26,11 @@ _RETWEET = re.compile(r"\brt\s+@\w+\s*:?", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _DIGIT = re.compile(rb"\d")
-# ASCII text takes a fast path (bytes.translate + split is ~20x faster than a Unicode regex): every
-# byte that is not a letter or digit becomes a space, and for waves digits too.
-_ASCII_WORDS = bytes(b if chr(b).isalnum() else 32 for b in range(256))
-_ASCII_LETTERS = bytes(b if chr(b).isalpha() else 32 for b in range(256))
+# Fast path (bytes.translate + split is ~20x faster than a Unicode regex): every ASCII byte that is
+# not a letter or digit (for waves: not a letter) becomes a space; only the few words holding
+# non-ASCII bytes (accents, other scripts, emoji, curly quotes) go through the Unicode regex.
+_ASCII_WORDS = bytes(b if b >= 128 or chr(b).isalnum() else 32 for b in range(256))
+_ASCII_LETTERS = bytes(b if b >= 128 or chr(b).isalpha() else 32 for b in range(256))
 
 _hash = xxhash.xxh3_64_intdigest
 
@@ -40,20 +41,27 @@ def _strip_links(lowered: str) -> str:
     return lowered
 
 
+def _split(lowered: str, table: bytes, pattern: re.Pattern[str]) -> list[bytes]:
+    raw = lowered.encode().translate(table).split()
+    if lowered.isascii():
+        return raw
+    out: list[bytes] = []
+    for word in raw:
+        if word.isascii():
+            out.append(word)
+        else:
+            out.extend(part.encode() for part in pattern.findall(word.decode()))
+    return out
+
+
 def tokens(text: str) -> list[bytes]:
     """Lower-case words of ``text`` (UTF-8) without URLs, @mentions, emoji or punctuation."""
-    lowered = _strip_links(text.lower())
-    if lowered.isascii():
-        return lowered.encode().translate(_ASCII_WORDS).split()
-    return [word.encode() for word in _WORD.findall(lowered)]
+    return _split(_strip_links(text.lower()), _ASCII_WORDS, _WORD)
 
 
 def wave_tokens(text: str) -> list[bytes]:
     """``tokens`` without numbers: what a copy-and-paste campaign has in common."""
-    lowered = _strip_links(text.lower())
-    if lowered.isascii():
-        return lowered.encode().translate(_ASCII_LETTERS).split()
-    return [word.encode() for word in _LETTERS.findall(lowered)]
+    return _split(_strip_links(text.lower()), _ASCII_LETTERS, _LETTERS)
 
 
 def normalise(text: str) -> str:
@@ -74,12 +82,12 @@ def text_hash(words: list[bytes]) -> int:
     return _hash(b" ".join(words))
 
 
-def numbers_hash(words: list[bytes]) -> int:
+def numbers_hash(words: list[bytes], joined: bytes | None = None) -> int:
     """A hash of the words holding digits (flight numbers, amounts, durations), 0 when there are none.
 
     A light edit keeps them; "on hold for 75 minutes" then "... for 90 minutes" is news, not a copy.
     """
-    if not _DIGIT.search(b" ".join(words)):
+    if not _DIGIT.search(b" ".join(words) if joined is None else joined):
         return 0
     return _hash(b" ".join(sorted(word for word in words if not word.isalpha())))
 
@@ -87,8 +95,8 @@ def numbers_hash(words: list[bytes]) -> int:
 def sketch(words: list[bytes]) -> int:
     """A 128-bit set sketch of the words (as accurate as 256 bits on tweets, measured)."""
     bits = 0
-    for word in words:
-        bits |= 1 << (_hash(word) & 127)
+    for h in map(_hash, words):
+        bits |= 1 << (h & 127)
     return bits
 
 

@@ -63,6 +63,7 @@ class WaveTracker:
         self._open: dict[int, _Wave] = {}
         self._dirty: dict[bytes, dict[int, None]] = {_PENDING: {}, _OPEN_NS: {}}
         self._watermark = float("-inf")
+        self._swept: int | None = None  # the second of event time state was last swept at
         self._watermark_dirty = False
 
     def __len__(self) -> int:
@@ -76,10 +77,10 @@ class WaveTracker:
         """(wave_id, wave_size) once the mention's wave is open, else None; ``identity`` = identity_key(mention)."""
         now = mention.created_at.timestamp()
         if now > self._watermark:
-            swept = int(self._watermark) if self._watermark > float("-inf") else None
             self._watermark = now
             self._watermark_dirty = True
-            if int(now) != swept:
+            if int(now) != self._swept:
+                self._swept = int(now)
                 self._expire()
         words = wave_tokens(mention.text)
         if len(words) < self.min_words:
@@ -177,6 +178,7 @@ class WaveTracker:
         if namespace == WATERMARK_KEY[:1]:
             if value is not None:
                 self._watermark = max(self._watermark, DOUBLE.unpack(value)[0])
+                self._swept = int(self._watermark)
         elif namespace == _PENDING:
             if value is None:
                 self._pending.pop(number, None)
