@@ -15,7 +15,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from streams.dedupe.index import MIN_NEAR_WORDS, NEAR_THRESHOLD
+from streams.dedupe.authors import MIN_NEAR_WORDS, NEAR_THRESHOLD
 from streams.dedupe.text import jaccard, numbers_hash, sketch, tokens
 
 AIRLINE_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "airline-sentiment" / "Tweets.csv"

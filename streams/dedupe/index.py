@@ -26,18 +26,15 @@ from pydantic import JsonValue
 
 from schemas.duplicate import DuplicateKind
 from schemas.mention import Mention
+from streams.dedupe.authors import MIN_NEAR_WORDS, NEAR_THRESHOLD, SHORT_WINDOW_SECONDS, find_match, pack, scan
 from streams.dedupe.changelog import DOUBLE, WATERMARK_KEY, changelog_key, put_last, split_key, touch
 from streams.dedupe.identity import identity_hash, identity_key
 from streams.dedupe.keys import exact_key
-from streams.dedupe.text import jaccard, numbers_hash, own_tokens, sketch, tokens
+from streams.dedupe.text import numbers_hash, own_tokens, sketch, tokens
 
-NEAR_THRESHOLD = 0.7  # estimated word-set Jaccard; see docs/dedupe.md for the measurement
-MIN_NEAR_WORDS = 5  # shorter texts are never near duplicates, only identical (cross-post) ...
-SHORT_WINDOW_SECONDS = 900.0  # ... and then only within 15 minutes of each other
 QUOTE_MIN_WORDS = 3  # a reshare with this many words of its own is a quote: a new mention
 
 _hash = xxhash.xxh3_64_intdigest
-_REC = struct.Struct("<dQQQ16sHH")  # time, text hash, numbers hash, own exact key, sketch, word count, id length
 _ECHO = struct.Struct("<ddIQ")  # first echo, last echo, echo count, combined reach
 _EXACT, _AUTHOR, _ECHOES = b"E", b"A", b"R"
 _BUCKETS = 64  # per window; bucket numbers wrap at 256, which only keys > 4 windows old could reach
@@ -49,30 +46,6 @@ class Verdict(NamedTuple):
     kind: DuplicateKind
     canonical_id: str
     evidence: dict[str, JsonValue]
-
-
-_Fields = tuple[float, int, int, int, bytes, int, int]  # _REC's fields, as unpacked
-
-
-def _scan(blob: bytes, horizon: float) -> tuple[list[tuple[int, int, _Fields]], int]:
-    """(start, end, fields) of the author's records not older than ``horizon``, and how many there were."""
-    kept, offset, total = [], 8, 0
-    while offset < len(blob):
-        fields: _Fields = _REC.unpack_from(blob, offset)
-        end = offset + _REC.size + fields[6]
-        if fields[0] >= horizon:
-            kept.append((offset, end, fields))
-        offset, total = end, total + 1
-    return kept, total
-
-
-def _canonical(blob: bytes, entry: tuple[int, int, _Fields]) -> str:
-    return blob[entry[0] + _REC.size : entry[1]].decode()
-
-
-def _pack(time: float, text: int, numbers: int, own: int, sketch_bits: int, count: int, canonical: str) -> bytes:
-    cid = canonical.encode()
-    return _REC.pack(time, text, numbers, own, sketch_bits.to_bytes(16, "little"), count, len(cid)) + cid
 
 
 class DedupeIndex:
@@ -160,16 +133,20 @@ class DedupeIndex:
         text, numbers, bits = _hash(joined), numbers_hash(ws, joined) if near else 0, sketch(ws) if near else 0
         blob = self._authors.get(author)
         if blob is None:  # most authors: nothing to compare with
-            record = _pack(now, text, numbers, own_key, bits, len(ws), mention.id)
+            record = pack(now, text, numbers, own_key, bits, len(ws), mention.id)
             self._set(self._authors, _AUTHOR, author, DOUBLE.pack(now) + record)
             return None
-        kept, total = _scan(blob, self._watermark - self.window_seconds)
-        verdict = self._match(mention, blob, kept, (now, text, numbers, bits, len(ws)))
-        canonical = mention.id
-        if verdict is not None:
-            verdict.evidence["identity"] = identity
-            canonical = verdict.canonical_id  # a chain of edits resolves to its root
-        record = _pack(now, text, numbers, own_key, bits, len(ws), canonical)
+        kept, total = scan(blob, self._watermark - self.window_seconds)
+        parent = exact_key(mention.channel, mention.in_reply_to_id) if mention.in_reply_to_id else None
+        found = find_match(
+            blob, kept, (now, text, numbers, bits, len(ws)), parent, self.near_threshold, self.short_window_seconds
+        )
+        verdict, canonical = None, mention.id
+        if found is not None:
+            kind, canonical, evidence = found  # a chain of edits resolves to its root
+            evidence["identity"] = identity
+            verdict = Verdict(kind, canonical, evidence)
+        record = pack(now, text, numbers, own_key, bits, len(ws), canonical)
         if len(kept) == total < self.per_author:  # nothing to drop: append
             value = DOUBLE.pack(max(now, DOUBLE.unpack_from(blob)[0])) + blob[8:] + record
         else:
@@ -178,45 +155,6 @@ class DedupeIndex:
             value = DOUBLE.pack(newest) + b"".join(blob[start:end] for start, end, _ in kept) + record
         self._set(self._authors, _AUTHOR, author, value)
         return verdict
-
-    def _match(
-        self,
-        mention: Mention,
-        blob: bytes,
-        earlier: list[tuple[int, int, _Fields]],
-        this: tuple[float, int, int, int, int],
-    ) -> Verdict | None:
-        now, text, numbers, bits, count = this
-        parent = exact_key(mention.channel, mention.in_reply_to_id) if mention.in_reply_to_id else None
-        near_ok = count >= MIN_NEAR_WORDS
-        best: tuple[int, int, _Fields] | None = None
-        best_score = 0.0
-        for entry in earlier:
-            time, their_text, their_numbers, their_own, their_bits, their_count, _ = entry[2]
-            if their_own == parent:
-                continue  # a reply is never a duplicate of the post it answers
-            if their_text == text:
-                if count < MIN_NEAR_WORDS and abs(now - time) > self.short_window_seconds:
-                    continue
-                evidence: dict[str, JsonValue] = {
-                    "matched_fields": ["author_identity", "normalised_text"],
-                    "similarity": 1.0,
-                    "first_seen": time,
-                }
-                return Verdict(DuplicateKind.CROSS_POST, _canonical(blob, entry), evidence)
-            if near_ok and their_count >= MIN_NEAR_WORDS and their_numbers == numbers:
-                score = jaccard(bits, int.from_bytes(their_bits, "little"))
-                if score > best_score:
-                    best, best_score = entry, score
-        if best is None or best_score < self.near_threshold:
-            return None
-        evidence = {
-            "matched_fields": ["author_identity", "similar_text"],
-            "similarity": round(best_score, 3),
-            "threshold": self.near_threshold,
-            "first_seen": best[2][0],
-        }
-        return Verdict(DuplicateKind.NEAR_DUPLICATE, _canonical(blob, best), evidence)
 
     # ------------------------------------------------------------------------ state & changelog
 
