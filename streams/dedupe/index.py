@@ -58,6 +58,8 @@ class DedupeIndex:
         per_author: int = 16,
         short_window_seconds: float = SHORT_WINDOW_SECONDS,
     ) -> None:
+        if window_seconds <= 0 or max_keys <= 0:
+            raise ValueError("window_seconds and max_keys must be positive")
         self.window_seconds = window_seconds
         self.max_keys = max_keys
         self.near_threshold = near_threshold
