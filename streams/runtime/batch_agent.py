@@ -25,6 +25,7 @@ import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, ConsumerStoppedError, IllegalStateError, KafkaError
 from mode import Service
 
@@ -118,6 +119,9 @@ class BatchAgent(Service):
             auto_offset_reset="earliest",
             max_poll_records=self.settings.batch_max_records,
             fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
+            # Range assignment gives one member the same partition numbers of every input topic, which a
+            # stage with several co-partitioned inputs (and its changelog) needs; round-robin would not.
+            partition_assignment_strategy=(RangePartitionAssignor,),
             **self.settings.kafka_client_kwargs(),
         )
         self.consumer.subscribe(list(self.input_topics), listener=_Rebalance(self))

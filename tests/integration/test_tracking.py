@@ -140,3 +140,33 @@ def test_a_response_before_the_sla_cancels_the_escalation(
     assert snapshot.total("mention_router_escalations_total") == 0
     assert snapshot.total("mention_router_sla_breaches_total") == 0
     assert snapshot.total("mention_router_backlog") == 0
+
+
+def test_backlog_is_exact_across_two_workers_and_a_rebalance(
+    make_worker: Callable[..., Worker], producer: KafkaProducer, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES.replace(f"{SLA_SECONDS}s", "2h"))  # no escalation during the test
+    first = make_worker(MENTION_ROUTER_RULES_PATH=str(rules))
+    first.start()
+    mentions = [
+        _mention(producer, first, f"@AcmeAir order {1000 + n} arrived broken, box {n} crushed", f"cust_{n}")
+        for n in range(24)
+    ]
+
+    def backlog(*workers: Worker) -> float:
+        return sum(w.metrics().total("mention_router_backlog") for w in workers)
+
+    wait_for(lambda: backlog(first) == 24, timeout=60)
+    second = make_worker(prefix=first.prefix, MENTION_ROUTER_RULES_PATH=str(rules))
+    second.start()
+    # Each worker reports only the partitions it owns: the sum stays exact through the rebalance.
+    wait_for(lambda: backlog(second) > 0 and backlog(first, second) == 24, timeout=60)
+    assert backlog(first) < 24
+
+    for mention in mentions[:10]:
+        _respond(producer, first, mention, timedelta(minutes=3))
+    wait_for(lambda: backlog(first, second) == 14, timeout=60)
+
+    assert second.stop(signal.SIGTERM) == 0
+    wait_for(lambda: backlog(first) == 14, timeout=60)  # its partitions came back, restored from the changelog
