@@ -55,7 +55,6 @@ class Wave(BaseModel):
 
     id: str
     size: int = Field(ge=1)
-    opened_at: AwareDatetime
 
 
 class Enrichment(BaseModel):

@@ -61,7 +61,15 @@ def build_stages(
     if "dedupe" in settings.stages:
         stages.append(DedupeAgent(topics, metrics, settings.dedupe_window_seconds, settings.dedupe_max_keys))
     if "enrich" in settings.stages:
-        stages.append(EnrichAgent(topics, metrics, customer_tiers=customer_tiers))
+        stages.append(
+            EnrichAgent(
+                topics,
+                metrics,
+                customer_tiers=customer_tiers,
+                wave_window_seconds=settings.wave_window_seconds,
+                wave_min_authors=settings.wave_min_authors,
+            )
+        )
     if "route" in settings.stages:
         stages.append(RouteAgent(topics, metrics, rules, redact_text=settings.routed_text == "redacted"))
     if "track" in settings.stages:

@@ -51,7 +51,10 @@ class Settings(BaseSettings):
         description="Text that routed records carry when PII was found: the redacted text, or the original.",
     )
     dedupe_window_seconds: int = Field(default=24 * 3600, ge=1)
-    dedupe_max_keys: int = Field(default=2_000_000, ge=1)
+    dedupe_max_keys: int = Field(default=1_000_000, ge=1)  # ~150 B each: the worker stays under 300 MB
+    # Waves: this many different authors posting near-identical text within the window (docs/dedupe.md).
+    wave_window_seconds: int = Field(default=30 * 60, ge=1)
+    wave_min_authors: int = Field(default=5, ge=2)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("stages", mode="before")

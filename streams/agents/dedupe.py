@@ -1,10 +1,22 @@
-"""mentions.raw → mentions.unique (first sighting) or mentions.duplicates (merged)."""
+"""mentions.raw → mentions.unique (first of its group) or mentions.duplicates (merged into an earlier one).
+
+The raw topic is keyed by author identity (``streams.partitioning.raw_partition_key``), so one
+person's mentions on every channel meet in one partition and one ``DedupeIndex``: exact replays,
+cross-posts, reshares and near duplicates are decided there. A record another producer put in a
+different partition is first moved to the stage's repartition topic, which the stage also reads.
+The index of each owned partition is kept in a compacted changelog and restored on assignment, so
+a restart or a rebalance forwards nothing twice. Unique mentions leave keyed by their wave key, so
+the enrich stage sees every near-identical text of a wave in one partition.
+"""
 
 from __future__ import annotations
 
-from schemas import Channel, DuplicateKind, Mention
-from streams.dedupe import SeenWindow, exact_duplicate, exact_key
+from datetime import UTC, datetime
+
+from schemas import Channel, DuplicateKind, DuplicateRecord, Mention
+from streams.dedupe import DedupeIndex, identity_key, wave_key
 from streams.metrics import Metrics
+from streams.partitioning import partition_for, raw_partition_key
 from streams.runtime.records import InputRecord, Output
 from streams.topics import TopicNames
 
@@ -14,40 +26,71 @@ class DedupeAgent:
 
     def __init__(self, topics: TopicNames, metrics: Metrics, window_seconds: float, max_keys: int) -> None:
         self.input_topic = topics.raw
+        self._repartition_topic = topics.repartition(self.name)
+        self.input_topics = (topics.raw, self._repartition_topic)
+        self.changelog_topic = topics.changelog(self.name)
         self._unique_topic = topics.unique
         self._duplicates_topic = topics.duplicates
         self._window_seconds = window_seconds
         self._max_keys = max_keys
-        # One window per input partition: state follows its partition when a rebalance moves it.
-        self._windows: dict[int, SeenWindow] = {}
+        self._partition_count = 0
+        self._indexes: dict[int, DedupeIndex] = {}  # one per owned input partition
         # Read at scrape time: no per-event cost.
-        metrics.dedupe_keys.set_function(lambda: sum(len(w) for w in self._windows.values()))
-        self._exact = metrics.duplicates.labels(kind=DuplicateKind.EXACT.value)
+        metrics.dedupe_keys.set_function(lambda: sum(len(index) for index in list(self._indexes.values())))
+        metrics.state_keys.labels(stage=self.name).set_function(lambda: sum(map(len, list(self._indexes.values()))))
+        self._duplicates = {kind: metrics.duplicates.labels(kind=kind.value) for kind in DuplicateKind}
         self._ingested = {channel: metrics.ingested.labels(channel=channel.value) for channel in Channel}
 
     def handle(self, record: InputRecord, out: list[Output]) -> None:
         assert record.value is not None
         mention = Mention.model_validate_json(record.value)
-        self._ingested[mention.channel].inc()
-        window = self._windows.get(record.partition)
-        if window is None:
-            window = self._windows[record.partition] = SeenWindow(self._window_seconds, self._max_keys)
-        first_seen = window.check_and_add(exact_key(mention.channel, mention.native_id), mention.created_at.timestamp())
-        if first_seen is None:
+        if record.topic == self.input_topic:
+            self._ingested[mention.channel].inc()
+            if self._partition_count:
+                key = raw_partition_key(mention)
+                expected = partition_for(key, self._partition_count)
+                if expected != record.partition:  # another producer's partitioner: move it to its partition
+                    out.append(Output(self._repartition_topic, key, record.value, record.timestamp, expected))
+                    return
+        verdict = self._index(record.partition).observe(mention, identity_key(mention))
+        if verdict is None:
             # Forward the bytes as received: no re-encoding on the hot path, unknown fields preserved.
-            out.append(Output(self._unique_topic, mention.id.encode(), record.value, record.timestamp))
+            wave = wave_key(mention.text).to_bytes(8, "big")
+            out.append(Output(self._unique_topic, wave, record.value, record.timestamp))
             return
-        duplicate = exact_duplicate(mention, first_seen)
-        out.append(
-            Output(
-                self._duplicates_topic,
-                duplicate.canonical_id.encode(),
-                duplicate.model_dump_json().encode(),
-                record.timestamp,
-            )
+        duplicate = DuplicateRecord(
+            kind=verdict.kind,
+            mention_id=mention.id,
+            canonical_id=verdict.canonical_id,
+            channel=mention.channel,
+            brand_account=mention.brand_account,
+            evidence=verdict.evidence,
+            detected_at=datetime.now(UTC),
         )
-        self._exact.inc()
+        value = duplicate.model_dump_json().encode()
+        out.append(Output(self._duplicates_topic, verdict.canonical_id.encode(), value, record.timestamp))
+        self._duplicates[verdict.kind].inc()
+
+    def end_batch(self, out: list[Output]) -> None:
+        """The batch's state changes go to the changelog with its outputs, before its offsets are committed."""
+        for partition, index in self._indexes.items():
+            for key, value in index.drain_changes():
+                out.append(Output(self.changelog_topic, key, value, None, partition))
+
+    def restore(self, partition: int, key: bytes, value: bytes | None) -> None:
+        self._index(partition).restore(key, value or None)
+
+    def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
+        self._partition_count = partition_count
+        for partition in partitions:
+            self._index(partition).drain_changes()  # what was restored is in the changelog already
 
     def partitions_revoked(self, partitions: set[int]) -> None:
         for partition in partitions:
-            self._windows.pop(partition, None)
+            self._indexes.pop(partition, None)
+
+    def _index(self, partition: int) -> DedupeIndex:
+        index = self._indexes.get(partition)
+        if index is None:
+            index = self._indexes[partition] = DedupeIndex(self._window_seconds, self._max_keys)
+        return index

@@ -1,11 +1,18 @@
-"""mentions.unique → mentions.enriched."""
+"""mentions.unique → mentions.enriched.
+
+mentions.unique is keyed by wave key (the dedupe stage's normalised text), so every near-identical
+text of a wave reaches one partition and one WaveTracker here, whichever author posted it. The
+trackers are kept in a compacted changelog like the dedupe index.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from schemas import EnrichedMention, Mention
+from schemas import EnrichedMention, Enrichment, Mention, PriorityReason
+from schemas.enriched import Wave
+from streams.dedupe import WaveTracker, identity_key
 from streams.enrich import Enricher
 from streams.enrich.customers import lookup_tier, with_customer_tier
 from streams.metrics import Metrics
@@ -22,8 +29,17 @@ class EnrichAgent:
         metrics: Metrics,
         enricher: Enricher | None = None,
         customer_tiers: Mapping[str, str] | None = None,
+        wave_window_seconds: float = 1800.0,
+        wave_min_authors: int = 5,
     ) -> None:
         self.input_topic = topics.unique
+        self.changelog_topic = topics.changelog(self.name)
+        self._waves: dict[int, WaveTracker] = {}
+        self._wave_window_seconds = wave_window_seconds
+        self._wave_min_authors = wave_min_authors
+        self._waves_opened = metrics.waves
+        metrics.waves_open.set_function(lambda: sum(w.open_waves for w in list(self._waves.values())))
+        metrics.state_keys.labels(stage=self.name).set_function(lambda: sum(map(len, list(self._waves.values()))))
         self._tiers: Mapping[str, str] = customer_tiers if customer_tiers is not None else {}
         self._output_topic = topics.enriched
         self._enricher = enricher or Enricher()
@@ -33,6 +49,9 @@ class EnrichAgent:
         assert record.value is not None
         mention = Mention.model_validate_json(record.value)
         enrichment = self._enricher.enrich(mention)
+        wave = self._wave_tracker(record.partition).observe(mention, identity_key(mention))
+        if wave is not None:
+            enrichment = self._with_wave(enrichment, *wave)
         tier = lookup_tier(mention, self._tiers)
         if tier is not None:
             enrichment = with_customer_tier(enrichment, tier)
@@ -45,5 +64,41 @@ class EnrichAgent:
         )
         out.append(Output(self._output_topic, record.key, enriched.model_dump_json().encode(), record.timestamp))
 
+    def _with_wave(self, enrichment: Enrichment, wave_id: str, size: int) -> Enrichment:
+        if size == self._wave_min_authors:
+            self._waves_opened.inc()  # the mention that opened it
+        reason = PriorityReason(factor="wave", points=WAVE_POINTS, detail=f"{size} authors posted this text")
+        return enrichment.model_copy(
+            update={
+                "wave": Wave(id=wave_id, size=size),
+                "urgency": (*enrichment.urgency, "wave") if "wave" not in enrichment.urgency else enrichment.urgency,
+                "priority": min(100, enrichment.priority + WAVE_POINTS),
+                "priority_reasons": (*enrichment.priority_reasons, reason),
+            }
+        )
+
+    def end_batch(self, out: list[Output]) -> None:
+        for partition, tracker in self._waves.items():
+            for key, value in tracker.drain_changes():
+                out.append(Output(self.changelog_topic, key, value, None, partition))
+
+    def restore(self, partition: int, key: bytes, value: bytes | None) -> None:
+        self._wave_tracker(partition).restore(key, value or None)
+
+    def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
+        for partition in partitions:
+            self._wave_tracker(partition).drain_changes()  # restored state is in the changelog already
+
     def partitions_revoked(self, partitions: set[int]) -> None:
-        """Stateless stage."""
+        for partition in partitions:
+            self._waves.pop(partition, None)
+
+    def _wave_tracker(self, partition: int) -> WaveTracker:
+        tracker = self._waves.get(partition)
+        if tracker is None:
+            tracker = self._waves[partition] = WaveTracker(self._wave_window_seconds, self._wave_min_authors)
+        return tracker
+
+
+# A wave (an outage, a viral complaint) deserves a look soon even when each mention alone would not.
+WAVE_POINTS = 10

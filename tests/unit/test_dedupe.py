@@ -6,8 +6,9 @@ from prometheus_client import CollectorRegistry
 
 from schemas import Channel, DuplicateRecord, Mention
 from streams.agents.dedupe import DedupeAgent
-from streams.dedupe import SeenWindow, exact_key
+from streams.dedupe import SeenWindow, exact_key, wave_key
 from streams.metrics import Metrics
+from streams.partitioning import partition_for, raw_partition_key
 from streams.runtime.records import Output, Record
 from streams.topics import TopicNames
 from tests.factories import make_mention
@@ -74,13 +75,65 @@ def test_agent_forwards_first_copy_bytes_unchanged_and_records_the_second() -> N
     assert metrics.registry.get_sample_value("mention_router_mentions_ingested_total", {"channel": "twitter"}) == 2
 
 
-def test_agent_does_not_merge_the_same_text_from_different_posts() -> None:
+def test_agent_does_not_merge_the_same_short_text_from_different_people() -> None:
     agent, _ = _agent()
     out: list[Output] = []
     now = datetime.now(UTC)
     for i, channel in enumerate([Channel.TWITTER, Channel.TWITTER, Channel.FACEBOOK]):
-        agent.handle(_record(make_mention("thanks!", native_id=f"p{i % 2}", channel=channel, created_at=now)), out)
+        mention = make_mention("thanks!", native_id=f"p{i}", channel=channel, created_at=now, handle=f"fan_{i}")
+        agent.handle(_record(mention), out)
     assert [o.topic for o in out] == ["mentions.unique"] * 3
+
+
+def test_agent_merges_a_cross_post_and_keys_unique_mentions_by_wave() -> None:
+    agent, metrics = _agent()
+    out: list[Output] = []
+    now = datetime.now(UTC)
+    text = "@AcmeAir my card was charged twice for order 7731, please refund one of them"
+    on_x = make_mention(text, channel=Channel.TWITTER, created_at=now, handle="lee_k")
+    on_facebook = make_mention(text, channel=Channel.FACEBOOK, created_at=now + timedelta(minutes=2), handle="lee_k")
+    agent.handle(_record(on_x), out)
+    agent.handle(_record(on_facebook, offset=1), out)
+    unique, merged = out
+    assert unique.key == wave_key(text).to_bytes(8, "big"), "near-identical texts meet in one enrich partition"
+    assert merged.value is not None
+    record = DuplicateRecord.model_validate_json(merged.value)
+    assert (record.kind, record.canonical_id, merged.key) == ("cross_post", on_x.id, on_x.id.encode())
+    assert metrics.registry.get_sample_value("mention_router_duplicates_total", {"kind": "cross_post"}) == 1
+
+
+def test_a_record_in_the_wrong_partition_is_moved_and_counted_once() -> None:
+    agent, metrics = _agent()
+    agent.partitions_assigned({0, 1, 2}, 3)
+    mention = make_mention(handle="mo_r")
+    right = partition_for(raw_partition_key(mention), 3)
+    wrong = (right + 1) % 3
+    out: list[Output] = []
+    agent.handle(_record(mention, partition=wrong), out)
+    [moved] = out
+    assert (moved.topic, moved.partition, moved.key) == ("mention-router.dedupe.repartition", right, b"mo_r")
+    agent.handle(Record(moved.topic, right, 0, 1, moved.key, moved.value), out)
+    assert out[-1].topic == "mentions.unique"
+    assert metrics.registry.get_sample_value("mention_router_mentions_ingested_total", {"channel": "twitter"}) == 1
+
+
+def test_state_changes_go_to_the_changelog_and_restore_the_index() -> None:
+    agent, _ = _agent()
+    mention = make_mention()
+    home = partition_for(raw_partition_key(mention), 3)
+    out: list[Output] = []
+    agent.handle(_record(mention, partition=home), out)
+    agent.end_batch(out)
+    changes = [o for o in out if o.topic == "mention-router.dedupe.changelog"]
+    assert changes
+    assert {o.partition for o in changes} == {home}
+    restored, _ = _agent()
+    for change in changes:
+        restored.restore(home, change.key or b"", change.value)
+    restored.partitions_assigned({home}, 3)
+    again: list[Output] = []
+    restored.handle(_record(mention, partition=home), again)
+    assert [o.topic for o in again] == ["mentions.duplicates"], "a restart forwards nothing twice"
 
 
 def test_revoked_partitions_drop_their_state() -> None:
@@ -88,6 +141,8 @@ def test_revoked_partitions_drop_their_state() -> None:
     mention = make_mention(created_at=datetime.now(UTC) - timedelta(minutes=1))
     out: list[Output] = []
     agent.handle(_record(mention, partition=2), out)
-    assert metrics.registry.get_sample_value("mention_router_dedupe_state_keys") == 1
+    keys = metrics.registry.get_sample_value("mention_router_dedupe_state_keys")
+    assert keys is not None
+    assert keys > 0
     agent.partitions_revoked({2})
     assert metrics.registry.get_sample_value("mention_router_dedupe_state_keys") == 0
