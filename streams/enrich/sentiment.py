@@ -1,11 +1,18 @@
-"""Sentiment polarity: VADER for English; UNKNOWN for languages without a shipped model."""
+"""Sentiment polarity: a shipped linear model per language (``sentiment_model``); UNKNOWN for the rest.
+
+English feeds VADER's compound score to its model as extra features. Letterless text (emoji, emoticons)
+in no detected language is scored by VADER's emoji lexicon alone.
+"""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from schemas.enriched import Sentiment, SentimentLabel
 from streams.enrich.language import UNDETERMINED
+from streams.enrich.linear import ModelError
+from streams.enrich.sentiment_model import SENTIMENT_MODEL_PATH, SentimentModels, vader_features
 from streams.enrich.text import has_letters
 from streams.enrich.vader import Vader
 
@@ -14,12 +21,13 @@ logger = logging.getLogger(__name__)
 # VADER's documented thresholds on the compound score.
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
-SUPPORTED_LANGUAGES = frozenset({"en"})
 UNKNOWN_SENTIMENT = Sentiment(label=SentimentLabel.UNKNOWN, score=0.0)
 NEUTRAL_EMPTY = Sentiment(label=SentimentLabel.NEUTRAL, score=0.0)
+_LABELS = (SentimentLabel.NEUTRAL, SentimentLabel.NEGATIVE, SentimentLabel.POSITIVE)  # sentiment_model.LABELS
 
 
 def label_for(compound: float) -> SentimentLabel:
+    """VADER's label for a compound score (standard thresholds)."""
     if compound >= POSITIVE_THRESHOLD:
         return SentimentLabel.POSITIVE
     if compound <= NEGATIVE_THRESHOLD:
@@ -28,15 +36,39 @@ def label_for(compound: float) -> SentimentLabel:
 
 
 class SentimentScorer:
-    """Loads the VADER lexicons once."""
+    """Loads the VADER lexicons and the shipped models once.
 
-    def __init__(self) -> None:
+    A model file that cannot be loaded is logged at start-up; ``score`` then raises ``ModelError`` for
+    the languages the file should have covered, so the enricher's guard reports ``unknown`` and lists
+    ``sentiment`` in ``failed_enrichers`` (it never crashes the worker).
+    """
+
+    def __init__(self, model_path: Path = SENTIMENT_MODEL_PATH) -> None:
         self._vader = Vader()
+        self._models: SentimentModels | None
+        try:
+            self._models = SentimentModels(model_path)
+        except ModelError as exc:
+            logger.error("sentiment models unavailable, sentiment will be unknown: %s", exc)
+            self._models = None
+        self.languages = self._models.languages if self._models is not None else frozenset()
 
     def score(self, text: str, language: str) -> Sentiment:
+        models = self._models
+        if models is None:
+            if language != UNDETERMINED or has_letters(text):
+                raise ModelError("sentiment models failed to load")
+        elif language in models.languages:
+            if not text or text.isspace():
+                return NEUTRAL_EMPTY
+            dense = vader_features(self._vader.compound(text)) if models.uses_vader(language) else ()
+            neutral, negative, positive = models.probabilities(text, language, dense)
+            best = max(neutral, negative, positive)
+            label = _LABELS[(neutral, negative, positive).index(best)]
+            return Sentiment(label=label, score=round(max(-1.0, min(1.0, positive - negative)), 4))
         # Emoji and emoticons carry sentiment in any language and VADER's lexicon covers them:
         # letterless text ("😡😡😡", ":(") is scored even though no language was detected.
-        if language not in SUPPORTED_LANGUAGES and (language != UNDETERMINED or has_letters(text)):
+        if language != UNDETERMINED or has_letters(text):
             return UNKNOWN_SENTIMENT
         if not text or text.isspace():
             return NEUTRAL_EMPTY
@@ -50,7 +82,7 @@ _default: SentimentScorer | None = None
 def score_sentiment(text: str, language: str) -> Sentiment:
     """Polarity of ``text`` written in ``language`` (ISO 639-1); UNKNOWN/0.0 when no model covers it.
 
-    English uses VADER's compound score with its standard thresholds (>= 0.05 positive, <= -0.05 negative).
+    The label is the model's most probable class; the score is P(positive) - P(negative).
     """
     global _default  # noqa: PLW0603 - lazily built module singleton; Enricher holds its own instance
     if _default is None:

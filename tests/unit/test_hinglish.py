@@ -43,8 +43,8 @@ def test_native_script_hindi_is_left_to_the_model() -> None:
     assert detect_language("मेरा ऑर्डर अभी तक नहीं आया, कोई जवाब नहीं दे रहा")[0] == "hi"
 
 
-def test_enricher_labels_hinglish_and_has_no_sentiment_model_for_it() -> None:
+def test_enricher_labels_hinglish_and_scores_it_with_the_hindi_model() -> None:
     enrichment = Enricher().enrich(make_mention("bhai mera refund abhi tak nahi aaya, kya ho raha hai"))
     assert enrichment.language == "hi"
-    assert enrichment.sentiment.label == "unknown"
+    assert enrichment.sentiment.label != "unknown"  # UMSAB Hindi (mostly romanised) has a shipped model
     assert enrichment.failed_enrichers == ()

@@ -1,0 +1,153 @@
+"""The shipped sentiment models (streams/enrich/models/sentiment.json) and their pure-Python inference."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from schemas.enriched import SentimentLabel
+from streams.enrich import Enricher
+from streams.enrich.linear import LinearModel, ModelError, features, tokens
+from streams.enrich.sentiment import SentimentScorer
+from streams.enrich.sentiment_model import LABELS, SENTIMENT_MODEL_PATH, SentimentModels
+from tests.unit.test_enrich import make_mention
+
+UMSAB_CODES = ("ar", "de", "en", "es", "fr", "hi", "it", "pt")
+
+# (language, clearly positive, clearly negative)
+CLEAR = (
+    ("en", "I love this, best day ever! Thank you so much 😍", "This is the worst service ever, I hate it. Awful."),
+    ("es", "Me encanta, muchas gracias, qué día tan feliz 😍", "Qué asco, el peor servicio, estoy harto y enfadado"),
+    ("fr", "J'adore, merci beaucoup, super journée ! 😍", "C'est nul, le pire service, je déteste ça"),
+    ("de", "Ich liebe es, vielen Dank, super Tag! 😍", "Das ist schlecht, der schlimmste Service, ich hasse es"),
+    ("it", "Lo adoro, grazie mille, bellissima giornata! 😍", "Che schifo, il peggior servizio, lo odio"),
+    ("pt", "Adorei, muito obrigado, dia maravilhoso! 😍", "Que merda, o pior serviço, odeio isso"),
+    ("ar", "أحبك كثيرا شكرا جزيلا يوم رائع 😍", "أسوأ خدمة على الإطلاق، أكره هذا، سيء جدا"),
+    ("hi", "bahut badhiya, dil khush ho gaya, thank you 😍", "bahut bura, bekar service, gussa aa raha hai"),
+)
+
+EXACT = frozenset({"en", "es", "de", "it", "pt"})
+
+
+@pytest.fixture(scope="module")
+def scorer() -> SentimentScorer:
+    return SentimentScorer()
+
+
+def test_shipped_weights_load_and_cover_umsab_languages() -> None:
+    models = SentimentModels()
+    assert models.languages == frozenset(UMSAB_CODES)
+    assert all(model.labels == LABELS for model in models.models.values())
+    assert models.uses_vader("en")
+    assert not models.uses_vader("fr")
+    assert SENTIMENT_MODEL_PATH.stat().st_size < 5_000_000
+
+
+@pytest.mark.parametrize(("language", "positive", "negative"), CLEAR)
+def test_clear_examples_per_language(scorer: SentimentScorer, language: str, positive: str, negative: str) -> None:
+    good = scorer.score(positive, language)
+    bad = scorer.score(negative, language)
+    assert -1.0 <= bad.score < good.score <= 1.0
+    if language in EXACT:  # the weaker models (val macro-F1 0.32-0.62) only have to order them
+        assert good.label is SentimentLabel.POSITIVE
+        assert bad.label is SentimentLabel.NEGATIVE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "😡😡😡",
+        "🙂",
+        "@user http://t.co/x #tag",
+        "мой заказ не пришёл",
+        "मुझे यह पसंद है but the app crashes 😡",
+        "a" * 20_000,
+        "great " * 5_000,
+        "ok\x00\u200b\ufeff",
+    ],
+)
+@pytest.mark.parametrize("language", UMSAB_CODES)
+def test_any_text_gets_a_label(scorer: SentimentScorer, text: str, language: str) -> None:
+    result = scorer.score(text, language)
+    assert result.label is not SentimentLabel.UNKNOWN
+    assert -1.0 <= result.score <= 1.0
+
+
+def test_unsupported_language_is_unknown(scorer: SentimentScorer) -> None:
+    assert scorer.score("Мой заказ так и не пришёл", "ru").label is SentimentLabel.UNKNOWN
+    assert scorer.score("我的订单还没到", "zh").label is SentimentLabel.UNKNOWN
+    assert scorer.score(":( :(", "und").label is SentimentLabel.NEGATIVE  # emoji: VADER's lexicon
+
+
+def test_empty_text_is_neutral(scorer: SentimentScorer) -> None:
+    assert scorer.score("", "en").label is SentimentLabel.NEUTRAL
+    assert scorer.score("  ", "fr").label is SentimentLabel.NEUTRAL
+
+
+def test_tokens_normalise_handles_links_and_elongation() -> None:
+    assert tokens("@Delta Sooooo GOOD!!! http://t.co/abc :)") == ["@", "u", "soo", "good", "!", "!", "http", ":)"]
+    assert tokens("¿Dónde está mi pedido?")[:3] == ["¿", "dónde", "está"]
+    assert "soo good" in features("@Delta Sooooo GOOD!!!")
+
+
+def test_very_long_text_is_cut_and_fast(scorer: SentimentScorer) -> None:
+    assert len(tokens("word " * 100_000)) == 200
+    assert scorer.score("terrible " * 50_000, "en").label is SentimentLabel.NEGATIVE
+
+
+def test_linear_model_matches_hand_computation() -> None:
+    model = LinearModel.from_dict(
+        {"labels": ["a", "b"], "bias": [0.0, 0.5], "weights": {"x": [2.0], "x y": [-1.0]}, "weight_scale": 1.0}
+    )
+    # distinct features: x, y, "x y" -> scale 1/sqrt(3)
+    logits = model.scores(features("x y"))
+    assert logits == pytest.approx([0.0, 0.5 + (2.0 - 1.0) / 3**0.5])
+    assert sum(model.probabilities(features("x y"))) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"labels": ["a"], "bias": [0.0], "weights": {}},
+        {"labels": ["a", "b"], "bias": [0.0], "weights": {}},
+        {"labels": ["a", "b"], "bias": [0.0, 0.0], "weights": {"x": [1.0, 2.0]}},
+        {"labels": ["a", "b"], "bias": [0.0, 0.0]},
+        {"labels": ["a", "b"], "bias": [0.0, "x"], "weights": {}},
+    ],
+)
+def test_malformed_model_is_rejected(data: dict[str, object]) -> None:
+    with pytest.raises(ModelError):
+        LinearModel.from_dict(data)
+
+
+@pytest.mark.parametrize("content", ["", "{", "[]", '{"format_version": 99}', '{"format_version": 1, "kind": "x"}'])
+def test_broken_model_file_gives_unknown_and_a_failure_not_an_exception(
+    tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "sentiment.json"
+    path.write_text(content, encoding="utf-8")
+    scorer = SentimentScorer(path)
+    assert "sentiment models unavailable" in caplog.text
+    enricher = Enricher()
+    enricher.score_sentiment = scorer.score
+    result = enricher.enrich(make_mention("@united my flight was cancelled, worst airline ever"))
+    assert result.sentiment.label is SentimentLabel.UNKNOWN
+    assert result.failed_enrichers == ("sentiment",)
+    assert scorer.score(":( :(", "und").label is SentimentLabel.NEGATIVE  # VADER's emoji lexicon still works
+
+
+def test_missing_model_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelError):
+        SentimentModels(tmp_path / "absent.json")
+    assert SentimentScorer(tmp_path / "absent.json").languages == frozenset()
+
+
+def test_shipped_file_records_provenance() -> None:
+    data = json.loads(SENTIMENT_MODEL_PATH.read_text(encoding="utf-8"))
+    provenance = data["provenance"]
+    assert provenance["script"] == "scripts/train_sentiment.py"
+    assert set(provenance["scores"]) == set(UMSAB_CODES)
