@@ -62,7 +62,10 @@ class EnrichAgent:
             enrichment=enrichment,
             ingested_at=datetime.fromtimestamp(record.timestamp / 1000, UTC),
         )
-        out.append(Output(self._output_topic, record.key, enriched.model_dump_json().encode(), record.timestamp))
+        # Keyed by mention id again: the route stage needs no grouping, only an even spread.
+        out.append(
+            Output(self._output_topic, mention.id.encode(), enriched.model_dump_json().encode(), record.timestamp)
+        )
 
     def _with_wave(self, enrichment: Enrichment, wave_id: str, size: int) -> Enrichment:
         if size == self._wave_min_authors:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from streams.partitioning import raw_partition_key
 from tests.factories import make_mention
 from tests.integration.conftest import read_topics
 
@@ -39,8 +40,9 @@ def test_replay_jsonl_produces_every_line_as_is(bootstrap: str, tmp_path: Path) 
 
     records = read_topics(bootstrap, [f"{prefix}mentions.raw"], lambda recs: len(recs) >= 7, timeout=30)
     assert sorted(r.value for r in records) == sorted(lines), "invalid lines are produced too, for the DLQ"
-    keys = {r.key for r in records if r.key}
-    assert keys == {m.id.encode() for m in mentions}, "valid mentions are keyed by id"
+    keys = {r.value: r.key for r in records}
+    for mention, line in zip(mentions, lines, strict=False):
+        assert keys[line] == raw_partition_key(mention), "valid mentions are keyed by author, for dedupe"
 
 
 def test_delete_pipeline_removes_only_this_prefix(bootstrap: str) -> None:

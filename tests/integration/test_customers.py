@@ -50,7 +50,8 @@ def test_a_crm_record_changes_the_tier_of_the_authors_next_mention(
     seconds = wait_for(lambda: worker.metrics().total("mention_router_customers") == 1, timeout=10)
     assert seconds < 5, "the table follows the topic live"
 
-    after = make_mention("@AcmeAir can I get a receipt for my last order?", handle="Dana_K")
+    # A different question: the same text again from the same person would be merged as a duplicate.
+    after = make_mention("@AcmeAir can I change the delivery address of order 4471?", handle="Dana_K")
     producer.send(worker.topic("raw"), after.model_dump_json().encode(), key=after.id.encode()).get(30)
     second = routed(worker, after.id)
     assert second.enrichment.customer_tier == "vip"
