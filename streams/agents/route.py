@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import cast
 
+import orjson
 from prometheus_client import Counter, Histogram
 
-from schemas import Assignment, EnrichedMention, EscalationLevel, Mention, Route, RoutedMention
-from schemas.tracking import PriorityBand
+from schemas import EnrichedMention, Mention, Route, RoutedMention
 from streams.metrics import Metrics, priority_band
 from streams.partitioning import response_key
 from streams.routing import RuleSet
@@ -110,30 +109,31 @@ class RouteAgent:
         self._count(plan.team, plan.priority, record.timestamp)
 
     def _assignment(self, mention: Mention, route: Route, plan: Plan, conversation: bytes, value: bytes) -> Output:
-        """What the track stage times: built without validation (every field comes from validated values)."""
+        """The track stage's ``schemas.Assignment``, written with orjson: every field comes from validated
+        values, and building the pydantic models cost ~30 µs per mention (a test checks it validates)."""
         reroutes = any(level.to_team for level in plan.escalations)
-        assignment = Assignment.model_construct(
-            mention_id=mention.id,
-            team=route.team,
-            priority=route.priority,
-            priority_band=cast(PriorityBand, plan.priority_band),
-            channel=mention.channel,
-            brand_account=mention.brand_account,
-            created_at=mention.created_at,
-            routed_at=route.routed_at,
-            sla_due_at=route.sla_due_at,
-            escalations=tuple(
-                EscalationLevel.model_construct(level=e.level, due_at=e.due_at, to_team=e.to_team, notify=e.notify)
+        assignment = {
+            "mention_id": mention.id,
+            "team": route.team,
+            "priority": route.priority,
+            "priority_band": plan.priority_band,
+            "channel": mention.channel.value,
+            "brand_account": mention.brand_account,
+            "created_at": mention.created_at,
+            "routed_at": route.routed_at,
+            "sla_due_at": route.sla_due_at,
+            "escalations": [
+                {"level": e.level, "due_at": e.due_at, "to_team": e.to_team, "notify": e.notify}
                 for e in plan.escalations
-            ),
-            conversation_key=conversation.decode(),
-            rules_version=route.rules_version,
-            rerouted=route.rerouted,
-            dropped=plan.dropped_reason is not None,
-            routed_record=value.decode() if reroutes else None,  # an escalation re-publishes it elsewhere
-        )
-        key = response_key(mention.id)
-        return Output(self._topics.assignments, key, assignment.model_dump_json().encode())
+            ],
+            "conversation_key": conversation.decode(),
+            "rules_version": route.rules_version,
+            "rerouted": route.rerouted,
+            "dropped": plan.dropped_reason is not None,
+            # An escalation that moves the mention re-publishes this record to the next team.
+            "routed_record": value.decode() if reroutes else None,
+        }
+        return Output(self._topics.assignments, response_key(mention.id), orjson.dumps(assignment))
 
     def _count(self, team: str, priority: int, ingested_ms: int) -> None:
         band = priority_band(priority)
