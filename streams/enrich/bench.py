@@ -22,6 +22,7 @@ from streams.enrich.intent import classify_intent
 from streams.enrich.language import LanguageDetector
 from streams.enrich.priority import compute_priority, influence_tier
 from streams.enrich.sentiment import SentimentScorer
+from streams.enrich.sentiment_model import SentimentModels
 from streams.enrich.text import strip_noise
 from streams.enrich.urgency import detect_urgency
 from streams.enrich.vader import Vader
@@ -90,6 +91,7 @@ def run(texts: Sequence[str], rounds: int) -> list[tuple[str, float, float]]:
     language = LanguageDetector()
     scorer = SentimentScorer()
     vader = Vader()
+    models = SentimentModels()
     enricher = Enricher()
     mentions = [make_mention(i, text) for i, text in enumerate(texts)]
     languages = [language.detect(text)[0] for text in texts]
@@ -102,6 +104,12 @@ def run(texts: Sequence[str], rounds: int) -> list[tuple[str, float, float]]:
         measure("language", lambda i: language.detect(texts[i]), count, rounds),
         measure("sentiment (all languages)", lambda i: scorer.score(texts[i], languages[i]), count, rounds),
         measure("sentiment: VADER port, en", lambda i: vader.compound(texts[i]), count, rounds),
+        measure(
+            "sentiment: linear model only, en",
+            lambda i: models.probabilities(texts[i], "en", (0.0,) * 6),
+            count,
+            rounds,
+        ),
         measure("sentiment: vaderSentiment original", lambda i: vader.reference_compound(texts[i]), count, rounds),
         measure("intent", lambda i: classify_intent(texts[i], sentiments[i]), count, rounds),
         measure("urgency", lambda i: detect_urgency(texts[i]), count, rounds),

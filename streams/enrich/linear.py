@@ -2,9 +2,9 @@
 
 A model scores ``bias + (sum of the weights of the text's known features) / sqrt(distinct features)
 + dense · dense_weights`` per class and turns the scores into probabilities with a softmax. Features are
-lower-cased word tokens (handles -> ``@u``, links -> ``http``, letters repeated 3+ times cut to 2, emoji
-and punctuation marks as tokens of their own) and adjacent-token bigrams. ``features`` is the one
-featuriser: the training script (``scripts/train_sentiment.py``) imports it, so training and inference
+lower-cased whitespace tokens (handles -> ``@u``, links -> ``http``, ASCII and common Unicode
+punctuation marks and emoji split off as tokens of their own) and adjacent-token bigrams. ``features`` is
+the one featuriser: the training script (``scripts/train_sentiment.py``) imports it, so training and inference
 cannot drift apart. Only features with a non-negligible weight are stored; the normaliser counts every
 distinct feature of the text, stored or not, exactly as in training.
 
@@ -18,10 +18,10 @@ import html
 import json
 import logging
 import math
+import operator
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from itertools import pairwise
+from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,18 @@ FORMAT_VERSION = 1
 
 _URL_RE = re.compile(r"https?(?::/+\S*)?\b|www\.\S+")
 _HANDLE_RE = re.compile(r"@\w+")
-_REPEAT_RE = re.compile(r"(.)\1{2,}")
-# Words of any script (with inner apostrophes), digit runs, ASCII emoticons, "<3", then any other single
-# non-space, non-word character (emoji, "!", "?", "¿", Arabic punctuation ...).
-_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+|[:;=8][-'^o]?[()\[\]dDpP/\\|*3]+|<3|[^\w\s]")  # noqa: RUF001
-_WORD_TOKEN_LIMIT = 200  # a tweet has fewer; a very long text is judged by its start
+# Punctuation marks and emoji are tokens of their own; "@" and "'" stay inside words ("@u", "don't"); the
+# emoji variation selector and zero-width joiner count as spaces. A token is a run of anything else.
+_SPLIT_OFF = (
+    '!"#$%&()*+,-./:;<=>?[\\]^_`{|}~'
+    "¡¿«»“”„…–—·•،؛؟。、！？（），：；"  # noqa: RUF001 - full-width and Arabic marks are deliberate
+)
+_EMOJI_RANGES = ((0x2190, 0x21FF), (0x2300, 0x23FF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0x1F000, 0x1FAFF))
+_SPLIT_CLASS = "".join(map(re.escape, _SPLIT_OFF)) + "".join(f"{chr(a)}-{chr(b)}" for a, b in _EMOJI_RANGES)
+_TOKEN_RE = re.compile(f"[^\\s{_SPLIT_CLASS}\ufe0f\u200d]+|[{_SPLIT_CLASS}]")
+_ZEROS = repeat(0.0)
+_TOKEN_LIMIT = 200  # a tweet has fewer; a very long text is judged by its start
+_CHAR_LIMIT = 4_000
 
 
 class ModelError(ValueError):
@@ -45,6 +52,8 @@ class ModelError(ValueError):
 
 def tokens(text: str) -> list[str]:
     """The normalised tokens of ``text`` (see the module doc)."""
+    if len(text) > _CHAR_LIMIT:
+        text = text[:_CHAR_LIMIT]
     if "&" in text:
         text = html.unescape(text)
     lowered = text.lower()
@@ -52,9 +61,8 @@ def tokens(text: str) -> list[str]:
         lowered = _URL_RE.sub(" http ", lowered)
     if "@" in lowered:
         lowered = _HANDLE_RE.sub(" @u ", lowered)
-    lowered = _REPEAT_RE.sub(r"\1\1", lowered)
     found = _TOKEN_RE.findall(lowered)
-    return found[:_WORD_TOKEN_LIMIT] if len(found) > _WORD_TOKEN_LIMIT else found
+    return found[:_TOKEN_LIMIT] if len(found) > _TOKEN_LIMIT else found
 
 
 def features(text: str) -> list[str]:
@@ -63,31 +71,37 @@ def features(text: str) -> list[str]:
     return [*toks, *map(" ".join, pairwise(toks))]
 
 
-@dataclass(frozen=True)
 class LinearModel:
     """One linear classifier: ``labels[0]`` is the reference class (weights stored relative to it)."""
 
-    labels: tuple[str, ...]
-    bias: tuple[float, ...]  # one per label
-    weights: Mapping[str, tuple[float, ...]]  # feature -> one weight per label after the first
-    dense_names: tuple[str, ...] = ()
-    dense_weights: tuple[tuple[float, ...], ...] = ()  # per dense feature: one weight per label after the first
+    def __init__(
+        self,
+        labels: tuple[str, ...],
+        bias: tuple[float, ...],
+        weights: Mapping[str, tuple[float, ...]],
+        dense_names: tuple[str, ...] = (),
+        dense_weights: tuple[tuple[float, ...], ...] = (),
+    ) -> None:
+        self.labels = labels
+        self.bias = bias
+        self.weights = weights  # feature -> one weight per label after the first
+        self.dense_names = dense_names
+        self.dense_weights = dense_weights  # per dense feature: one weight per label after the first
+        # One dict per scored class: summing map(dict.get) runs in C, which a loop over tuples does not.
+        self._columns = [{k: w[i] for k, w in weights.items()} for i in range(len(labels) - 1)]
+        self._dense_columns = [tuple(row[i] for row in dense_weights) for i in range(len(labels) - 1)]
 
     def scores(self, feats: Sequence[str], dense: Sequence[float] = ()) -> list[float]:
         """Unnormalised class scores (logits) of a text with features ``feats`` and dense values ``dense``."""
         distinct = set(feats)
-        get = self.weights.get
-        hits = [w for w in map(get, distinct) if w is not None]
-        others = len(self.labels) - 1
-        totals = [0.0] * others
-        if hits:
-            scale = 1.0 / math.sqrt(len(distinct))
-            totals = [sum(column) * scale for column in zip(*hits, strict=True)]
-        for value, row in zip(dense, self.dense_weights, strict=True):
-            if value:
-                totals = [t + value * w for t, w in zip(totals, row, strict=True)]
-        bias = self.bias
-        return [bias[0], *(bias[i + 1] + totals[i] for i in range(others))]
+        scale = 1.0 / math.sqrt(len(distinct)) if distinct else 0.0
+        logits = [self.bias[0]]
+        for bias, column, dense_column in zip(self.bias[1:], self._columns, self._dense_columns, strict=True):
+            total = bias + sum(map(column.get, distinct, _ZEROS)) * scale
+            if dense:
+                total += sum(map(operator.mul, dense, dense_column))
+            logits.append(total)
+        return logits
 
     def probabilities(self, feats: Sequence[str], dense: Sequence[float] = ()) -> list[float]:
         """Softmax of ``scores``, in the order of ``labels``."""

@@ -88,10 +88,23 @@ def test_empty_text_is_neutral(scorer: SentimentScorer) -> None:
     assert scorer.score("  ", "fr").label is SentimentLabel.NEUTRAL
 
 
-def test_tokens_normalise_handles_links_and_elongation() -> None:
-    assert tokens("@Delta Sooooo GOOD!!! http://t.co/abc :)") == ["@", "u", "soo", "good", "!", "!", "http", ":)"]
+def test_tokens_normalise_handles_links_punctuation_and_emoji() -> None:
+    assert tokens("@Delta SO GOOD!!! http://t.co/abc :) don't") == [
+        "@u",
+        "so",
+        "good",
+        "!",
+        "!",
+        "!",
+        "http",
+        ":",
+        ")",
+        "don't",
+    ]
     assert tokens("¿Dónde está mi pedido?")[:3] == ["¿", "dónde", "está"]
-    assert "soo good" in features("@Delta Sooooo GOOD!!!")
+    assert tokens("great😍😍\u200dok") == ["great", "😍", "😍", "ok"]
+    assert tokens("شكرا، جميل؟") == ["شكرا", "،", "جميل", "؟"]
+    assert "so good" in features("@Delta SO GOOD!!!")
 
 
 def test_very_long_text_is_cut_and_fast(scorer: SentimentScorer) -> None:
