@@ -31,7 +31,9 @@ PROMETHEUS_RULE = ROOT / "deploy/k8s/prometheusrule.yaml"
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}  # deploy/grafana/provisioning/datasources
 JOB = 'job="mention-router"'
 TEAM = 'team=~"$team"'
-TEAM_BRAND = 'team=~"$team", brand=~"$brand"'  # series without a brand label match while brand is All
+# routed, first-response, breach and escalation series carry a bounded brand label (the rules file's
+# `brands`, others "other"); backlog, oldest-unanswered and responses are per team only.
+TEAM_BRAND = 'team=~"$team", brand=~"$brand"'
 RULE_FILES = ("recording.yml", "sla.yml", "alerts.yml")
 
 
@@ -227,7 +229,7 @@ def teams() -> Any:
         panel(
             lay,
             "Unanswered backlog",
-            [(f"sum(mention_router_backlog{{{TEAM_BRAND}}})", "unanswered")],
+            [(f"sum(mention_router_backlog{{{TEAM}}})", "unanswered")],
             "short",
             "stat",
             6,
@@ -236,7 +238,7 @@ def teams() -> Any:
         panel(
             lay,
             "Oldest unanswered",
-            [(f"max(mention_router_oldest_unanswered_seconds{{{TEAM_BRAND}}})", "oldest")],
+            [(f"max(mention_router_oldest_unanswered_seconds{{{TEAM}}})", "oldest")],
             "s",
             "stat",
             6,
@@ -263,7 +265,7 @@ def teams() -> Any:
         panel(
             lay,
             "Backlog by team and priority",
-            [(f"sum by (team, priority) (mention_router_backlog{{{TEAM_BRAND}}})", "{{team}} {{priority}}")],
+            [(f"sum by (team, priority) (mention_router_backlog{{{TEAM}}})", "{{team}} {{priority}}")],
             stack=True,
             description="Routed mentions without a first response yet (summed over the workers that own them).",
         ),
@@ -271,7 +273,7 @@ def teams() -> Any:
             lay,
             "Oldest unanswered by team",
             [
-                (f"max by (team) (mention_router_oldest_unanswered_seconds{{{TEAM_BRAND}}})", "{{team}}"),
+                (f"max by (team) (mention_router_oldest_unanswered_seconds{{{TEAM}}})", "{{team}}"),
                 (f"mention_router:team_sla_seconds:max{{{TEAM}}}", "{{team}} longest SLA"),
             ],
             "s",
@@ -305,7 +307,7 @@ def teams() -> Any:
         panel(
             lay,
             "Responses by kind",
-            [(f"sum by (team, kind) (rate(mention_router_responses_total{{{TEAM_BRAND}}}[5m]))", "{{team}} {{kind}}")],
+            [(f"sum by (team, kind) (rate(mention_router_responses_total{{{TEAM}}}[5m]))", "{{team}} {{kind}}")],
             "ops",
             stack=True,
         ),

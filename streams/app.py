@@ -73,7 +73,7 @@ def build_stages(
     if "route" in settings.stages:
         stages.append(RouteAgent(topics, metrics, rules, redact_text=settings.routed_text == "redacted"))
     if "track" in settings.stages:
-        stages.append(TrackAgent(topics, metrics))
+        stages.append(TrackAgent(topics, metrics, brands=rules.brands))
     return stages
 
 

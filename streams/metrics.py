@@ -18,6 +18,7 @@ from streams.settings import STAGES
 logger = logging.getLogger(__name__)
 
 PRIORITY_BANDS = ("urgent", "high", "normal", "low")
+OTHER_BRAND = "other"  # brand label of accounts the rules file does not list under `brands`
 # Per-event processing: microseconds to a tenth of a second.
 STAGE_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 0.1)
 # First response: ten seconds to a week (brands average 10-24 h; customers expect under an hour).
@@ -56,8 +57,8 @@ class Metrics:
         )
         self.routed = Counter(
             "mention_router_routed",
-            "Mentions published to a team topic, by team and priority band.",
-            ["team", "priority"],
+            "Mentions published to a team topic, by team, priority band and brand (rules file `brands`, else other).",
+            ["team", "priority", "brand"],
             registry=r,
         )
         self.dead_letters = Counter(
@@ -146,14 +147,14 @@ class Metrics:
         self.first_response = Histogram(
             "mention_router_first_response_seconds",
             "Time from a mention being posted (event time) to its first response.",
-            ["team", "priority"],
+            ["team", "priority", "brand"],
             buckets=FIRST_RESPONSE_BUCKETS,
             registry=r,
         )
         self.sla_breaches = Counter(
             "mention_router_sla_breaches",
             "Mentions whose first response came after their SLA due time, or never came by it.",
-            ["team", "priority"],
+            ["team", "priority", "brand"],
             registry=r,
         )
         self.backlog = Gauge(
@@ -169,7 +170,10 @@ class Metrics:
             registry=r,
         )
         self.escalations = Counter(
-            "mention_router_escalations", "Escalations fired, by the team that missed its SLA.", ["team"], registry=r
+            "mention_router_escalations",
+            "Escalations fired, by the team that missed its SLA.",
+            ["team", "brand"],
+            registry=r,
         )
         self.responses = Counter(
             "mention_router_responses", "Responses read from the responses topic.", ["team", "kind"], registry=r
@@ -197,11 +201,13 @@ class Metrics:
             for reason in DeadLetterReason:
                 self.dead_letters.labels(stage=stage, reason=reason.value)
 
-    def register_teams(self, teams: Iterable[str]) -> None:
+    def register_teams(self, teams: Iterable[str], brands: Iterable[str] = ()) -> None:
+        brand_labels = (*brands, OTHER_BRAND)
         for team in teams:
             self.pipeline_latency.labels(team=team)
             for band in PRIORITY_BANDS:
-                self.routed.labels(team=team, priority=band)
+                for brand in brand_labels:
+                    self.routed.labels(team=team, priority=band, brand=brand)
 
     def serve(self, host: str, port: int) -> None:
         """Serve /metrics from a daemon thread (scrapes never wait on the event loop)."""

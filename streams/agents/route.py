@@ -55,7 +55,7 @@ class RouteAgent:
         self._topics = topics
         self._redact_text = redact_text
         self._rerouting = rerouting  # `mention-router reroute`: records say they were decided again
-        self._routed: dict[tuple[str, str], Counter] = {}
+        self._routed: dict[tuple[str, str, str], Counter] = {}
         self._latency: dict[str, Histogram] = {}
         self._metrics = metrics
         self.set_rules(rules)
@@ -67,7 +67,7 @@ class RouteAgent:
     def set_rules(self, rules: RuleSet) -> None:
         """Swap in a new rules version; the next record is decided by it (called between batches)."""
         self._team_topics = {team: self._topics.prefix + rules.topic_for(team) for team in rules.team_names}
-        self._metrics.register_teams(rules.team_names)
+        self._metrics.register_teams(rules.team_names, rules.brands)
         self._rules = rules
 
     def handle(self, record: InputRecord, out: list[Output]) -> None:
@@ -106,7 +106,7 @@ class RouteAgent:
         out.append(Output(topic, conversation, value, record.timestamp))
         # Dropped mentions too: nobody owes them a reply (no backlog, no SLA), but a reply is still measured.
         out.append(self._assignment(enriched.mention, route, plan, conversation, value))
-        self._count(plan.team, plan.priority, record.timestamp)
+        self._count(plan.team, plan.priority, rules.brand_label(enriched.mention.brand_account), record.timestamp)
 
     def _assignment(self, mention: Mention, route: Route, plan: Plan, conversation: bytes, value: bytes) -> Output:
         """The track stage's ``schemas.Assignment``, written with orjson: every field comes from validated
@@ -135,11 +135,13 @@ class RouteAgent:
         }
         return Output(self._topics.assignments, response_key(mention.id), orjson.dumps(assignment))
 
-    def _count(self, team: str, priority: int, ingested_ms: int) -> None:
+    def _count(self, team: str, priority: int, brand: str, ingested_ms: int) -> None:
         band = priority_band(priority)
-        counter = self._routed.get((team, band))
+        counter = self._routed.get((team, band, brand))
         if counter is None:
-            counter = self._routed[(team, band)] = self._metrics.routed.labels(team=team, priority=band)
+            counter = self._routed[(team, band, brand)] = self._metrics.routed.labels(
+                team=team, priority=band, brand=brand
+            )
         counter.inc()
         latency = self._latency.get(team)
         if latency is None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from schemas import Assignment, Response, RoutedMention
 from streams.agents.route import conversation_key
-from streams.metrics import Metrics, priority_band
+from streams.metrics import OTHER_BRAND, Metrics, priority_band
 from streams.partitioning import partition_for, response_key
 from streams.runtime.records import InputRecord, Output
 from streams.topics import TopicNames
@@ -39,7 +39,13 @@ OTHER_TEAM = "other"  # label for responses naming a team the rules do not know 
 class TrackAgent:
     name = "track"
 
-    def __init__(self, topics: TopicNames, metrics: Metrics, wall: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        topics: TopicNames,
+        metrics: Metrics,
+        brands: Iterable[str] = (),
+        wall: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.input_topic = topics.assignments
         self._responses_topic = topics.responses
         self._repartition_topic = topics.repartition("track")
@@ -52,6 +58,7 @@ class TrackAgent:
         self._clocks: dict[int, StreamClock] = {}
         self._partition_count = 0
         self._known_teams: set[str] = set()
+        self._brands = frozenset(brands)  # the rules file's `brands`: a bounded label, others are "other"
         self._reported: set[tuple[str, str]] = set()
         self._reported_teams: set[str] = set()
 
@@ -129,7 +136,8 @@ class TrackAgent:
                 record = item.record
                 key = response_key(record.mention_id)
                 out.append(Output(self._topics.response_times, key, record.model_dump_json().encode()))
-                metrics.first_response.labels(team=record.team, priority=record.priority_band).observe(
+                brand = self._brand(record.brand_account)
+                metrics.first_response.labels(team=record.team, priority=record.priority_band, brand=brand).observe(
                     max(0.0, record.seconds_since_created)
                 )
             elif isinstance(item, EscalationOutput):
@@ -138,11 +146,12 @@ class TrackAgent:
                     Output(self._topics.escalations, response_key(escalation.mention_id),
                            escalation.model_dump_json().encode())
                 )  # fmt: skip
-                metrics.escalations.labels(team=escalation.from_team).inc()
+                metrics.escalations.labels(team=escalation.from_team, brand=self._brand(escalation.brand_account)).inc()
             elif isinstance(item, RerouteOutput):
                 self._reroute(item, out)
             elif isinstance(item, BreachOutput):
-                metrics.sla_breaches.labels(team=item.team, priority=item.priority_band).inc()
+                brand = self._brand(item.brand_account)
+                metrics.sla_breaches.labels(team=item.team, priority=item.priority_band, brand=brand).inc()
             elif isinstance(item, ExpiredOutput):
                 logger.info(
                     "mention unanswered after the tracking horizon; no longer in the backlog (team=%s)", item.team
@@ -166,7 +175,11 @@ class TrackAgent:
         )
         value = routed.model_copy(update={"route": route}).model_dump_json().encode()
         out.append(Output(self._topics.routed(item.to_team), conversation_key(routed.mention), value))
-        self._metrics.routed.labels(team=item.to_team, priority=priority_band(route.priority)).inc()
+        brand = self._brand(routed.mention.brand_account)
+        self._metrics.routed.labels(team=item.to_team, priority=priority_band(route.priority), brand=brand).inc()
+
+    def _brand(self, brand_account: str) -> str:
+        return brand_account if brand_account in self._brands else OTHER_BRAND
 
     def _refresh_gauges(self) -> None:
         backlog: dict[tuple[str, str], int] = {}

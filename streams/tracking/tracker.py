@@ -105,6 +105,7 @@ class BreachOutput:
     priority_band: PriorityBand
     sla_due_at: datetime
     at: datetime  # sla_due_at when found by due(); responded_at when found by a late response
+    brand_account: str = ""
     kind: Literal["breach"] = "breach"
 
 
@@ -347,7 +348,7 @@ class PartitionTracker:
                     continue
                 state.breach_counted = True
                 self._dirty[OPEN_PREFIX + mention_id.encode()] = None
-                out.append(BreachOutput(mention_id, a.team, a.priority_band, due_at, due_at))
+                out.append(BreachOutput(mention_id, a.team, a.priority_band, due_at, due_at, a.brand_account))
             elif kind == _ESCALATE:
                 self._fire(state, level, due_at, out)
             else:
@@ -487,7 +488,9 @@ class PartitionTracker:
         out: list[TrackerOutput] = [FirstResponseOutput(record)]
         if breached and not (state is not None and state.breach_counted):
             assert a.sla_due_at is not None
-            out.append(BreachOutput(a.mention_id, a.team, a.priority_band, a.sla_due_at, r.responded_at))
+            out.append(
+                BreachOutput(a.mention_id, a.team, a.priority_band, a.sla_due_at, r.responded_at, a.brand_account)
+            )
         if state is not None:
             self._remove_open(state)
         self._remember_closed(a.mention_id)
