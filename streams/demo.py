@@ -20,9 +20,9 @@ from rich.table import Table
 
 from streams.admin import delete_pipeline, ensure_topics
 from streams.broker import local
-from streams.metrics import PRIORITY_BANDS
 from streams.replay import keyed_for_dedupe, produce
 from streams.routing import load_rules
+from streams.routing.ruleset import PRIORITY_BANDS
 from streams.scrape import Snapshot, consuming, scrape
 from streams.settings import Settings
 from streams.sources import generate

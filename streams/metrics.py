@@ -13,11 +13,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 
 from schemas import Channel, DeadLetterReason, DuplicateKind
 from streams import __version__
+from streams.routing.ruleset import PRIORITY_BANDS  # one definition, in the pure module
 from streams.settings import STAGES
 
 logger = logging.getLogger(__name__)
 
-PRIORITY_BANDS = ("urgent", "high", "normal", "low")
 OTHER_BRAND = "other"  # brand label of accounts the rules file does not list under `brands`
 # Per-event processing: microseconds to a tenth of a second.
 STAGE_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 0.1)
@@ -25,16 +25,6 @@ STAGE_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-
 FIRST_RESPONSE_BUCKETS = (10, 30, 60, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800)
 # Ingest to routed: a millisecond to a minute.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-
-
-def priority_band(priority: int) -> str:
-    if priority >= 80:
-        return "urgent"
-    if priority >= 60:
-        return "high"
-    if priority >= 30:
-        return "normal"
-    return "low"
 
 
 class Metrics:

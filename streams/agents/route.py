@@ -9,9 +9,10 @@ import orjson
 from prometheus_client import Counter, Histogram
 
 from schemas import EnrichedMention, Mention, Route, RoutedMention
-from streams.metrics import Metrics, priority_band
+from streams.metrics import Metrics
 from streams.partitioning import response_key
 from streams.routing import RuleSet
+from streams.routing.ruleset import priority_band
 from streams.routing.sla import Assignment as Plan
 from streams.routing.sla import assign
 from streams.runtime.records import InputRecord, Output

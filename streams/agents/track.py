@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 
 from schemas import Assignment, Response, RoutedMention
 from streams.agents.route import conversation_key
-from streams.metrics import OTHER_BRAND, Metrics, priority_band
+from streams.metrics import OTHER_BRAND, Metrics
 from streams.partitioning import partition_for, response_key
+from streams.routing.ruleset import priority_band
 from streams.runtime.records import InputRecord, Output
 from streams.topics import TopicNames
 from streams.tracking.tracker import (

@@ -17,7 +17,7 @@ from streams.routing.fields import resolve
 DEFAULT_RULE_ID = "default"  # Route.rule_id when no rule matched (see schemas/routed.py)
 TOPIC_PREFIX = "mentions.routed."
 MAX_PRIORITY = 100
-PRIORITY_BANDS = ("urgent", "high", "normal", "low")  # as streams.metrics.priority_band
+PRIORITY_BANDS = ("urgent", "high", "normal", "low")  # also the metrics' priority label values
 OTHER_BRAND = "other"  # RuleSet.brand_label for accounts not listed under brands
 
 

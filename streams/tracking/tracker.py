@@ -58,7 +58,7 @@ import orjson
 
 from schemas import Assignment, Escalation, EscalationLevel, FirstResponse, Response, RoutedMention
 from schemas.tracking import PriorityBand
-from streams.metrics import priority_band
+from streams.routing.ruleset import priority_band
 
 # ------------------------------------------------------------------------------------------------ outputs
 

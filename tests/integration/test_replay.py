@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from schemas import DeadLetter
-from streams.reports import first_responses
-from streams.tracking.report import response_time_report
 from streams.replay import replay_file
+from streams.reports import first_responses
 from streams.routing import load_rules
 from streams.settings import DEFAULT_RULES, Settings
 from streams.sources import read_twcs
+from streams.tracking.report import response_time_report
 from tests.integration.conftest import Worker, read_topics
 
 pytestmark = [pytest.mark.integration, pytest.mark.shared_data]

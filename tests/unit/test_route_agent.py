@@ -8,8 +8,9 @@ from prometheus_client import CollectorRegistry
 from schemas import Assignment, EnrichedMention, Route, RoutedMention
 from streams.agents.route import RouteAgent, conversation_key, with_route
 from streams.enrich import Enricher
-from streams.metrics import Metrics, priority_band
+from streams.metrics import Metrics
 from streams.routing import load_rules, load_rules_text
+from streams.routing.ruleset import priority_band
 from streams.runtime.partitioner import xxh3_partitioner
 from streams.runtime.records import Output, Record
 from streams.settings import DEFAULT_RULES
