@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from streams.metrics import priority_band as metrics_priority_band
 from streams.routing import (
     ALWAYS,
     PRIORITY_BANDS,
@@ -151,9 +150,12 @@ def test_ruleset_accepts_plain_descriptions_for_teams() -> None:
     assert rules.brands == ("acme",)
 
 
-@pytest.mark.parametrize("priority", [0, 29, 30, 59, 60, 79, 80, 100])
-def test_priority_bands_match_the_metrics(priority: int) -> None:
-    assert priority_band(priority) == metrics_priority_band(priority)
+@pytest.mark.parametrize(
+    ("priority", "band"), [(0, "low"), (29, "low"), (30, "normal"), (59, "normal"), (60, "high"), (79, "high"),
+                           (80, "urgent"), (100, "urgent")],
+)  # fmt: skip
+def test_priority_bands(priority: int, band: str) -> None:
+    assert priority_band(priority) == band
 
 
 def test_shipped_rules_declare_teams_calendars_and_escalations() -> None:
