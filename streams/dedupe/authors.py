@@ -66,6 +66,8 @@ def find_match(
         if their_own == parent:
             continue  # a reply is never a duplicate of the post it answers
         if their_text == text:
+            if count == 0:
+                continue  # nothing but links, handles or emoji: no words to call the same (twcs has such pairs)
             if count < MIN_NEAR_WORDS and abs(now - time) > short_window_seconds:
                 continue
             evidence: dict[str, JsonValue] = {

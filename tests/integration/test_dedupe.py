@@ -12,7 +12,7 @@ import pytest
 from kafka import KafkaProducer
 
 from schemas import Author, Channel, DuplicateRecord, Mention, RoutedMention
-from streams.partitioning import RESHARE_AUTHOR
+from streams.partitioning import RESHARE_AUTHOR, raw_partition_key
 from streams.replay import keyed_for_dedupe, produce
 from streams.settings import Settings
 from streams.sources.generator import generate
@@ -30,6 +30,13 @@ def _send(producer: KafkaProducer, worker: Worker, mentions: list[Mention]) -> N
     for mention in mentions:
         producer.send(worker.topic("raw"), mention.model_dump_json().encode(), key=mention.id.encode())
     producer.flush(30)
+
+
+def _send_keyed(worker: Worker, mentions: list[Mention]) -> None:
+    """As a connector should: keyed by author identity with the xxh3 partitioner, so each person's mentions
+    keep their order (which one is first decides the canonical mention)."""
+    settings = Settings(bootstrap_servers=worker.bootstrap, topic_prefix=worker.prefix)
+    produce(settings, [(raw_partition_key(m), m.model_dump_json().encode()) for m in mentions], show_progress=False)
 
 
 def _outcome(
@@ -73,7 +80,7 @@ def test_the_five_kinds_end_to_end(make_worker: Callable[..., Worker], producer:
     thanks = [make_mention("thanks!", handle=f"fan_{n}", created_at=now) for n in range(2)]
     wave = [make_mention(OUTAGE, handle=f"bank_customer_{n}", created_at=now + timedelta(seconds=n)) for n in range(4)]
     stream = [original, original, cross_post, draft, edited, reshare, *thanks, *wave]
-    _send(producer, worker, stream)
+    _send_keyed(worker, stream)
 
     routed, duplicates = _outcome(worker, expected=len(stream))
     assert set(routed) == {original.id, draft.id, *(m.id for m in thanks), *(m.id for m in wave)}

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from schemas import Channel, DuplicateKind, Mention
 from streams.dedupe import DedupeIndex, identity_key
 from streams.dedupe.identity import bare_handle
 from streams.dedupe.text import jaccard, normalise, sketch, tokens, wave_text
+from tests.factories import make_mention
 from tests.unit.dedupe.helpers import mention
 
 LONG = "@AcmeAir my flight AA100 was cancelled twice this week and nobody answers the phone"
@@ -189,3 +192,14 @@ def test_sketch_similarity_orders_edits() -> None:
     assert jaccard(a, a) == 1.0
     edited = sketch(tokens(LONG.replace("phone", "fone")))
     assert jaccard(a, edited) > jaccard(a, sketch(tokens("totally different words")))
+
+
+def test_posts_without_words_are_not_merged_by_text() -> None:
+    """Two link-only posts by one person (twcs tweets 3052 and 3049) share no words to call the same."""
+    index = DedupeIndex()
+    start = datetime(2017, 10, 31, 3, 40, tzinfo=UTC)
+    first = make_mention("@116407 @116136  https://t.co/1T9NYDfbuw", handle="116406", created_at=start)
+    second = make_mention("@116407 @116136  https://t.co/JgNnQsVKX6", handle="116406", created_at=start)
+    assert index.observe(first) is None
+    assert index.observe(second) is None
+    assert index.observe(first) is not None, "the same post again is still an exact duplicate"
