@@ -36,8 +36,8 @@ class DedupeAgent:
         self._partition_count = 0
         self._indexes: dict[int, DedupeIndex] = {}  # one per owned input partition
         # Read at scrape time: no per-event cost.
-        metrics.dedupe_keys.set_function(lambda: sum(len(index) for index in list(self._indexes.values())))
-        metrics.state_keys.labels(stage=self.name).set_function(lambda: sum(map(len, list(self._indexes.values()))))
+        metrics.dedupe_keys.set_function(self.state_size)
+        metrics.state_keys.labels(stage=self.name).set_function(self.state_size)
         self._duplicates = {kind: metrics.duplicates.labels(kind=kind.value) for kind in DuplicateKind}
         self._ingested = {channel: metrics.ingested.labels(channel=channel.value) for channel in Channel}
 
@@ -88,6 +88,10 @@ class DedupeAgent:
     def partitions_revoked(self, partitions: set[int]) -> None:
         for partition in partitions:
             self._indexes.pop(partition, None)
+
+    def state_size(self) -> int:
+        """State keys held for the owned partitions."""
+        return sum(len(index) for index in list(self._indexes.values()))  # a copy: scrapes run in a thread
 
     def _index(self, partition: int) -> DedupeIndex:
         index = self._indexes.get(partition)
