@@ -17,16 +17,17 @@ from streams.dedupe.identity import identity_key
 RESHARE_AUTHOR = "reshare_of_author"  # metadata: the original's author handle, when a connector knows it
 
 
-def raw_partition_key(mention: Mention) -> bytes:
+def raw_partition_key(mention: Mention, identity: str | None = None) -> bytes:
     """One person's mentions meet in one dedupe partition (cross-posts, near duplicates, replays).
 
     A reshare goes to its original's author when the connector says who that is, so echoes are
-    counted where the original is remembered.
+    counted where the original is remembered. ``identity``: ``identity_key(mention)`` when the caller
+    already has it.
     """
     original_author = mention.metadata.get(RESHARE_AUTHOR) if mention.reshare_of_id else None
     if isinstance(original_author, str) and original_author:
         return original_author.strip().lstrip("@").lower().encode()
-    return identity_key(mention).encode()
+    return (identity if identity is not None else identity_key(mention)).encode()
 
 
 def response_key(mention_id: str) -> bytes:

@@ -44,15 +44,16 @@ class DedupeAgent:
     def handle(self, record: InputRecord, out: list[Output]) -> None:
         assert record.value is not None
         mention = Mention.model_validate_json(record.value)
+        identity = identity_key(mention)
         if record.topic == self.input_topic:
             self._ingested[mention.channel].inc()
             if self._partition_count:
-                key = raw_partition_key(mention)
+                key = raw_partition_key(mention, identity)
                 expected = partition_for(key, self._partition_count)
                 if expected != record.partition:  # another producer's partitioner: move it to its partition
                     out.append(Output(self._repartition_topic, key, record.value, record.timestamp, expected))
                     return
-        verdict = self._index(record.partition).observe(mention, identity_key(mention))
+        verdict = self._index(record.partition).observe(mention, identity)
         if verdict is None:
             # Forward the bytes as received: no re-encoding on the hot path, unknown fields preserved.
             wave = wave_key(mention.text).to_bytes(8, "big")
