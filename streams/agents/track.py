@@ -30,6 +30,7 @@ from streams.tracking.tracker import (
     RerouteOutput,
     StreamClock,
     TrackerOutput,
+    rerouted,
 )
 
 logger = logging.getLogger(__name__)
@@ -163,21 +164,17 @@ class TrackAgent:
             logger.warning("escalation level %d wants a re-route to %s but the assignment has no record", item.level,
                            item.to_team)  # fmt: skip
             return
-        routed = RoutedMention.model_validate_json(item.routed_record)
-        route = routed.route.model_copy(
-            update={
-                "team": item.to_team,
-                "rerouted": True,
-                "routed_at": datetime.now(UTC),
-                "escalation_level": item.level,
-                "previous_teams": (*routed.route.previous_teams, item.from_team),
-                "tags": (*routed.route.tags, f"escalated:{item.level}"),
-            }
+        moved = rerouted(
+            RoutedMention.model_validate_json(item.routed_record),
+            item.to_team,
+            at=datetime.now(UTC),  # when it was put in front of the next team
+            level=item.level,
+            from_team=item.from_team,
         )
-        value = routed.model_copy(update={"route": route}).model_dump_json().encode()
-        out.append(Output(self._topics.routed(item.to_team), conversation_key(routed.mention), value))
-        brand = self._brand(routed.mention.brand_account)
-        self._metrics.routed.labels(team=item.to_team, priority=priority_band(route.priority), brand=brand).inc()
+        value = moved.model_dump_json().encode()
+        out.append(Output(self._topics.routed(item.to_team), conversation_key(moved.mention), value))
+        brand = self._brand(moved.mention.brand_account)
+        self._metrics.routed.labels(team=item.to_team, priority=priority_band(moved.route.priority), brand=brand).inc()
 
     def _brand(self, brand_account: str) -> str:
         return brand_account if brand_account in self._brands else OTHER_BRAND

@@ -154,19 +154,27 @@ def assignment_from_routed(
     )
 
 
-def rerouted_record(routed_record: str, to_team: str, *, at: datetime, level: int, from_team: str) -> str:
-    """The routed mention's JSON moved to ``to_team`` by escalation ``level``: route.team, rerouted=True,
-    routed_at=at and a tag ``escalated:<level>:<from_team>``; everything else (rule, matches, enrichment) kept."""
-    routed = RoutedMention.model_validate_json(routed_record)
+def rerouted(routed: RoutedMention, to_team: str, *, at: datetime, level: int, from_team: str) -> RoutedMention:
+    """The routed mention moved to ``to_team`` by escalation ``level``: route.team, rerouted=True, routed_at=at,
+    the escalation level, ``from_team`` appended to previous_teams and a tag ``escalated:<level>:<from_team>``;
+    everything else (rule, matches, enrichment) kept."""
     route = routed.route.model_copy(
         update={
             "team": to_team,
             "rerouted": True,
             "routed_at": at,
+            "escalation_level": level,
+            "previous_teams": (*routed.route.previous_teams, from_team),
             "tags": (*routed.route.tags, f"escalated:{level}:{from_team}"),
         }
     )
-    return routed.model_copy(update={"route": route}).model_dump_json()
+    return routed.model_copy(update={"route": route})
+
+
+def rerouted_record(routed_record: str, to_team: str, *, at: datetime, level: int, from_team: str) -> str:
+    """``rerouted`` on a routed mention's JSON."""
+    moved = rerouted(RoutedMention.model_validate_json(routed_record), to_team, at=at, level=level, from_team=from_team)
+    return moved.model_dump_json()
 
 
 class StreamClock:
