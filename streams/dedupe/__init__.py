@@ -5,11 +5,9 @@ from streams.dedupe.index import DedupeIndex, Verdict
 from streams.dedupe.keys import exact_key
 from streams.dedupe.records import exact_duplicate
 from streams.dedupe.waves import WaveTracker, wave_key
-from streams.dedupe.window import SeenWindow
 
 __all__ = [
     "DedupeIndex",
-    "SeenWindow",
     "Verdict",
     "WaveTracker",
     "exact_duplicate",

@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry
 
 from schemas import Channel, DuplicateRecord, Mention
 from streams.agents.dedupe import DedupeAgent
-from streams.dedupe import SeenWindow, exact_key, wave_key
+from streams.dedupe import exact_key, wave_key
 from streams.metrics import Metrics
 from streams.partitioning import partition_for, raw_partition_key
 from streams.runtime.records import Output, Record
@@ -20,31 +20,6 @@ def test_exact_key_depends_on_channel_and_native_id_only() -> None:
     assert exact_key("twitter", "1") != exact_key("twitter", "2")
     # The separator keeps ("ab", "c") and ("a", "bc") apart.
     assert exact_key("ab", "c") != exact_key("a", "bc")
-
-
-def test_window_reports_first_sighting_within_the_window() -> None:
-    window = SeenWindow(window_seconds=60, max_keys=100)
-    assert window.check_and_add(1, 1000.0) is None
-    assert window.check_and_add(1, 1030.0) == 1000.0
-    assert len(window) == 1
-
-
-def test_window_expires_keys_by_event_time() -> None:
-    window = SeenWindow(window_seconds=60, max_keys=100)
-    window.check_and_add(1, 1000.0)
-    window.check_and_add(2, 1050.0)
-    window.check_and_add(3, 1100.0)  # watermark 1100: key 1 (1000) is older than 60 s
-    assert len(window) == 2
-    assert window.check_and_add(1, 1100.0) is None, "an expired key is a new sighting"
-
-
-def test_window_stays_bounded_on_an_endless_stream() -> None:
-    window = SeenWindow(window_seconds=10**9, max_keys=1000)
-    for key in range(50_000):
-        window.check_and_add(key, float(key))
-    assert len(window) == 1000
-    assert window.check_and_add(49_999, 50_000.0) == 49_999.0
-    assert window.check_and_add(0, 50_000.0) is None, "the oldest were evicted"
 
 
 def _agent() -> tuple[DedupeAgent, Metrics]:
