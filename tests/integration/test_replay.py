@@ -19,22 +19,9 @@ from streams.settings import DEFAULT_RULES, Settings
 from streams.sources import read_twcs
 from streams.tracking.report import response_time_report
 from tests.integration.conftest import Worker, read_topics
+from tests.unit.test_tracking_report import README_FIGURES  # shared/data/README.md, by brand
 
 pytestmark = [pytest.mark.integration, pytest.mark.shared_data]
-
-# shared/data/README.md: brand -> (answered tweets, median first-response minutes)
-README_FIRST_RESPONSE = {
-    "ChipotleTweets": (208, 9.85),
-    "AmazonHelp": (187, 8.88),
-    "AppleSupport": (139, 8.95),
-    "Uber_Support": (110, 17.90),
-    "Delta": (87, 20.88),
-    "comcastcares": (78, 8.38),
-    "SpotifyCares": (77, 23.23),
-    "TMobileHelp": (77, 3.38),
-    "British_Airways": (73, 344.13),
-    "AmericanAir": (68, 7.07),
-}
 
 
 def test_twcs_replay_routes_or_dead_letters_every_inbound_tweet(worker: Worker, shared_data: Path) -> None:
@@ -88,7 +75,7 @@ def test_twcs_replay_routes_or_dead_letters_every_inbound_tweet(worker: Worker, 
     assert result.responses > 0
     read_topics(worker.bootstrap, [worker.topic("response_times")], lambda recs: len(recs) >= 2083, timeout=120)
     rows = {row.group: row for row in response_time_report(first_responses(settings), by="brand")}
-    for brand, (answered, median) in README_FIRST_RESPONSE.items():
+    for brand, (answered, median) in README_FIGURES.items():
         assert (rows[brand].answered, round(rows[brand].median_minutes, 2)) == (answered, median), brand
     assert sum(row.answered for row in rows.values()) == 2083
 
