@@ -20,7 +20,7 @@ import linecache
 from collections.abc import Iterable
 from typing import Any
 
-from streams.routing.fields import FieldSpec
+from streams.routing.fields import FieldSpec, may_be_null
 
 Compiled = tuple[str, tuple[str, ...]]  # (expression, names of the field variables it reads)
 
@@ -45,7 +45,10 @@ class Codegen:
         attrs = spec.attrs.split(".")
         for depth, attr in enumerate(attrs):
             name = "_v_" + "__".join(attrs[: depth + 1])
-            self._loads.setdefault(name, (parent, f".{attr}"))
+            # Below an object that may be null (enrichment.wave), the value is null too, not an AttributeError.
+            guarded = depth > 0 and may_be_null(".".join(attrs[:depth]))
+            accessor = f".{attr} if {parent} is not None else None" if guarded else f".{attr}"
+            self._loads.setdefault(name, (parent, accessor))
             parent = name
         if spec.key is None:
             return parent

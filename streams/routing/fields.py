@@ -50,6 +50,7 @@ class _Catalog:
     fields: Mapping[str, FieldSpec]
     dict_prefixes: tuple[str, ...]  # e.g. "mention.metadata." -- any key below is a SCALAR field
     objects: tuple[str, ...]  # nested models, e.g. "mention.author": not testable, but a likely typo target
+    optional_objects: frozenset[str]  # nested models that may be null, e.g. "enrichment.wave"
 
 
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
@@ -61,17 +62,26 @@ def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
 
 
 def _walk(
-    model: type[BaseModel], prefix: str, fields: dict[str, FieldSpec], dict_prefixes: list[str], objects: list[str]
+    model: type[BaseModel],
+    prefix: str,
+    fields: dict[str, FieldSpec],
+    dict_prefixes: list[str],
+    objects: list[str],
+    optional_objects: set[str],
+    inside_optional: bool = False,
 ) -> None:
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         annotation, nullable = _unwrap_optional(info.annotation)
+        nullable = nullable or inside_optional  # below a null object every field reads as null
         origin = get_origin(annotation)
         kind: Kind | None = None
         choices: tuple[str, ...] = ()
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             objects.append(path)
-            _walk(annotation, f"{path}.", fields, dict_prefixes, objects)
+            if nullable:
+                optional_objects.add(path)
+            _walk(annotation, f"{path}.", fields, dict_prefixes, objects, optional_objects, nullable)
             continue
         if origin is dict:
             dict_prefixes.append(f"{path}.")
@@ -102,8 +112,14 @@ def _catalog() -> _Catalog:
     fields: dict[str, FieldSpec] = {}
     prefixes: list[str] = []
     objects: list[str] = []
-    _walk(EnrichedMention, "", fields, prefixes, objects)
-    return _Catalog(fields, tuple(prefixes), tuple(objects))
+    optional_objects: set[str] = set()
+    _walk(EnrichedMention, "", fields, prefixes, objects, optional_objects)
+    return _Catalog(fields, tuple(prefixes), tuple(objects), frozenset(optional_objects))
+
+
+def may_be_null(attrs: str) -> bool:
+    """Whether the object at this attribute chain from EnrichedMention may be None (e.g. enrichment.wave)."""
+    return attrs in _catalog().optional_objects
 
 
 def known_fields() -> tuple[str, ...]:
