@@ -39,10 +39,18 @@ def expand(cue: str) -> list[tuple[str, ...]]:
 
 def normalise(text: str) -> str:
     """Lower-cased, single-spaced text with ASCII apostrophes: what ``CueSet.find`` expects."""
+    global _last  # noqa: PLW0603 - a one-entry memo, replaced whole (safe across threads)
+    last_text, last_lowered = _last
+    if text is last_text:  # intent and urgency normalise the same text one after the other
+        return last_lowered
     lowered = " ".join(text.lower().split())
     if "\u2019" in lowered or "\u2018" in lowered or "\u02bc" in lowered:
         lowered = lowered.translate(_APOSTROPHES)
+    _last = (text, lowered)
     return lowered
+
+
+_last: tuple[str, str] = ("", "")
 
 
 class _Node:
