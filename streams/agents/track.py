@@ -74,7 +74,7 @@ class TrackAgent:
             self._known_teams.add(assignment.team)
             tracker, clock = self._state(partition)
             clock.observe(assignment.created_at)
-            self._emit(tracker.on_assignment(assignment), out)
+            self._emit(tracker.on_assignment(assignment, record.value), out)
             return
         response = Response.model_validate_json(record.value)
         key = response_key(response.mention_id)

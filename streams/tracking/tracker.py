@@ -211,6 +211,9 @@ class _Open:
     assignment: Assignment  # .team is the current team (after re-routes); created_at is the original
     fired_level: int = 0
     breach_counted: bool = False
+    # The assignment's JSON as received (validated as ``assignment``), reused for the changelog value;
+    # None once the assignment was replaced (re-route) or when it came from the changelog.
+    raw: bytes | None = None
 
 
 _BREACH, _ESCALATE, _EXPIRE = 0, 1, 2
@@ -288,7 +291,8 @@ class PartitionTracker:
 
     # ------------------------------------------------------------------------------------------ events
 
-    def on_assignment(self, a: Assignment) -> list[TrackerOutput]:
+    def on_assignment(self, a: Assignment, raw: bytes | None = None) -> list[TrackerOutput]:
+        """``raw``: the JSON ``a`` was validated from, if any; the changelog reuses it instead of re-encoding."""
         self._advance(a.created_at)
         self._expire_pending()
         mention_id = a.mention_id
@@ -309,7 +313,7 @@ class PartitionTracker:
         assert self._watermark is not None
         if a.created_at + self.max_age <= self._watermark:
             return []  # unanswered and would expire at once; not tracked
-        state = _Open(a)
+        state = _Open(a, raw=raw)
         self._open[mention_id] = state
         self._add_to_team(a)
         self._push_timers(state, expiry=True)
@@ -417,13 +421,12 @@ class PartitionTracker:
             state = self._open.get(mention_id)
             if state is None:
                 return None
-            return orjson.dumps(
-                {
-                    "assignment": state.assignment.model_dump(mode="json"),
-                    "fired_level": state.fired_level,
-                    "breach_counted": state.breach_counted,
-                }
-            )
+            # Spliced: re-encoding the assignment (with its routed record) cost ~10 µs per change.
+            raw = state.raw
+            if raw is None:
+                raw = orjson.dumps(state.assignment.model_dump(mode="json"))
+            breach = b"true" if state.breach_counted else b"false"
+            return b'{"assignment":%b,"fired_level":%d,"breach_counted":%b}' % (raw, state.fired_level, breach)
         if prefix + b":" == PENDING_PREFIX:
             held = self._pending.get(mention_id)
             if held is None:
@@ -540,6 +543,7 @@ class PartitionTracker:
         """Replace the open mention's assignment (re-route): backlog, oldest-unanswered and timers follow."""
         self._remove_from_team(state.assignment)
         state.assignment = new
+        state.raw = None
         self._add_to_team(new)
         self._push_timers(state, expiry=False)  # created_at is kept, so the expiry timer still holds
         self._dirty[OPEN_PREFIX + new.mention_id.encode()] = None

@@ -565,6 +565,27 @@ def test_changelog_keys_and_tombstones() -> None:
     assert second[b"closed:m2"] is not None
 
 
+def test_the_changelog_reuses_the_received_assignment_json_until_the_assignment_changes() -> None:
+    plan = (EscalationLevel(level=1, due_at=minutes(30), to_team="tier2"),)
+    received = assignment("m1", sla_due_at=minutes(60), escalations=plan, routed_record=None)
+    raw = b' {"extra": 1, ' + received.model_dump_json().encode()[1:]  # as another producer might write it
+    tracker = PartitionTracker()
+    tracker.on_assignment(received, raw)
+    value = dict(tracker.drain_changes())[b"open:m1"]
+    assert value is not None
+    assert value.startswith(b'{"assignment": {"extra": 1, ')  # spliced as received, not re-encoded
+    rebuilt = replay([(b"open:m1", value)])
+    assert rebuilt.backlog() == {("care", "normal"): 1}
+    assert rebuilt.due(minutes(31)) != []  # the plan came back with it
+
+    assert kinds(tracker.due(minutes(31))) == ["escalation", "reroute"]  # the assignment now says tier2
+    moved = dict(tracker.drain_changes())[b"open:m1"]
+    assert moved is not None
+    assert b'"extra"' not in moved
+    assert replay([(b"open:m1", moved)]).backlog() == {("tier2", "normal"): 1}
+    assert kinds(replay([(b"open:m1", moved)]).due(minutes(90))) == ["breach"]  # level 1 fired already
+
+
 def test_restore_rejects_unknown_keys() -> None:
     with pytest.raises(ValueError, match="unknown"):
         PartitionTracker().restore(b"bogus:1", b"{}")
