@@ -10,6 +10,7 @@ Measured on the shared data: see docs/evaluation.md.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 HINGLISH_CONFIDENCE = 0.8
 MIN_HITS = 2
@@ -27,17 +28,24 @@ _HINDI_FUNCTION_WORDS_TEXT = """
     khud naam aaj kal
 """
 HINDI_FUNCTION_WORDS = frozenset(_HINDI_FUNCTION_WORDS_TEXT.split())
-_WORD_RE = re.compile(r"[a-z]+")
-_NON_ASCII_LETTER_RE = re.compile(r"[^\W\d_a-z]")
+# The same words as the English short-cut reads (apostrophes kept), so language.detect tokenises once.
+WORD_RE = re.compile(r"[a-z']+")
+NON_ASCII_LETTER_RE = re.compile(r"[^\W\d_a-z]")
+_hindi_word = HINDI_FUNCTION_WORDS.__contains__
+
+
+def romanised_hindi_words(words: Sequence[str]) -> bool:
+    """The Hinglish test on the lower-case ASCII words of a text (``WORD_RE.findall``)."""
+    # Distinct hits first (a set intersection runs in C and fails fast on most texts), then the count.
+    if len(words) < MIN_HITS or len(HINDI_FUNCTION_WORDS.intersection(words)) < MIN_DISTINCT:
+        return False
+    hits = sum(map(_hindi_word, words))
+    return hits >= MIN_HITS and hits >= MIN_SHARE * len(words)
 
 
 def looks_romanised_hindi(clean: str) -> bool:
     """``clean``: text already stripped of URLs, handles and hashtag signs (language.prepare)."""
     lowered = clean.lower()
-    if _NON_ASCII_LETTER_RE.search(lowered):
+    if not lowered.isascii() and NON_ASCII_LETTER_RE.search(lowered):
         return False  # native-script or accented text is the model's job
-    words = _WORD_RE.findall(lowered)
-    if len(words) < MIN_HITS:
-        return False
-    hits = [w for w in words if w in HINDI_FUNCTION_WORDS]
-    return len(hits) >= MIN_HITS and len(set(hits)) >= MIN_DISTINCT and len(hits) >= MIN_SHARE * len(words)
+    return romanised_hindi_words(WORD_RE.findall(lowered))
