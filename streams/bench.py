@@ -1,7 +1,7 @@
 """`make bench`: the router against raw aiokafka consume→produce and idiomatic faust, same broker, same mentions.
 
 1. ceiling: aiokafka reads the raw topic and writes every record to a sink topic (no logic).
-2. router: one `mention-router worker` process (all three stages) drains the same raw topic.
+2. router: one `mention-router worker` process (all four stages) drains the same raw topic.
 3. faust baseline: `streams.bench_faust`, the same stages as idiomatic faust agents, drains the same raw
    topic into its own topics; the router's target is at least 4x its throughput.
 4. latency: a fresh stream at half the router's measured throughput; ingest→routed p50/p99.
@@ -206,14 +206,14 @@ def main() -> int:
         raw_rate = asyncio.run(raw_ceiling(bootstrap, names.raw, f"{prefix}bench.sink", produced))
         print(f"raw aiokafka consume→produce : {raw_rate:10.0f} msg/s", flush=True)
         router_rate = router_throughput(settings, produced, logs / "router.log")
-        print(f"mention-router (3 stages)    : {router_rate:10.0f} mentions/s", flush=True)
+        print(f"mention-router (4 stages)    : {router_rate:10.0f} mentions/s", flush=True)
         print(f"router / raw                 : {router_rate / raw_rate:10.1%}", flush=True)
         try:
             faust_rate = faust_baseline(bootstrap, names.raw, produced, logs / "faust.log")
         except RuntimeError as exc:
-            print(f"idiomatic faust (3 agents)   : failed, {exc}", flush=True)
+            print(f"idiomatic faust (4 agents)   : failed, {exc}", flush=True)
         else:
-            print(f"idiomatic faust (3 agents)   : {faust_rate:10.0f} mentions/s", flush=True)
+            print(f"idiomatic faust (4 agents)   : {faust_rate:10.0f} mentions/s", flush=True)
             print(f"router / idiomatic faust     : {router_rate / faust_rate:10.1f}x", flush=True)
 
         rate = router_rate / 2

@@ -1,8 +1,12 @@
-"""The idiomatic faust baseline for `make bench`: dedupe → enrich → route written as the faust docs teach.
+"""The idiomatic faust baseline for `make bench`: the router's four stages run as faust agents.
 
-A ``faust.App``, topics declared with ``app.topic``, one ``@app.agent`` per stage iterating its stream,
-a ``Table`` for dedupe state, ``await topic.send(...)`` for every output and faust's default producer
-settings. Each stage calls the router's own pure logic, so only the framework differs.
+A ``faust.App``, topics declared with ``app.topic``, one ``@app.agent`` per stage iterating its stream
+event by event, ``await topic.send(...)`` for every output, an ``@app.timer`` for the track stage's
+clock, and faust's default producer settings. Each agent calls the router's own stage object
+(``streams.app.build_stages``: the same ``handle``, the same state, the same changelog records, written
+per event as a faust ``Table`` writes its changelog per update), so the work per mention is identical
+and only the framework around it differs: faust hands each event to the agent through its stream,
+the router handles a whole fetch per call.
 
     python -m streams.bench_faust --bootstrap HOST:PORT --raw-topic NAME --prefix PFX --count N
 
@@ -19,31 +23,27 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import faust
 import mode.loop
-from pydantic import ValidationError
+from prometheus_client import CollectorRegistry
 
-from schemas import EnrichedMention, Mention, Route, RoutedMention
 from streams.admin import ensure_topics
-from streams.agents.route import conversation_key
-from streams.app import RouterWorker
-from streams.dedupe import exact_duplicate
-from streams.enrich import Enricher
-from streams.faust_codecs import register_pydantic_codecs
-from streams.routing import Decision, RuleSet, load_rules
-from streams.runtime.dead_letters import dead_letter
-from streams.runtime.records import Record
+from streams.app import RouterWorker, build_stages
+from streams.metrics import Metrics
+from streams.routing import RuleSet, load_rules
+from streams.runtime.dead_letters import EmptyValueError, dead_letter, dead_letter_output
+from streams.runtime.records import Output, Record, Stage
 from streams.settings import Settings
 from streams.topics import TopicNames
 
 
 @dataclass
 class Progress:
-    """Records that reached their final place, counted across the three agents."""
+    """Records that reached their final place, counted across the agents."""
 
     target: int
     done: int = 0
@@ -63,29 +63,27 @@ class Progress:
 
 
 def as_record(message: Any) -> Record:
-    """A faust Message as the record dead_letter() takes (faust keeps timestamps in seconds)."""
+    """A faust Message as the record a stage takes (faust keeps timestamps in seconds)."""
     timestamp_ms = int(message.timestamp * 1000)
     return Record(message.topic, message.partition, message.offset, timestamp_ms, message.key, message.value)
 
 
-def routed_mention(enriched: EnrichedMention, decision: Decision, rules_version: str) -> RoutedMention:
-    route = Route(
-        team=decision.team,
-        priority=decision.priority,
-        rule_id=decision.rule_id,
-        rules_version=rules_version,
-        matched=decision.matched,
-        tags=decision.tags,
-        routed_at=datetime.now(UTC),
-    )
-    # The parts were validated already; construct without validating them twice (as the router does).
-    return RoutedMention.model_construct(
-        mention=enriched.mention, enrichment=enriched.enrichment, ingested_at=enriched.ingested_at, route=route
-    )
+def handle_event(stage: Stage, record: Record, dlq_topic: str) -> list[Output]:
+    """The stage's outputs for one record, or its dead letter (as the router's batch agent does)."""
+    out: list[Output] = []
+    try:
+        if record.value is None:
+            raise EmptyValueError("record has no value")
+        stage.handle(record, out)
+    except Exception as exc:  # every failure becomes a dead letter; the stream goes on
+        out = [dead_letter_output(dlq_topic, dead_letter(record, stage.name, exc), record.key)]
+    end_batch = getattr(stage, "end_batch", None)
+    if end_batch is not None:
+        end_batch(out)  # the state changes of this one event, like a Table's changelog
+    return out
 
 
 def create_app(settings: Settings, raw_topic: str, rules: RuleSet, progress: Progress) -> faust.App:
-    register_pydantic_codecs()
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.bootstrap_servers}",
@@ -95,61 +93,54 @@ def create_app(settings: Settings, raw_topic: str, rules: RuleSet, progress: Pro
         consumer_auto_offset_reset="earliest",
     )
     names = TopicNames.from_settings(settings)
-    # Raw input is read as bytes and validated in the agent: a codec's decode error is thrown into the
-    # agent's stream, which crashes the agent and loses the original bytes a dead letter must keep.
-    raw = app.topic(raw_topic, value_serializer="raw")
-    unique = app.topic(names.unique, value_serializer="mention")
-    enriched_topic = app.topic(names.enriched, value_serializer="enriched_mention")
-    duplicates = app.topic(names.duplicates, value_serializer="duplicate")
-    dlq = app.topic(names.dlq, value_serializer="dead_letter")
-    routed = {team: app.topic(names.routed(team), value_serializer="routed_mention") for team in rules.team_names}
-    # First sighting (event time, epoch seconds) per '<channel>:<native_id>'. The raw topic is keyed by
-    # mention id, so the table is co-partitioned with it; faust requires it to have as many partitions.
-    seen = app.Table("seen", key_type=str, value_type=float, partitions=settings.partitions)
-    enricher = Enricher()
-    window = settings.dedupe_window_seconds
+    final = {names.duplicates, names.dlq, *(names.routed(team) for team in rules.team_names)}
+    topics: dict[str, faust.TopicT] = {}
 
-    @app.agent(raw)
-    async def dedupe(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            progress.record_handled()
-            try:
-                mention = Mention.model_validate_json(event.value)
-            except ValidationError as exc:
-                await dlq.send(key=event.key, value=dead_letter(as_record(event.message), "dedupe", exc))
-                progress.reached_final_place()
-                continue
-            key = Mention.make_id(mention.channel, mention.native_id)
-            created = mention.created_at.timestamp()
-            first_seen = seen.get(key)
-            if first_seen is not None and created - first_seen <= window:
-                await duplicates.send(key=key.encode(), value=exact_duplicate(mention, first_seen))
-                progress.reached_final_place()
-                continue
-            seen[key] = created
-            # The bytes as received, as the router forwards them; the timestamp carries the ingest time.
-            await unique.send(key=mention.id.encode(), value=event.value, timestamp=event.message.timestamp)
+    def topic(name: str) -> faust.TopicT:
+        if name not in topics:
+            topics[name] = app.topic(name, key_serializer="raw", value_serializer="raw")
+        return topics[name]
 
-    @app.agent(unique)
-    async def enrich(stream: faust.StreamT[Mention]) -> None:
-        async for event in stream.events():
-            mention: Mention = event.value
-            enriched = EnrichedMention(
-                mention=mention,
-                enrichment=enricher.enrich(mention),
-                ingested_at=datetime.fromtimestamp(event.message.timestamp, UTC),
+    async def send_all(outputs: Iterable[Output]) -> None:
+        for output in outputs:
+            timestamp = output.timestamp_ms / 1000 if output.timestamp_ms is not None else None
+            await topic(output.topic).send(
+                key=output.key, value=output.value, partition=output.partition, timestamp=timestamp
             )
-            await enriched_topic.send(key=event.key, value=enriched)
+            if output.topic in final:
+                progress.reached_final_place()
 
-    @app.agent(enriched_topic)
-    async def route(stream: faust.StreamT[EnrichedMention]) -> None:
-        async for enriched in stream:
-            decision = rules.decide(enriched)
-            value = routed_mention(enriched, decision, rules.version)
-            await routed[decision.team].send(key=conversation_key(enriched.mention), value=value)
-            progress.reached_final_place()
+    def add_agent(stage: Stage, inputs: tuple[str, ...]) -> None:
+        channel = app.topic(*inputs, key_serializer="raw", value_serializer="raw")
 
+        async def run(stream: faust.StreamT[bytes]) -> None:
+            async for event in stream.events():
+                progress.record_handled()
+                await send_all(handle_event(stage, as_record(event.message), names.dlq))
+
+        app.agent(channel, name=f"{settings.app_id}.{stage.name}")(run)
+
+    for stage in build_stages(settings, Metrics(CollectorRegistry()), rules):
+        inputs: tuple[str, ...] = getattr(stage, "input_topics", (stage.input_topic,))
+        if stage.name == "dedupe":  # the bench's raw topic instead of this prefix's
+            stage.input_topic = raw_topic
+            inputs = (raw_topic, *inputs[1:])
+        add_agent(stage, inputs)
+        tick: Callable[[list[Output]], None] | None = getattr(stage, "tick", None)
+        if tick is not None:
+            app.timer(1.0)(_ticker(tick, send_all))
     return app
+
+
+def _ticker(
+    tick: Callable[[list[Output]], None], send_all: Callable[[Iterable[Output]], Awaitable[None]]
+) -> Callable[[], Awaitable[None]]:
+    async def run_tick() -> None:
+        out: list[Output] = []
+        tick(out)
+        await send_all(out)
+
+    return run_tick
 
 
 def main() -> None:
