@@ -28,18 +28,22 @@ _HINDI_FUNCTION_WORDS_TEXT = """
     khud naam aaj kal
 """
 HINDI_FUNCTION_WORDS = frozenset(_HINDI_FUNCTION_WORDS_TEXT.split())
+# The same words as bytes, for language.detect's byte-level tokeniser.
+HINDI_FUNCTION_WORDS_BYTES = frozenset(word.encode() for word in HINDI_FUNCTION_WORDS)
 # The same words as the English short-cut reads (apostrophes kept), so language.detect tokenises once.
 WORD_RE = re.compile(r"[a-z']+")
 NON_ASCII_LETTER_RE = re.compile(r"[^\W\d_a-z]")
-_hindi_word = HINDI_FUNCTION_WORDS.__contains__
 
 
-def romanised_hindi_words(words: Sequence[str]) -> bool:
-    """The Hinglish test on the lower-case ASCII words of a text (``WORD_RE.findall``)."""
+def romanised_hindi_words(
+    words: Sequence[str | bytes], vocabulary: frozenset[str] | frozenset[bytes] = HINDI_FUNCTION_WORDS
+) -> bool:
+    """The Hinglish test on the lower-case ASCII words of a text (``WORD_RE.findall``, or the same as bytes
+    with ``vocabulary=HINDI_FUNCTION_WORDS_BYTES``)."""
     # Distinct hits first (a set intersection runs in C and fails fast on most texts), then the count.
-    if len(words) < MIN_HITS or len(HINDI_FUNCTION_WORDS.intersection(words)) < MIN_DISTINCT:
+    if len(words) < MIN_HITS or len(vocabulary.intersection(words)) < MIN_DISTINCT:
         return False
-    hits = sum(map(_hindi_word, words))
+    hits = sum(map(vocabulary.__contains__, words))
     return hits >= MIN_HITS and hits >= MIN_SHARE * len(words)
 
 

