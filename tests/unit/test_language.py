@@ -1,0 +1,129 @@
+"""The care prior, letter cues and the quick word path of streams.enrich.language."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from streams.enrich.hinglish import HINDI_FUNCTION_WORDS_BYTES, looks_romanised_hindi, romanised_hindi_words
+from streams.enrich.language import (
+    CARE_LANGUAGES,
+    ENGLISH_FUNCTION_WORDS_BYTES,
+    MODEL_INPUT_CHARS,
+    UNDETERMINED,
+    LanguageDetector,
+    _quick_words,
+    english_words,
+    looks_english,
+)
+
+
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    return LanguageDetector()
+
+
+@pytest.fixture(scope="module")
+def model_only() -> LanguageDetector:
+    return LanguageDetector(english_shortcut=False, romanised_hindi=False, care_prior=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Short Brazilian tweets the bare model gives to a neighbour (UMSAB train style: laughter, tildes).
+        ("Que maravilha kkkkkkkkkkkkkkkk #TheNoite", "pt"),
+        ("Bacuri com tucupi? Bizarro! Kkkkkkkkk #MasterChefBR", "pt"),
+        ("Não aguento mais esperar, cadê meu pedido?", "pt"),
+        # German the model calls English or Dutch.
+        ("@user Natürlich :D was denkst du denn?", "de"),
+        ("@user träum was schönes. http://t.co/x", "de"),
+        ("Mein Paket ist immer noch nicht angekommen und niemand antwortet", "de"),
+        ("¿Dónde está mi pedido? Nadie me responde", "es"),
+        ("Le service client ne répond jamais, c'est nul", "fr"),
+        ("Il volo è stato cancellato e nessuno risponde", "it"),
+        ("رحلتي تأخرت ثلاث ساعات ولا أحد يرد", "ar"),
+        ("@united my flight was cancelled and nobody is answering the phone", "en"),
+        ("bhai mera order abhi tak nahi aaya, kya ho raha hai", "hi"),
+    ],
+)
+def test_detects_real_texts(detector: LanguageDetector, text: str, expected: str) -> None:
+    language, confidence = detector.detect(text)
+    assert language == expected
+    assert 0.0 < confidence <= 1.0
+
+
+def test_prior_only_breaks_close_calls(detector: LanguageDetector, model_only: LanguageDetector) -> None:
+    # A clear answer outside our eight languages stands; Dutch and Russian are not folded into German/English.
+    for text, code in (
+        ("Ik ben echt heel blij met de nieuwe trein naar Amsterdam vandaag", "nl"),
+        ("Мой заказ до сих пор не пришёл, никто не отвечает", "ru"),
+        ("Siparişim hâlâ gelmedi ve kimse cevap vermiyor", "tr"),
+    ):
+        assert model_only.detect(text)[0] == code
+        assert detector.detect(text)[0] == code
+        assert code not in CARE_LANGUAGES
+
+
+def test_prior_keeps_the_models_confidence_when_it_agrees(
+    detector: LanguageDetector, model_only: LanguageDetector
+) -> None:
+    text = "Mein Paket ist immer noch nicht angekommen und niemand antwortet mir"
+    assert detector.detect(text) == model_only.detect(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "😡😡😡", "🔥✈️😍", "12345 !!!", "@united https://t.co/xyz #123", "&amp; 42"]
+)
+def test_nothing_to_read_is_undetermined(detector: LanguageDetector, text: str) -> None:
+    assert detector.detect(text) == (UNDETERMINED, 0.0)
+
+
+def test_very_long_text_is_bounded_and_read(detector: LanguageDetector) -> None:
+    text = "😡" * 5000 + " Der Zug ist schon wieder ausgefallen und keiner sagt uns warum. " * 200
+    start = time.perf_counter()
+    language, _ = detector.detect(text)
+    assert time.perf_counter() - start < 0.5
+    assert language == "de"
+
+
+def test_mixed_script_goes_to_the_model(detector: LanguageDetector) -> None:
+    language, confidence = detector.detect("My order 注文 has not arrived, 届いていません, please help")
+    assert len(language) == 2
+    assert 0.0 < confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@united you lost my bag and nobody is answering the phone https://t.co/abc",
+        "@united 's new #flierfriendly is garbage. Just had to cry to get attendant to help",
+        "bhai mera order abhi tak nahi aaya, kya ho raha hai @AcmeAir",
+        "Thank you @Delta for the upgrade, the crew was amazing! 😍✈️ www.delta.com/x",
+        "I can\u2019t log in, the app is down and it's not the first time",
+        "ok",
+        "",
+    ],
+)
+def test_quick_words_give_the_word_tests_the_same_answers(detector: LanguageDetector, text: str) -> None:
+    words = _quick_words(text)
+    assert words is not None
+    clean = detector.prepare(text)
+    assert romanised_hindi_words(words, HINDI_FUNCTION_WORDS_BYTES) == looks_romanised_hindi(clean)
+    assert english_words(words, ENGLISH_FUNCTION_WORDS_BYTES) == looks_english(clean)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Café &amp; croissants this morning", "RT @user: so true", "Ça va? Très bien", "x" * (MODEL_INPUT_CHARS + 1)],
+)
+def test_quick_words_step_aside_where_prepare_could_differ(text: str) -> None:
+    assert _quick_words(text) is None
+
+
+def test_flags_still_switch_the_shortcuts_off() -> None:
+    plain = LanguageDetector(english_shortcut=False, romanised_hindi=False)
+    language, confidence = plain.detect("@united my flight was cancelled and nobody is answering the phone")
+    assert language == "en"
+    assert confidence != 0.95  # the model's own probability, not the shortcut's fixed one
