@@ -30,6 +30,7 @@ from aiokafka.errors import CommitFailedError, ConsumerStoppedError, IllegalStat
 from mode import Service
 
 from streams.metrics import Metrics
+from streams.runtime.batching import group_by_partition
 from streams.runtime.changelog import restore_partitions
 from streams.runtime.dead_letters import (
     EmptyValueError,
@@ -307,13 +308,23 @@ class ProducerService(Service):
             await self.producer.stop()
 
     async def send_all(self, outputs: list[Output]) -> asyncio.Future[Any]:
-        """Hand every output to the producer; the returned future completes when all are acknowledged."""
-        assert self.producer is not None
-        send = self.producer.send
+        """Hand every output to the producer; the returned future completes when all are acknowledged.
+
+        Outputs are appended to one record batch per partition (``streams.runtime.batching``), in order.
+        """
+        producer = self.producer
+        assert producer is not None
         try:
-            futures = [
-                await send(o.topic, o.value, o.key, partition=o.partition, timestamp_ms=o.timestamp_ms) for o in outputs
-            ]
+            counts = {topic: len(await producer.partitions_for(topic)) for topic in {o.topic for o in outputs}}
+            futures = []
+            for (topic, partition), group in group_by_partition(outputs, counts).items():
+                batch = producer.create_batch()
+                for output in group:
+                    if batch.append(key=output.key, value=output.value, timestamp=output.timestamp_ms) is None:
+                        futures.append(await producer.send_batch(batch, topic, partition=partition))
+                        batch = producer.create_batch()  # full: a record alone always fits an empty batch
+                        batch.append(key=output.key, value=output.value, timestamp=output.timestamp_ms)
+                futures.append(await producer.send_batch(batch, topic, partition=partition))
         except KafkaError:
             logger.exception("producing %d outputs failed; stopping so the batch is re-read", len(outputs))
             raise
