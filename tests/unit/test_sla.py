@@ -22,6 +22,7 @@ from streams.routing import (
     load_rules_text,
 )
 from streams.routing.codegen import Codegen
+from streams.routing.sla import Planner
 from tests.unit.test_routing import mention
 
 SHIPPED_RULES = Path(__file__).resolve().parents[2] / "streams" / "config" / "rules.yaml"
@@ -291,3 +292,35 @@ def test_assign_is_fast_enough_per_mention(shipped: RuleSet) -> None:
         assign(d, shipped, t, t)
     per_call = (time.perf_counter() - began) / len(times)
     assert per_call < 200e-6, f"{per_call * 1e6:.1f} µs per assign"
+
+
+# --- Planner: assign with the time-independent part cached ------------------------------------------
+
+
+def _decisions(rules: RuleSet) -> list[Decision]:
+    teams = sorted(rules.teams)
+    found = [decision(team, priority) for team in teams for priority in (10, 40, 65, 90)]
+    found += [decision(team, 70, tags=("x",), sla_override=45 * M) for team in teams]
+    found += [decision(team, 30, dropped_reason="noise") for team in teams]
+    return [*found, decision("not-a-team", 50)]
+
+
+@pytest.mark.parametrize("which", ["test-rules", "shipped-rules"])
+def test_the_planner_assigns_exactly_as_assign(which: str) -> None:
+    rules = RULES if which == "test-rules" else load_rules(SHIPPED_RULES)
+    planner = Planner(rules)
+    # Every 37 minutes and 13 seconds for three weeks across two zones: opening, closing, weekends, holidays.
+    start = datetime(2026, 11, 20, 0, 0, 7, 250_000, tzinfo=UTC)
+    times = [start + i * timedelta(minutes=37, seconds=13) for i in range(800)]
+    times += [t.astimezone(ZoneInfo("America/New_York")) for t in times[::7]]
+    for t in times:
+        for d in _decisions(rules):
+            assert planner.assign(d, t, t) == assign(d, rules, t, t), (d, t)
+    later = times[5] + 3 * H  # after-hours fallbacks are judged at routed_at
+    questions = decision("questions")
+    assert planner.assign(questions, times[5], later) == assign(questions, rules, times[5], later)
+
+
+def test_the_planner_refuses_naive_times_too() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Planner(RULES).assign(decision("care"), datetime(2026, 11, 23, 10), utc(2026, 11, 23, 10))
