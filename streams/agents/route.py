@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-import orjson
 from prometheus_client import Counter, Histogram
 
 from schemas import EnrichedMention, Mention, Route, RoutedMention
 from streams.metrics import Metrics
 from streams.partitioning import response_key
 from streams.routing import RuleSet
-from streams.routing.ruleset import priority_band
+from streams.routing.jsonread import EnrichedView, read_enriched
+from streams.routing.output import RouteWriter, assignment_json
+from streams.routing.ruleset import Decision
 from streams.routing.sla import Assignment as Plan
-from streams.routing.sla import assign
+from streams.routing.sla import Planner
 from streams.runtime.records import InputRecord, Output
 from streams.topics import TopicNames
 
@@ -46,16 +48,27 @@ def with_route(enriched_json: bytes, enriched: EnrichedMention, route: Route) ->
     return routed.model_dump_json().encode()
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class RouteAgent:
     name = "route"
 
     def __init__(
-        self, topics: TopicNames, metrics: Metrics, rules: RuleSet, redact_text: bool = True, rerouting: bool = False
+        self,
+        topics: TopicNames,
+        metrics: Metrics,
+        rules: RuleSet,
+        redact_text: bool = True,
+        rerouting: bool = False,
+        now: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.input_topic = topics.enriched
         self._topics = topics
         self._redact_text = redact_text
         self._rerouting = rerouting  # `mention-router reroute`: records say they were decided again
+        self._now = now  # routed_at (injectable for tests)
         self._routed: dict[tuple[str, str, str], Counter] = {}
         self._latency: dict[str, Histogram] = {}
         self._metrics = metrics
@@ -69,29 +82,49 @@ class RouteAgent:
         """Swap in a new rules version; the next record is decided by it (called between batches)."""
         self._team_topics = {team: self._topics.prefix + rules.topic_for(team) for team in rules.team_names}
         self._metrics.register_teams(rules.team_names, rules.brands)
+        self._writer = RouteWriter(rules.version)
+        self._planner = Planner(rules)
         self._rules = rules
 
     def handle(self, record: InputRecord, out: list[Output]) -> None:
-        assert record.value is not None
-        enriched = EnrichedMention.model_validate_json(record.value)
+        """Route one enriched record: its team topic gets the record with a ``route`` member, the track
+        stage gets an assignment.
+
+        The record is read with orjson and only what the stage and its rules use is checked
+        (``streams.routing.jsonread``); the received JSON is passed on with the route spliced in. A record
+        that does not pass, one whose text must be redacted and one that already has a ``route`` member
+        are validated with pydantic instead: a malformed record then fails with the schema's own
+        ``ValidationError`` and is dead-lettered with its reason and original bytes.
+        """
+        value = record.value
+        assert value is not None
+        rules = self._rules
+        try:
+            view = read_enriched(value)
+            decision = rules.decide_json(view.doc)
+        except (ValueError, TypeError, KeyError, AttributeError):  # jsonread.MalformedRecordError, bad JSON, ...
+            self._handle_validated(EnrichedMention.model_validate_json(value), record, out)
+            return
+        if (view.redacted_text is not None and self._redact_text) or _ROUTE_KEY in value:
+            self._handle_validated(EnrichedMention.model_validate_json(value), record, out)
+            return
+        created_at = view.created_at
+        # Business hours are judged at the mention's event time, so a replay decides as live routing did.
+        plan = self._planner.assign(decision, created_at, created_at)
+        routed_at = self._now()
+        body = value.rstrip()  # a JSON object (read_enriched checked it): ends with "}"
+        route = self._writer.route_json(decision, plan, routed_at, self._rerouting)
+        routed = body[:-1] + b"," + _ROUTE_KEY + route + b"}"
+        self._publish(view, plan, routed_at, routed, record, out)
+
+    def _handle_validated(self, enriched: EnrichedMention, record: InputRecord, out: list[Output]) -> None:
+        """The same from the pydantic model (the reference for the path above; tests compare the two)."""
         rules = self._rules
         decision = rules.decide(enriched)
-        routed_at = datetime.now(UTC)
+        routed_at = self._now()
         created_at = enriched.mention.created_at
-        # Business hours are judged at the mention's event time, so a replay decides as live routing did.
-        plan = assign(decision, rules, created_at, created_at)
-        route = Route(
-            team=plan.team,
-            priority=plan.priority,
-            rule_id=decision.rule_id,
-            rules_version=rules.version,
-            matched=decision.matched,
-            tags=plan.tags,
-            routed_at=routed_at,
-            sla_due_at=plan.sla_due_at,
-            dropped_reason=plan.dropped_reason,
-            rerouted=self._rerouting,
-        )
+        plan = self._planner.assign(decision, created_at, created_at)
+        route = _route_model(decision, plan, rules.version, routed_at, self._rerouting)
         redacted = enriched.enrichment.redacted_text
         if redacted is not None and self._redact_text:
             # Routed records leave the pipeline: they carry the redacted text (PII is rare, so is this path).
@@ -101,48 +134,53 @@ class RouteAgent:
             )
             value = routed.model_dump_json().encode()
         else:
+            assert record.value is not None
             value = with_route(record.value, enriched, route)
-        conversation = conversation_key(enriched.mention)
-        topic = self._team_topics.get(plan.team) or self._topics.prefix + rules.topic_for(plan.team)
+        mention = enriched.mention
+        view = EnrichedView(
+            {},
+            mention.id,
+            mention.channel.value,
+            mention.brand_account,
+            mention.author.handle,
+            mention.conversation_id,
+            created_at,
+            redacted,
+        )
+        self._publish(view, plan, routed_at, value, record, out)
+
+    def _publish(
+        self, view: EnrichedView, plan: Plan, routed_at: datetime, value: bytes, record: InputRecord, out: list[Output]
+    ) -> None:
+        if view.conversation_id:
+            conversation = f"{view.channel}:{view.conversation_id}".encode()
+        else:
+            conversation = f"{view.brand_account}:{view.channel}:{view.handle}".encode()
+        topic = self._team_topics.get(plan.team) or self._topics.prefix + self._rules.topic_for(plan.team)
         out.append(Output(topic, conversation, value, record.timestamp))
         # Dropped mentions too: nobody owes them a reply (no backlog, no SLA), but a reply is still measured.
-        out.append(self._assignment(enriched.mention, route, plan, conversation, value))
-        self._count(plan.team, plan.priority, rules.brand_label(enriched.mention.brand_account), record.timestamp)
+        assignment = assignment_json(
+            mention_id=view.mention_id,
+            channel=view.channel,
+            brand_account=view.brand_account,
+            created_at=view.created_at,
+            routed_at=routed_at,
+            plan=plan,
+            conversation_key=conversation,
+            rules_version=self._rules.version,
+            rerouted=self._rerouting,
+            routed_record=value,
+        )
+        out.append(Output(self._topics.assignments, response_key(view.mention_id), assignment))
+        self._count(plan.team, plan.priority_band, view.brand_account, record.timestamp)
 
-    def _assignment(self, mention: Mention, route: Route, plan: Plan, conversation: bytes, value: bytes) -> Output:
-        """The track stage's ``schemas.Assignment``, written with orjson: every field comes from validated
-        values, and building the pydantic models cost ~30 µs per mention (a test checks it validates)."""
-        reroutes = any(level.to_team for level in plan.escalations)
-        assignment = {
-            "mention_id": mention.id,
-            "team": route.team,
-            "priority": route.priority,
-            "priority_band": plan.priority_band,
-            "channel": mention.channel.value,
-            "brand_account": mention.brand_account,
-            "created_at": mention.created_at,
-            "routed_at": route.routed_at,
-            "sla_due_at": route.sla_due_at,
-            "escalations": [
-                {"level": e.level, "due_at": e.due_at, "to_team": e.to_team, "notify": e.notify}
-                for e in plan.escalations
-            ],
-            "conversation_key": conversation.decode(),
-            "rules_version": route.rules_version,
-            "rerouted": route.rerouted,
-            "dropped": plan.dropped_reason is not None,
-            # An escalation that moves the mention re-publishes this record to the next team.
-            "routed_record": value.decode() if reroutes else None,
-        }
-        return Output(self._topics.assignments, response_key(mention.id), orjson.dumps(assignment))
-
-    def _count(self, team: str, priority: int, brand: str, ingested_ms: int) -> None:
-        band = priority_band(priority)
-        counter = self._routed.get((team, band, brand))
+    def _count(self, team: str, band: str, brand_account: str, ingested_ms: int) -> None:
+        counter = self._routed.get((team, band, brand_account))
         if counter is None:
-            counter = self._routed[(team, band, brand)] = self._metrics.routed.labels(
-                team=team, priority=band, brand=brand
-            )
+            brand = self._rules.brand_label(brand_account)
+            counter = self._metrics.routed.labels(team=team, priority=band, brand=brand)
+            if len(self._routed) < _LABEL_CACHE_SIZE:  # keyed by the account: bounded even if labels are not
+                self._routed[(team, band, brand_account)] = counter
         counter.inc()
         latency = self._latency.get(team)
         if latency is None:
@@ -151,3 +189,21 @@ class RouteAgent:
 
     def partitions_revoked(self, partitions: set[int]) -> None:
         """Stateless stage."""
+
+
+_LABEL_CACHE_SIZE = 10_000
+
+
+def _route_model(decision: Decision, plan: Plan, rules_version: str, routed_at: datetime, rerouted: bool) -> Route:
+    return Route(
+        team=plan.team,
+        priority=plan.priority,
+        rule_id=decision.rule_id,
+        rules_version=rules_version,
+        matched=decision.matched,
+        tags=plan.tags,
+        routed_at=routed_at,
+        sla_due_at=plan.sla_due_at,
+        dropped_reason=plan.dropped_reason,
+        rerouted=rerouted,
+    )

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from streams.routing.fields import FieldSpec, may_be_null
+from streams.routing.jsonread import MISSING, inline_test, reader_for
 
 Compiled = tuple[str, tuple[str, ...]]  # (expression, names of the field variables it reads)
 
@@ -31,6 +32,10 @@ class Codegen:
         self._count = 0
         self.leaf_count = 0  # conditions compiled so far (the parser caps it)
         self._loads: dict[str, tuple[str, str]] = {}  # variable -> (parent variable, accessor source)
+        # The same variables read from the record's parsed JSON (dicts) for ``decide_json``:
+        # variable -> (parent variable, statements), each value checked by a jsonread reader.
+        self._json_loads: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._missing: str | None = None
         self._key_vars: dict[tuple[str, str], str] = {}
 
     def const(self, value: Any) -> str:
@@ -49,6 +54,8 @@ class Codegen:
             guarded = depth > 0 and may_be_null(".".join(attrs[:depth]))
             accessor = f".{attr} if {parent} is not None else None" if guarded else f".{attr}"
             self._loads.setdefault(name, (parent, accessor))
+            if name not in self._json_loads:
+                self._json_loads[name] = (parent, self._json_load(name, parent, attrs[: depth + 1], guarded))
             parent = name
         if spec.key is None:
             return parent
@@ -56,20 +63,53 @@ class Codegen:
         if found is not None:  # one variable per metadata key, however many conditions read it
             return found
         name = f"{parent}__key{len(self._key_vars)}"
-        self._loads[name] = (parent, f".get({self.const(spec.key)})")
+        key = self.const(spec.key)
+        self._loads[name] = (parent, f".get({key})")
+        read = self.const(reader_for(f"{spec.attrs}.{spec.key}"))
+        self._json_loads[name] = (parent, (f"{name} = {read}({parent}.get({key}))",))
         self._key_vars[(parent, spec.key)] = name
         return name
 
-    def load_lines(self, variables: Iterable[str], done: set[str], indent: str = "    ") -> list[str]:
-        """Statements assigning ``variables`` (and the objects they hang off) not yet in ``done``; updates it."""
+    def _json_load(self, name: str, parent: str, attrs: list[str], guarded: bool) -> tuple[str, ...]:
+        """Statements reading ``name`` from its parent dict; the checking reader is called only when the
+        value is not the usual well-formed one (see ``jsonread.inline_test``)."""
+        path = ".".join(attrs)
+        read = self.const(reader_for(path))
+        get = f"{parent}.get({attrs[-1]!r}, {self._missing_const()})"
+        test = inline_test(path)
+        if guarded:  # below an object that may be null (enrichment.wave)
+            return (f"{name} = {read}({get}) if {parent} is not None else None",)
+        if test is None:
+            return (f"{name} = {read}({get})",)
+        template, constant = test
+        check = template.format(x=name, c=self.const(constant) if constant is not None else "")
+        return (f"{name} = {get}", f"if not ({check}): {name} = {read}({name})")
+
+    def _missing_const(self) -> str:
+        if self._missing is None:
+            self._missing = self.const(MISSING)
+        return self._missing
+
+    def load_lines(
+        self, variables: Iterable[str], done: set[str], indent: str = "    ", *, json: bool = False
+    ) -> list[str]:
+        """Statements assigning ``variables`` (and the objects they hang off) not yet in ``done``; updates it.
+
+        ``json``: read them from the record's parsed JSON (``em`` is then a dict), checking each value.
+        """
         lines: list[str] = []
 
         def need(var: str) -> None:
             if var in done or var == "em":
                 return
-            parent, accessor = self._loads[var]
-            need(parent)
-            lines.append(f"{indent}{var} = {parent}{accessor}")
+            if json:
+                parent, statements = self._json_loads[var]
+                need(parent)
+                lines.extend(f"{indent}{statement}" for statement in statements)
+            else:
+                parent, accessor = self._loads[var]
+                need(parent)
+                lines.append(f"{indent}{var} = {parent}{accessor}")
             done.add(var)
 
         for var in variables:

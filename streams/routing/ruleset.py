@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from schemas.enriched import EnrichedMention
 from schemas.routed import MatchedCondition
@@ -43,6 +43,7 @@ class Decision(NamedTuple):  # a NamedTuple: immutable, and much cheaper to crea
 
 
 DecideFn = Callable[[EnrichedMention], Decision]
+DecideJsonFn = Callable[[dict[str, Any]], Decision]  # on the record's parsed JSON (see jsonread.py)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -96,9 +97,23 @@ class RuleSet:
     Build one with ``load_rules``/``load_rules_text``; ``codegen`` is the one the rules were parsed with.
     """
 
-    __slots__ = ("brands", "calendars", "decide", "description", "rules", "source", "teams", "triage_team", "version")
+    __slots__ = (
+        "brands",
+        "calendars",
+        "decide",
+        "decide_json",
+        "description",
+        "rules",
+        "source",
+        "teams",
+        "triage_team",
+        "version",
+    )
 
     decide: DecideFn
+    # The same decision on an EnrichedMention's parsed JSON, each field it reads checked on the way
+    # (jsonread.MalformedRecordError when one is not what the schema says).
+    decide_json: DecideJsonFn
 
     def __init__(
         self,
@@ -126,6 +141,7 @@ class RuleSet:
         self.source = source
         # An instance attribute, not a method: saves a Python frame per event.
         self.decide = compile_decide(rules, triage_team, codegen)
+        self.decide_json = cast(DecideJsonFn, _compile(rules, triage_team, codegen, json=True))
 
     @property
     def team_names(self) -> tuple[str, ...]:
@@ -162,18 +178,23 @@ def compile_decide(rules: tuple[Rule, ...], triage_team: str, cg: Codegen) -> De
 
     ``cg`` must be the Codegen the rules' conditions were compiled with (their constants live there).
     """
+    return cast(DecideFn, _compile(rules, triage_team, cg, json=False))
+
+
+def _compile(rules: tuple[Rule, ...], triage_team: str, cg: Codegen, *, json: bool) -> Any:
     spec = resolve("enrichment.priority")
     assert spec is not None  # a schema field; fields.py derives it
     base = cg.var(spec)
     make = cg.const(Decision._make)  # tuple.__new__ underneath: no Python-level __new__ frame
-    lines = ["def _decide(em):"]
+    name = "_decide_json" if json else "_decide"
+    lines = [f"def {name}(em):"]
     done: set[str] = set()
     for rule in rules:
         expr, variables = rule.when.code
-        lines += cg.load_lines(variables, done)
+        lines += cg.load_lines(variables, done, json=json)
         lines.append(f"    if {expr}:")
         if rule.set_priority is None:
-            lines += cg.load_lines([base], set(done), "        ")  # loaded only on this branch
+            lines += cg.load_lines([base], set(done), "        ", json=json)  # loaded only on this branch
         matched_lines, matched = matched_code(rule.when, cg, "        ")
         lines += matched_lines
         fields = (
@@ -186,11 +207,11 @@ def compile_decide(rules: tuple[Rule, ...], triage_team: str, cg: Codegen) -> De
             cg.const(rule.drop),
         )
         lines.append(f"        return {make}(({', '.join(fields)}))")
-    lines += cg.load_lines([base], done)
+    lines += cg.load_lines([base], done, json=json)
     lines.append(
         f"    return {make}(({cg.const(triage_team)}, {base}, {cg.const(DEFAULT_RULE_ID)}, (), (), None, None))"
     )
-    return cast(DecideFn, cg.define("_decide", lines))
+    return cg.define(name, lines)
 
 
 def _priority_expr(rule: Rule, base: str) -> str:
