@@ -97,6 +97,68 @@ _PORTUGUESE_LAUGH = "kkk"
 # Letters stretched for emphasis ("lindooooo", "nooooo") read as one: the model's n-grams never saw the runs.
 _REPEAT_RE = re.compile(r"(\w)\1{2,}")
 
+# Word cues: the close pairs the letters cannot split (Portuguese vs Spanish without a tilde, German vs English
+# without an umlaut, Italian vs Spanish/English). A word below points to one care language; a text holding one
+# multiplies that language's weight by WORD_CUE_BOOST, among the model's top TOP_K only, and only when the
+# model's best probability is under WORD_CUE_BELOW (a confident answer is never second-guessed). Each word was
+# checked on UMSAB *train* of all eight languages and on the 14,640 airline tweets: kept only if common in its
+# language and (near) absent from the others, topical words (names, shows, hashtags) left out. Shared or
+# ambiguous forms are left out on purpose: pt/es "está", "que", "o", "para", "nada"; pt/it "gente", "sempre";
+# pt/fr "mais", "ou"; es/fr "y", "en"; de "das" (Portuguese), "du" (French), "aus" (AUS), "mal", "ja"; it "di",
+# "ho" (Hindi), "alle" (German). Measured on train, pooled seven-language accuracy 0.9760 -> 0.9785, no airline
+# tweet changes its answer.
+WORD_CUE_BOOST = 3.0
+WORD_CUE_BELOW = 0.9
+_CUE_WORDS_TEXT: dict[str, str] = {
+    "pt": """
+        não nao você voce vc vcs pra muito mt também tbm obrigado obrigada tá tô né eu um uma meu minha seu esse
+        essa isso isto já só hoje tem vai foi quero nem ele ela quem ainda agora hj bom assim mesmo fazer tenho
+        acho sem sou tudo tão até ao depois coisa nossa aí são demais dele mim dá vou nós eles elas onde estou
+        estão muita então
+        """,
+    "es": """
+        el los muy más pero yo estoy cuando gracias hoy quiero mejor bueno día soy así hay ahora eso siempre mañana
+        puedo hace voy qué mucho hacer mis sin hasta fue pues sí buena también ese tener mismo eres buen años puede
+        jajaja muchas hola creo aquí esa están verdad usted ustedes nosotros tengo tiene
+        """,
+    "de": """
+        nicht ich und der mit zu auch aber für auf mehr von sind gut sich noch nur mich ein dem mir gegen muss keine
+        ist dann eine zum meine schon kann einfach ihr wird wenn echt wieder dass jetzt nach macht danke kein heute
+        bitte immer wir sehr oder doch vor sie hier werden hab liebe dir schön viel haben ganz wohl können geht
+        einen ach über gute alles wie wer voll diese bis würde wäre warum ohne leider euch denn halt gar beim
+        natürlich nichts
+        """,
+    "it": """
+        che anche della tutti grazie tutto più ancora gli nel questo questa dopo oggi poi perché essere sia così
+        siamo sto tra quello hanno può noi senza sono
+        """,
+}
+_CUE_WORDS: dict[str, str] = {word: code for code, text in _CUE_WORDS_TEXT.items() for word in text.split()}
+_CUE_WORD_SET = frozenset(_CUE_WORDS)
+# Word endings as telling as the words: Portuguese diminutives (-inho, -inha; Spanish says -ito), German
+# -lich, -keit, -heit (none in English, airline tweets included). Read on words longer than five letters.
+_PORTUGUESE_ENDINGS = ("inho", "inha", "inhos", "inhas")
+_GERMAN_ENDINGS = ("lich", "liche", "lichen", "licher", "liches", "keit", "keiten", "heit", "heiten")
+
+
+def word_cues(clean: str) -> set[str]:
+    """The care languages the words of ``clean`` (prepared, lower-case text) point to.
+
+    Whitespace words with the common sentence marks split off: str.replace and split run in C (~2 µs a tweet,
+    where a Unicode-letter regex costs ~7 µs and a regex for the endings ~15 µs).
+    """
+    words = clean.replace(",", " ").replace(".", " ").replace("!", " ").replace("?", " ").split()
+    cues = {_CUE_WORDS[word] for word in _CUE_WORD_SET.intersection(words)}
+    if "inh" in clean or "lich" in clean or "eit" in clean:
+        for word in words:
+            if len(word) > 5:
+                if word.endswith(_PORTUGUESE_ENDINGS):
+                    cues.add("pt")
+                elif word.endswith(_GERMAN_ENDINGS):
+                    cues.add("de")
+    return cues
+
+
 # English short-cut. fastText's cost is dominated by cache misses in its hashed n-gram table (~50 µs for a
 # tweet on a cold cache, ~5 µs when the same text repeats), and most traffic is English. When a text has
 # at least ENGLISH_MIN_DISTINCT distinct English function words making up ENGLISH_MIN_SHARE of its words,
@@ -275,7 +337,8 @@ class LanguageDetector:
         return label, min(max(float(score), 0.0), 1.0)
 
     def _model_with_prior(self, clean: str) -> tuple[str, float]:
-        """The model's top TOP_K labels re-weighted by the care prior and letter cues (see CARE_LANGUAGES)."""
+        """The model's top TOP_K labels re-weighted by the care prior, letter cues (see CARE_LANGUAGES) and, when
+        the model is not confident, word cues (see WORD_CUE_BOOST)."""
         cues: set[str] = set()
         if not clean.isascii():
             for letter in _CUE_KEYS.intersection(clean):
@@ -290,7 +353,11 @@ class LanguageDetector:
             probabilities.setdefault(_label(raw_label), float(score))
         if not probabilities:
             return UNDETERMINED, 0.0
-        best = max(probabilities, key=lambda label: _weight(label, cues) * probabilities[label])
+        words: set[str] = word_cues(clean) if max(probabilities.values()) < WORD_CUE_BELOW else set()
+        best = max(
+            probabilities,
+            key=lambda label: _weight(label, cues) * probabilities[label] * (WORD_CUE_BOOST if label in words else 1.0),
+        )
         if best == UNDETERMINED:
             return UNDETERMINED, 0.0
         return best, min(max(probabilities[best], 0.0), 1.0)
