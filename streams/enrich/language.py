@@ -105,19 +105,20 @@ _REPEAT_RE = re.compile(r"(\w)\1{2,}")
 # language and (near) absent from the others, topical words (names, shows, hashtags) left out. Shared or
 # ambiguous forms are left out on purpose: pt/es "está", "que", "o", "para", "nada"; pt/it "gente", "sempre";
 # pt/fr "mais", "ou"; es/fr "y", "en"; de "das" (Portuguese), "du" (French), "aus" (AUS), "mal", "ja"; it "di",
-# "ho" (Hindi), "alle" (German). Measured on train, pooled seven-language accuracy 0.9760 -> 0.9785, no airline
-# tweet changes its answer.
+# "ho" (Hindi), "alle" (German); and words at home in a second language of ours: "um" (German), "vai" and
+# "voce" (Italian), "los" (German), "yo" and "mt" (English and Hindi chat). Measured on train, pooled
+# seven-language accuracy 0.9760 -> 0.9783 (val 0.9731 -> 0.9753); no airline tweet changes its answer.
 WORD_CUE_BOOST = 3.0
 WORD_CUE_BELOW = 0.9
 _CUE_WORDS_TEXT: dict[str, str] = {
     "pt": """
-        não nao você voce vc vcs pra muito mt também tbm obrigado obrigada tá tô né eu um uma meu minha seu esse
-        essa isso isto já só hoje tem vai foi quero nem ele ela quem ainda agora hj bom assim mesmo fazer tenho
+        não nao você vc vcs pra muito também tbm obrigado obrigada tá tô né eu uma meu minha seu esse
+        essa isso isto já só hoje tem foi quero nem ele ela quem ainda agora hj bom assim mesmo fazer tenho
         acho sem sou tudo tão até ao depois coisa nossa aí são demais dele mim dá vou nós eles elas onde estou
         estão muita então
         """,
     "es": """
-        el los muy más pero yo estoy cuando gracias hoy quiero mejor bueno día soy así hay ahora eso siempre mañana
+        el muy más pero estoy cuando gracias hoy quiero mejor bueno día soy así hay ahora eso siempre mañana
         puedo hace voy qué mucho hacer mis sin hasta fue pues sí buena también ese tener mismo eres buen años puede
         jajaja muchas hola creo aquí esa están verdad usted ustedes nosotros tengo tiene
         """,

@@ -6,9 +6,18 @@ import time
 
 import pytest
 
-from streams.enrich.hinglish import HINDI_FUNCTION_WORDS_BYTES, looks_romanised_hindi, romanised_hindi_words
+from streams.enrich import language
+from streams.enrich.hinglish import (
+    HINDI_FUNCTION_WORDS,
+    HINDI_FUNCTION_WORDS_BYTES,
+    looks_romanised_hindi,
+    romanised_hindi_words,
+)
 from streams.enrich.language import (
+    _CUE_WORD_SET,
+    _CUE_WORDS,
     CARE_LANGUAGES,
+    ENGLISH_FUNCTION_WORDS,
     ENGLISH_FUNCTION_WORDS_BYTES,
     MODEL_INPUT_CHARS,
     UNDETERMINED,
@@ -16,6 +25,7 @@ from streams.enrich.language import (
     _quick_words,
     english_words,
     looks_english,
+    word_cues,
 )
 
 
@@ -127,3 +137,61 @@ def test_flags_still_switch_the_shortcuts_off() -> None:
     language, confidence = plain.detect("@united my flight was cancelled and nobody is answering the phone")
     assert language == "en"
     assert confidence != 0.95  # the model's own probability, not the shortcut's fixed one
+
+
+# Word cues: real UMSAB train tweets the letters alone left to the wrong neighbour (the model unsure).
+@pytest.mark.parametrize(
+    ("text", "expected", "without_words"),
+    [
+        ("era só o que faltava né, que cara ridículo", "pt", "es"),  # pt words "só", "né" over Spanish
+        ("que lindo o rostinho dele", "pt", None),  # "-inho" and "dele"
+        ("buena nana para dormir", "es", "pt"),  # "buena" over Portuguese
+        ("herrlich absurd, hauptsache sicher.", "de", "en"),  # German "-lich" over English
+        ("peinliche erkenntnis.", "de", "fr"),
+    ],
+)
+def test_word_cues_break_close_calls(
+    detector: LanguageDetector, monkeypatch: pytest.MonkeyPatch, text: str, expected: str, without_words: str | None
+) -> None:
+    assert detector.detect(text)[0] == expected
+    if without_words is not None:
+        monkeypatch.setattr(language, "WORD_CUE_BOOST", 1.0)
+        assert detector.detect(text)[0] == without_words
+
+
+@pytest.mark.parametrize(
+    ("clean", "expected"),
+    [
+        ("não sei, vc tá bem?", {"pt"}),
+        ("pero muy bueno, gracias!", {"es"}),
+        ("ich weiß nicht, echt.", {"de"}),
+        ("anche questo è più bello", {"it"}),
+        ("das ist natürlich unglaublich", {"de"}),
+        ("cadê o cachorrinho", {"pt"}),
+        ("my flight was cancelled and nobody is answering the phone", set()),
+        ("bhai mera order abhi tak nahi aaya kya ho raha hai", set()),
+    ],
+)
+def test_word_cues(clean: str, expected: set[str]) -> None:
+    assert word_cues(clean) == expected
+
+
+def test_cue_words_leave_english_and_hinglish_alone() -> None:
+    assert _CUE_WORD_SET.isdisjoint(ENGLISH_FUNCTION_WORDS)
+    assert _CUE_WORD_SET.isdisjoint(HINDI_FUNCTION_WORDS)
+    assert set(_CUE_WORDS.values()) <= CARE_LANGUAGES
+
+
+def test_word_cues_do_not_overrule_a_confident_model(
+    detector: LanguageDetector, model_only: LanguageDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Even with an absurd boost, a confident answer stands: German "um" is not read as Portuguese, Dutch "echt"
+    # is not read as German, an English "yo" is not Spanish.
+    monkeypatch.setattr(language, "WORD_CUE_BOOST", 1e6)
+    for text, code in (
+        ("Ob er wieder ganz vorne im Zug sitzt um die Rentner besser aus dem Zug zu schmeißen?", "de"),
+        ("Ik ben echt heel blij met de nieuwe trein naar Amsterdam vandaag", "nl"),
+        ("YO! give their plane back. They're mad", "en"),
+    ):
+        assert model_only.detect(text)[0] == code
+        assert detector.detect(text)[0] == code
