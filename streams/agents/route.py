@@ -152,7 +152,7 @@ class RouteAgent:
     def _publish(
         self, view: EnrichedView, plan: Plan, routed_at: datetime, value: bytes, record: InputRecord, out: list[Output]
     ) -> None:
-        if view.conversation_id:
+        if view.conversation_id:  # as conversation_key()
             conversation = f"{view.channel}:{view.conversation_id}".encode()
         else:
             conversation = f"{view.brand_account}:{view.channel}:{view.handle}".encode()

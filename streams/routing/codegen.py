@@ -10,6 +10,11 @@ Why: pydantic models define ``__getattr__``, which stops CPython from specialisi
 access (~75 ns per ``.attr`` instead of ~20 ns). Reading each field once into a local, with no
 Python call per condition, is what keeps ``decide()`` within a few µs.
 
+The same rules also compile to ``decide_json`` over the record's parsed JSON (the route stage's
+path, without pydantic): the loads become ``dict.get`` of the member, checked against the schema by
+``streams.routing.jsonread`` (an inline type test, the reader only for other values); the conditions
+and the Decision are the same code.
+
 Safety: only attribute names from the schema catalog and generated identifiers reach the source;
 every value from the rules file is bound as a named constant in the namespace, never spliced in.
 """
