@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, start_http_server
 
@@ -25,6 +26,34 @@ STAGE_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-
 FIRST_RESPONSE_BUCKETS = (10, 30, 60, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800)
 # Ingest to routed: a millisecond to a minute.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+_M = TypeVar("_M", Counter, Gauge, Histogram)
+
+
+class LabelledChildren(Generic[_M]):
+    """``metric.labels(*values)``, remembered per label values (values in the metric's label order).
+
+    ``.labels()`` checks its arguments and takes a lock on every call (~1-3 µs); stages that count
+    per record look children up here instead. Label values are bounded, and past ``max_size``
+    distinct ones it stops remembering (still correct, just not cached). A child removed from the
+    metric (``clear()``/``remove()``) would no longer be exported: not for metrics that do that.
+    """
+
+    __slots__ = ("_children", "_max_size", "_metric")
+
+    def __init__(self, metric: _M, max_size: int = 10_000) -> None:
+        self._metric: _M = metric
+        self._children: dict[tuple[str, ...], _M] = {}
+        self._max_size = max_size
+
+    def __call__(self, *values: str) -> _M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._metric.labels(*values)
+            if len(self._children) < self._max_size:
+                self._children[values] = child
+        return child
 
 
 class Metrics:

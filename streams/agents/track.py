@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from schemas import Assignment, Response, RoutedMention
 from streams.agents.route import conversation_key
-from streams.metrics import OTHER_BRAND, Metrics
+from streams.metrics import OTHER_BRAND, LabelledChildren, Metrics
 from streams.partitioning import partition_for, response_key
 from streams.routing.ruleset import priority_band
 from streams.runtime.records import InputRecord, Output
@@ -55,6 +55,12 @@ class TrackAgent:
         self.changelog_topic = topics.changelog("track")
         self._topics = topics
         self._metrics = metrics
+        # Children looked up per record, cached (label order as in streams.metrics).
+        self._responses = LabelledChildren(metrics.responses)  # team, kind
+        self._first_response = LabelledChildren(metrics.first_response)  # team, priority, brand
+        self._escalations = LabelledChildren(metrics.escalations)  # team, brand
+        self._breaches = LabelledChildren(metrics.sla_breaches)  # team, priority, brand
+        self._routed = LabelledChildren(metrics.routed)  # team, priority, brand
         self._wall = wall
         self._trackers: dict[int, PartitionTracker] = {}
         self._clocks: dict[int, StreamClock] = {}
@@ -84,7 +90,7 @@ class TrackAgent:
                 out.append(Output(self._repartition_topic, key, record.value, record.timestamp, expected))
                 return
         team = response.team if response.team in self._known_teams else OTHER_TEAM
-        self._metrics.responses.labels(team=team, kind=response.kind.value).inc()
+        self._responses(team, response.kind.value).inc()
         tracker, clock = self._state(partition)
         clock.observe(response.responded_at)
         self._emit(tracker.on_response(response), out)
@@ -132,14 +138,13 @@ class TrackAgent:
         return tracker, self._clocks[partition]
 
     def _emit(self, outputs: list[TrackerOutput], out: list[Output]) -> None:
-        metrics = self._metrics
         for item in outputs:
             if isinstance(item, FirstResponseOutput):
                 record = item.record
                 key = response_key(record.mention_id)
                 out.append(Output(self._topics.response_times, key, record.model_dump_json().encode()))
                 brand = self._brand(record.brand_account)
-                metrics.first_response.labels(team=record.team, priority=record.priority_band, brand=brand).observe(
+                self._first_response(record.team, record.priority_band, brand).observe(
                     max(0.0, record.seconds_since_created)
                 )
             elif isinstance(item, EscalationOutput):
@@ -148,12 +153,12 @@ class TrackAgent:
                     Output(self._topics.escalations, response_key(escalation.mention_id),
                            escalation.model_dump_json().encode())
                 )  # fmt: skip
-                metrics.escalations.labels(team=escalation.from_team, brand=self._brand(escalation.brand_account)).inc()
+                self._escalations(escalation.from_team, self._brand(escalation.brand_account)).inc()
             elif isinstance(item, RerouteOutput):
                 self._reroute(item, out)
             elif isinstance(item, BreachOutput):
                 brand = self._brand(item.brand_account)
-                metrics.sla_breaches.labels(team=item.team, priority=item.priority_band, brand=brand).inc()
+                self._breaches(item.team, item.priority_band, brand).inc()
             elif isinstance(item, ExpiredOutput):
                 logger.info(
                     "mention unanswered after the tracking horizon; no longer in the backlog (team=%s)", item.team
@@ -174,7 +179,7 @@ class TrackAgent:
         value = moved.model_dump_json().encode()
         out.append(Output(self._topics.routed(item.to_team), conversation_key(moved.mention), value))
         brand = self._brand(moved.mention.brand_account)
-        self._metrics.routed.labels(team=item.to_team, priority=priority_band(moved.route.priority), brand=brand).inc()
+        self._routed(item.to_team, priority_band(moved.route.priority), brand).inc()
 
     def _brand(self, brand_account: str) -> str:
         return brand_account if brand_account in self._brands else OTHER_BRAND
