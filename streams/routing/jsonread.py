@@ -182,8 +182,8 @@ def _time_reader(path: str, aware: bool, other: Reader) -> Reader:
     def read_time(value: Any) -> Any:
         if type(value) is not str:
             return other(value)
-        try:  # extended format only (fromisoformat alone also takes basic-format and date-only strings)
-            if len(value) < 19 or value[4] != "-" or value[10] not in "Tt ":
+        try:  # YYYY-MM-DD[T ]HH:MM...: fromisoformat alone also takes basic-format, week and ordinal dates
+            if len(value) < 19 or value[4] != "-" or value[7] != "-" or value[10] not in "Tt ":
                 raise ValueError(value)
             parsed = datetime.fromisoformat(value)
         except ValueError:

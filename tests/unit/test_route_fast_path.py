@@ -290,6 +290,11 @@ def test_absent_members_read_as_their_schema_defaults() -> None:
         reader_for("mention.author.followers")(-1)
     with pytest.raises(MalformedRecordError, match=r"enrichment.priority: must be an integer"):
         reader_for("enrichment.priority")(True)
+    created_at = reader_for("mention.created_at")
+    assert created_at("2026-11-29T10:00:00.5+05:30") == datetime(2026, 11, 29, 4, 30, 0, 500_000, tzinfo=UTC)
+    for text in ("2026-W48-7T10:00:00+00:00", "2026-333T10:00:00+00:00", "20261129T100000Z", "2026-11-29"):
+        with pytest.raises(MalformedRecordError, match=r"mention.created_at: not an ISO 8601 timestamp"):
+            created_at(text)
 
 
 @pytest.mark.parametrize(
