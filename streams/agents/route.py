@@ -90,11 +90,12 @@ class RouteAgent:
         """Route one enriched record: its team topic gets the record with a ``route`` member, the track
         stage gets an assignment.
 
-        The record is read with orjson and only what the stage and its rules use is checked
-        (``streams.routing.jsonread``); the received JSON is passed on with the route spliced in. A record
-        that does not pass, one whose text must be redacted and one that already has a ``route`` member
-        are validated with pydantic instead: a malformed record then fails with the schema's own
-        ``ValidationError`` and is dead-lettered with its reason and original bytes.
+        The record is parsed with orjson and checked member by member against the schema
+        (``streams.routing.jsonread``), the rules decide on the parsed JSON, and the received JSON is
+        passed on with the route spliced in. A record that does not pass, one whose text must be
+        redacted and one that already has a ``route`` member are validated with pydantic instead: a
+        malformed record then fails with the schema's own ``ValidationError`` and is dead-lettered with
+        its reason and original bytes.
         """
         value = record.value
         assert value is not None
