@@ -1,15 +1,24 @@
 """Small linear text classifiers shipped as JSON: featuriser and pure-Python inference (no numpy at run time).
 
-A model scores ``bias + (sum of the weights of the text's known features) / sqrt(distinct features)
+A model scores ``bias + (sum of the weights of the text's features) / sqrt(number of features)
 + dense · dense_weights`` per class and turns the scores into probabilities with a softmax. Features are
 lower-cased whitespace tokens (handles -> ``@u``, links -> ``http``, ASCII and common Unicode
-punctuation marks and emoji split off as tokens of their own) and adjacent-token bigrams. ``features`` is
-the one featuriser: the training script (``scripts/train_sentiment.py``) imports it, so training and inference
-cannot drift apart. Only features with a non-negligible weight are stored; the normaliser counts every
-distinct feature of the text, stored or not, exactly as in training.
+punctuation marks and emoji split off as tokens of their own) and adjacent-token bigrams, counted: a
+feature that occurs twice adds its weight twice, and the normaliser is the number of features, so
+inference streams them from the tokens without building a list or a set. ``features`` is the one
+featuriser: the training script (``scripts/train_sentiment.py``) imports it, so training and inference
+cannot drift apart. Only features with a non-negligible weight are stored.
+
+A model may also use a lexicon (feature -> valence, e.g. VADER's word valences): the text's valences are
+summed (counted, not normalised) and ``lexicon_features`` turns the sum into its first dense features. Its
+last two dense features, the positive and the negative valences scaled like the feature counts, are linear
+in the counts, so their weights are folded into the features' weights when the model is built.
 
 Weights are stored relative to the first class (its weights are implicitly 0), which leaves the softmax
-unchanged and saves a third of the file.
+unchanged and saves a third of the file. In memory each feature's relative weights and its valence are
+packed into one int (``_FIELD_BITS`` bits each, in units of ``_QUANTUM``): one dict lookup per feature
+and one C-level integer ``sum`` (no allocation while it fits a C long, as three fields do) give every
+class's total and the valence sum at once, and one dict instead of one per class stays in the CPU caches.
 """
 
 from __future__ import annotations
@@ -18,17 +27,16 @@ import html
 import json
 import logging
 import math
-import operator
 import re
 from collections.abc import Mapping, Sequence
-from itertools import pairwise, repeat
+from itertools import chain, pairwise, repeat
 from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: features are counted (1: distinct features, binary)
 
 _URL_RE = re.compile(r"https?(?::/+\S*)?\b|www\.\S+")
 _HANDLE_RE = re.compile(r"@\w+")
@@ -41,8 +49,15 @@ _SPLIT_OFF = (
 _EMOJI_RANGES = ((0x2190, 0x21FF), (0x2300, 0x23FF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0x1F000, 0x1FAFF))
 _SPLIT_CLASS = "".join(map(re.escape, _SPLIT_OFF)) + "".join(f"{chr(a)}-{chr(b)}" for a, b in _EMOJI_RANGES)
 _TOKEN_RE = re.compile(f"[^\\s{_SPLIT_CLASS}\ufe0f\u200d]+|[{_SPLIT_CLASS}]")
-_ZEROS = repeat(0.0)
+_ZEROS = repeat(0)
+_QUANTUM = 2**-8  # packed weights and valences are integers in these units
+_FIELD_BITS = 21  # per packed value; three fit a C long, so ``sum`` adds them without allocating
+_HALF = 1 << (_FIELD_BITS - 1)
+_MASK = (1 << _FIELD_BITS) - 1
 _TOKEN_LIMIT = 200  # a tweet has fewer; a very long text is judged by its start
+# A field's sum over the at most 2 * _TOKEN_LIMIT features of a text must stay inside the field.
+WEIGHT_LIMIT = _HALF * _QUANTUM / (2 * _TOKEN_LIMIT)  # 10.24
+_FOLD_LIMIT = WEIGHT_LIMIT - 0.01
 _CHAR_LIMIT = 4_000
 
 
@@ -66,13 +81,56 @@ def tokens(text: str) -> list[str]:
 
 
 def features(text: str) -> list[str]:
-    """Token unigrams and bigrams of ``text`` (duplicates kept; the model counts each distinct one once)."""
+    """Token unigrams and bigrams of ``text``, duplicates kept (the model counts them)."""
     toks = tokens(text)
     return [*toks, *map(" ".join, pairwise(toks))]
 
 
+LEXICON_FEATURE_NAMES = (
+    "lexicon_score",
+    "lexicon_positive_part",
+    "lexicon_negative_part",
+    "lexicon_zero",
+    "lexicon_positive_label",
+    "lexicon_negative_label",
+    "lexicon_positive_sum",  # folded into the weights
+    "lexicon_negative_sum",  # folded into the weights
+)
+LEXICON_ALPHA = 15.0  # VADER's normalisation of a valence sum into (-1, 1)
+
+
+def lexicon_features(valence_sum: float) -> tuple[float, ...]:
+    """The first six dense features of ``LEXICON_FEATURE_NAMES`` from a text's summed lexicon valence.
+
+    The score is the sum normalised the way VADER normalises its compound score, with VADER's thresholds.
+    """
+    score = valence_sum / math.sqrt(valence_sum * valence_sum + LEXICON_ALPHA)
+    return (
+        score,
+        score if score > 0 else 0.0,
+        score if score < 0 else 0.0,
+        1.0 if score == 0 else 0.0,
+        1.0 if score >= 0.05 else 0.0,
+        1.0 if score <= -0.05 else 0.0,
+    )
+
+
+def _pack(row: Sequence[float]) -> int:
+    packed = 0
+    for index, weight in enumerate(row):
+        field = round(weight / _QUANTUM)
+        if not abs(weight) < WEIGHT_LIMIT:
+            raise ModelError(f"malformed linear model: weight {weight} is out of range")
+        packed += field << (_FIELD_BITS * index)
+    return packed
+
+
 class LinearModel:
-    """One linear classifier: ``labels[0]`` is the reference class (weights stored relative to it)."""
+    """One linear classifier: ``labels[0]`` is the reference class (weights stored relative to it).
+
+    With a ``lexicon``, ``dense_names`` must be ``LEXICON_FEATURE_NAMES``: the dense features are computed
+    from the text's valence sum. Without one there are no dense features.
+    """
 
     def __init__(
         self,
@@ -81,38 +139,91 @@ class LinearModel:
         weights: Mapping[str, tuple[float, ...]],
         dense_names: tuple[str, ...] = (),
         dense_weights: tuple[tuple[float, ...], ...] = (),
+        lexicon: Mapping[str, float] | None = None,
     ) -> None:
+        if dense_names != (LEXICON_FEATURE_NAMES if lexicon else ()):
+            raise ModelError(f"malformed linear model: dense features {dense_names} need a lexicon")
         self.labels = labels
         self.bias = bias
         self.weights = weights  # feature -> one weight per label after the first
         self.dense_names = dense_names
         self.dense_weights = dense_weights  # per dense feature: one weight per label after the first
-        # One dict per scored class: summing map(dict.get) runs in C, which a loop over tuples does not.
-        self._columns = [{k: w[i] for k, w in weights.items()} for i in range(len(labels) - 1)]
-        self._dense_columns = [tuple(row[i] for row in dense_weights) for i in range(len(labels) - 1)]
+        self.lexicon: Mapping[str, float] = lexicon or {}
+        width = len(labels) - 1
+        self._relative_bias = tuple(b - bias[0] for b in bias[1:])
+        self._dense_columns = [tuple(row[i] for row in dense_weights) for i in range(width)]
+        if self.lexicon:
+            zeros = (0.0,) * width
+            positive, negative = dense_weights[-2], dense_weights[-1]
+            folded = dict(weights)
+            for feat, valence in self.lexicon.items():
+                row = folded.get(feat, zeros)
+                slope = positive if valence > 0 else negative
+                # Clipped into the packable range (the training script evaluates through this class).
+                folded[feat] = tuple(
+                    max(-_FOLD_LIMIT, min(_FOLD_LIMIT, w + s * valence)) for w, s in zip(row, slope, strict=True)
+                )
+            self._packed = {feat: _pack((*row, self.lexicon.get(feat, 0.0))) for feat, row in folded.items()}
+        else:
+            self._packed = {feat: _pack(row) for feat, row in weights.items()}
+        # lexicon_features is piecewise linear: per class, (slope, weight at or beyond the label threshold)
+        # for a positive and for a negative score, and the weight of a zero sum (see _relative).
+        self._lexicon_rows = [
+            (score + positive, positive_label, score + negative, negative_label, zero)
+            for score, positive, negative, zero, positive_label, negative_label, _, _ in (
+                self._dense_columns if self.dense_names else ()
+            )
+        ]
 
-    def scores(self, feats: Sequence[str], dense: Sequence[float] = ()) -> list[float]:
-        """Unnormalised class scores (logits) of a text with features ``feats`` and dense values ``dense``."""
-        distinct = set(feats)
-        scale = 1.0 / math.sqrt(len(distinct)) if distinct else 0.0
-        logits = [self.bias[0]]
-        for bias, column, dense_column in zip(self.bias[1:], self._columns, self._dense_columns, strict=True):
-            total = bias + sum(map(column.get, distinct, _ZEROS)) * scale
-            if dense:
-                total += sum(map(operator.mul, dense, dense_column))
-            logits.append(total)
+    def _relative(self, total: int, count: int) -> list[float]:
+        """Logits of the classes after the first minus the first's, from the packed sum of ``count`` features."""
+        scale = _QUANTUM / math.sqrt(count) if count else 0.0
+        logits = []
+        for bias in self._relative_bias:
+            field = ((total + _HALF) & _MASK) - _HALF
+            total = (total - field) >> _FIELD_BITS
+            logits.append(bias + field * scale)
+        if self._lexicon_rows:  # what is left of the total is the valence sum: lexicon_features, unrolled
+            if total == 0:
+                for i, row in enumerate(self._lexicon_rows):
+                    logits[i] += row[4]
+            else:
+                valence = total * _QUANTUM
+                score = valence / math.sqrt(valence * valence + LEXICON_ALPHA)
+                for i, (up, up_label, down, down_label, _) in enumerate(self._lexicon_rows):
+                    if score > 0:
+                        logits[i] += score * up + (up_label if score >= 0.05 else 0.0)
+                    else:
+                        logits[i] += score * down + (down_label if score <= -0.05 else 0.0)
         return logits
 
-    def probabilities(self, feats: Sequence[str], dense: Sequence[float] = ()) -> list[float]:
+    def relative_scores(self, text: str) -> list[float]:
+        """``scores`` of ``text`` minus the first class's: the fast path.
+
+        The features are streamed from the tokens into the lookups and the sum, never materialised.
+        """
+        toks = tokens(text)
+        total = sum(map(self._packed.get, chain(toks, map(" ".join, pairwise(toks))), _ZEROS))
+        return self._relative(total, 2 * len(toks) - 1 if toks else 0)
+
+    def scores(self, feats: Sequence[str]) -> list[float]:
+        """Unnormalised class scores (logits) of a text with features ``feats``."""
+        first = self.bias[0]
+        total = sum(map(self._packed.get, feats, _ZEROS))
+        return [first, *(first + x for x in self._relative(total, len(feats)))]
+
+    def probabilities(self, feats: Sequence[str]) -> list[float]:
         """Softmax of ``scores``, in the order of ``labels``."""
-        logits = self.scores(feats, dense)
+        logits = self.scores(feats)
         top = max(logits)
         exps = [math.exp(x - top) for x in logits]
         total = sum(exps)
         return [e / total for e in exps]
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LinearModel:
+    def from_dict(cls, data: Mapping[str, Any], lexicon: Mapping[str, float] | None = None) -> LinearModel:
+        """The model in ``data``; its lexicon is ``data["lexicon"]`` or, if absent, ``lexicon`` (one shared
+        by several models), used only when ``data`` names the lexicon features as its dense features."""
         try:
             labels = tuple(str(label) for label in data["labels"])
             bias = tuple(float(b) for b in data["bias"])
@@ -121,6 +232,8 @@ class LinearModel:
             weights = {str(k): tuple(float(x) * scale for x in v) for k, v in data["weights"].items()}
             dense_names = tuple(str(name) for name in data.get("dense_names", ()))
             dense_weights = tuple(tuple(float(x) for x in row) for row in data.get("dense_weights", ()))
+            raw_lexicon = data.get("lexicon", lexicon or {}) if dense_names else {}
+            lexicon = {str(k): float(v) for k, v in raw_lexicon.items()}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"malformed linear model: {type(exc).__name__}: {exc}") from None
         if width < 1 or len(bias) != len(labels):
@@ -129,7 +242,7 @@ class LinearModel:
             raise ModelError("malformed linear model: a weight row has the wrong width")
         if len(dense_weights) != len(dense_names):
             raise ModelError("malformed linear model: dense names and weights do not match")
-        return cls(labels, bias, weights, dense_names, dense_weights)
+        return cls(labels, bias, weights, dense_names, dense_weights, lexicon)
 
 
 def load_json(path: Path) -> dict[str, Any]:

@@ -1,18 +1,18 @@
 """Sentiment polarity: a shipped linear model per language (``sentiment_model``); UNKNOWN for the rest.
 
-English feeds VADER's compound score to its model as extra features. Letterless text (emoji, emoticons)
-in no detected language is scored by VADER's emoji lexicon alone.
+Letterless text (emoji, emoticons) in no detected language is scored by VADER's emoji lexicon alone.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 from schemas.enriched import Sentiment, SentimentLabel
 from streams.enrich.language import UNDETERMINED
-from streams.enrich.linear import ModelError
-from streams.enrich.sentiment_model import SENTIMENT_MODEL_PATH, SentimentModels, vader_features
+from streams.enrich.linear import LinearModel, ModelError
+from streams.enrich.sentiment_model import SENTIMENT_MODEL_PATH, SentimentModels
 from streams.enrich.text import has_letters
 from streams.enrich.vader import Vader
 
@@ -23,7 +23,6 @@ POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
 UNKNOWN_SENTIMENT = Sentiment(label=SentimentLabel.UNKNOWN, score=0.0)
 NEUTRAL_EMPTY = Sentiment(label=SentimentLabel.NEUTRAL, score=0.0)
-_LABELS = (SentimentLabel.NEUTRAL, SentimentLabel.NEGATIVE, SentimentLabel.POSITIVE)  # sentiment_model.LABELS
 
 
 def label_for(compound: float) -> SentimentLabel:
@@ -52,20 +51,32 @@ class SentimentScorer:
             logger.error("sentiment models unavailable, sentiment will be unknown: %s", exc)
             self._models = None
         self.languages = self._models.languages if self._models is not None else frozenset()
+        self._by_language: dict[str, LinearModel] = dict(self._models.models) if self._models is not None else {}
 
     def score(self, text: str, language: str) -> Sentiment:
         models = self._models
         if models is None:
             if language != UNDETERMINED or has_letters(text):
                 raise ModelError("sentiment models failed to load")
-        elif language in models.languages:
-            if not text or text.isspace():
-                return NEUTRAL_EMPTY
-            dense = vader_features(self._vader.compound(text)) if models.uses_vader(language) else ()
-            neutral, negative, positive = models.probabilities(text, language, dense)
-            best = max(neutral, negative, positive)
-            label = _LABELS[(neutral, negative, positive).index(best)]
-            return Sentiment(label=label, score=round(max(-1.0, min(1.0, positive - negative)), 4))
+        else:
+            model = self._by_language.get(language)
+            if model is not None:
+                if not text or text.isspace():
+                    return NEUTRAL_EMPTY
+                # Logits relative to neutral (sentiment_model.LABELS); the label is the most probable class.
+                negative, positive = model.relative_scores(text)
+                top = max(0.0, negative, positive)
+                neutral_exp = math.exp(-top)
+                negative_exp = math.exp(negative - top)
+                positive_exp = math.exp(positive - top)
+                if top == 0.0:
+                    label = SentimentLabel.NEUTRAL
+                elif negative >= positive:
+                    label = SentimentLabel.NEGATIVE
+                else:
+                    label = SentimentLabel.POSITIVE
+                polarity = (positive_exp - negative_exp) / (neutral_exp + negative_exp + positive_exp)
+                return Sentiment(label=label, score=round(max(-1.0, min(1.0, polarity)), 4))
         # Emoji and emoticons carry sentiment in any language and VADER's lexicon covers them:
         # letterless text ("😡😡😡", ":(") is scored even though no language was detected.
         if language != UNDETERMINED or has_letters(text):

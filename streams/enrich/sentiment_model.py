@@ -1,7 +1,9 @@
 """The shipped sentiment models: one small linear classifier per language (``models/sentiment.json``).
 
-Trained by ``scripts/train_sentiment.py``; provenance and val scores in ``models/README.md``. English adds
-VADER's compound score as dense features (``vader_features``); the other languages use text features only.
+Trained by ``scripts/train_sentiment.py``; provenance and val scores in ``models/README.md``. The file holds
+one lexicon derived from VADER's (word and emoji valences, negated by a preceding negation word) that the
+models may use: a text's summed valence gives dense features (``linear.lexicon_features``), a cheap
+stand-in for VADER's compound score looked up with the weights, so scoring runs no VADER.
 """
 
 from __future__ import annotations
@@ -16,26 +18,6 @@ logger = logging.getLogger(__name__)
 
 SENTIMENT_MODEL_PATH = MODELS_DIR / "sentiment.json"
 LABELS = ("neutral", "negative", "positive")  # the first is the reference class of the stored weights
-VADER_FEATURE_NAMES = (
-    "vader_compound",
-    "vader_positive_part",
-    "vader_negative_part",
-    "vader_zero",
-    "vader_positive_label",
-    "vader_negative_label",
-)
-
-
-def vader_features(compound: float) -> tuple[float, ...]:
-    """Dense features from a VADER compound score, in the order of ``VADER_FEATURE_NAMES``."""
-    return (
-        compound,
-        compound if compound > 0 else 0.0,
-        compound if compound < 0 else 0.0,
-        1.0 if compound == 0 else 0.0,
-        1.0 if compound >= 0.05 else 0.0,
-        1.0 if compound <= -0.05 else 0.0,
-    )
 
 
 class SentimentModels:
@@ -45,20 +27,23 @@ class SentimentModels:
         data = load_json(path)
         if data.get("kind") != "sentiment" or not isinstance(data.get("languages"), dict):
             raise ModelError(f"{path.name} is not a sentiment model file")
+        lexicon = data.get("lexicon", {})
+        if not isinstance(lexicon, dict):
+            raise ModelError(f"{path.name}: the lexicon is not an object")
         models: dict[str, LinearModel] = {}
         for code, raw in data["languages"].items():
-            model = LinearModel.from_dict(raw)
+            model = LinearModel.from_dict(raw, lexicon)
             if model.labels != LABELS:
                 raise ModelError(f"{path.name}: model {code} has labels {model.labels}, expected {LABELS}")
-            if model.dense_names not in ((), VADER_FEATURE_NAMES):
-                raise ModelError(f"{path.name}: model {code} wants unknown dense features {model.dense_names}")
             models[code] = model
         self.models: Mapping[str, LinearModel] = models
         self.languages = frozenset(models)
 
-    def uses_vader(self, language: str) -> bool:
-        return bool(self.models[language].dense_names)
-
     def probabilities(self, text: str, language: str, dense: Sequence[float] = ()) -> list[float]:
-        """P(neutral), P(negative), P(positive) of ``text`` under ``language``'s model (KeyError if none)."""
-        return self.models[language].probabilities(features(text), dense)
+        """P(neutral), P(negative), P(positive) of ``text`` under ``language``'s model (KeyError if none).
+
+        The models compute their dense features themselves: ``dense`` is accepted for callers of the older
+        API (which passed VADER features) and ignored.
+        """
+        del dense
+        return self.models[language].probabilities(features(text))

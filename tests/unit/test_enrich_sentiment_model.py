@@ -9,7 +9,16 @@ import pytest
 
 from schemas.enriched import SentimentLabel
 from streams.enrich import Enricher
-from streams.enrich.linear import LinearModel, ModelError, features, tokens
+from streams.enrich.linear import (
+    FORMAT_VERSION,
+    LEXICON_FEATURE_NAMES,
+    WEIGHT_LIMIT,
+    LinearModel,
+    ModelError,
+    features,
+    lexicon_features,
+    tokens,
+)
 from streams.enrich.sentiment import SentimentScorer
 from streams.enrich.sentiment_model import LABELS, SENTIMENT_MODEL_PATH, SentimentModels
 from tests.unit.test_enrich import make_mention
@@ -40,8 +49,9 @@ def test_shipped_weights_load_and_cover_umsab_languages() -> None:
     models = SentimentModels()
     assert models.languages == frozenset(UMSAB_CODES)
     assert all(model.labels == LABELS for model in models.models.values())
-    assert models.uses_vader("en")
-    assert not models.uses_vader("fr")
+    assert models.models["en"].dense_names == LEXICON_FEATURE_NAMES  # VADER's lexicon, no VADER at run time
+    assert models.models["en"].lexicon["good"] > 0 > models.models["en"].lexicon["not good"]
+    assert models.models["en"].lexicon == models.models["fr"].lexicon or not models.models["fr"].dense_names
     assert SENTIMENT_MODEL_PATH.stat().st_size < 5_000_000
 
 
@@ -116,10 +126,65 @@ def test_linear_model_matches_hand_computation() -> None:
     model = LinearModel.from_dict(
         {"labels": ["a", "b"], "bias": [0.0, 0.5], "weights": {"x": [2.0], "x y": [-1.0]}, "weight_scale": 1.0}
     )
-    # distinct features: x, y, "x y" -> scale 1/sqrt(3)
-    logits = model.scores(features("x y"))
-    assert logits == pytest.approx([0.0, 0.5 + (2.0 - 1.0) / 3**0.5])
+    # features x, y, "x y" -> scale 1/sqrt(3); a repeated feature counts twice: x, x, "x x" -> 1/sqrt(3)
+    assert model.scores(features("x y")) == pytest.approx([0.0, 0.5 + (2.0 - 1.0) / 3**0.5])
+    assert model.scores(features("x x")) == pytest.approx([0.0, 0.5 + 4.0 / 3**0.5])
+    assert model.relative_scores("x y") == pytest.approx([0.5 + (2.0 - 1.0) / 3**0.5])
+    assert model.relative_scores("") == [0.5]
     assert sum(model.probabilities(features("x y"))) == pytest.approx(1.0)
+
+
+def test_three_class_model_with_a_lexicon_matches_hand_computation() -> None:
+    dense = [[0.125 * (i + 1), -0.25 * (i + 1)] for i in range(len(LEXICON_FEATURE_NAMES))]
+    model = LinearModel.from_dict(
+        {
+            "labels": ["n", "neg", "pos"],
+            "bias": [0.25, 0.5, -1.0],
+            "weights": {"bad": [3.0, -2.5], "not bad": [-4.0, 1.5], "ok": [0.0, 0.75]},
+            "weight_scale": 1.0,
+            "dense_names": list(LEXICON_FEATURE_NAMES),
+            "dense_weights": dense,
+            "lexicon": {"bad": -2.5, "not bad": 4.25, "ok": 0.875},
+        }
+    )
+    feats = features("not bad, ok")  # not bad , ok | "not bad" "bad ," ", ok": 7 features
+    assert len(feats) == 7
+    valence = -2.5 + 4.25 + 0.875
+    positive_sum, negative_sum = (4.25 + 0.875) / 7**0.5, -2.5 / 7**0.5  # the last two, folded, dense features
+    lexicon = (*lexicon_features(valence), positive_sum, negative_sum)
+    expected = [
+        0.5 - 0.25 + (3.0 - 4.0) / 7**0.5 + sum(x * row[0] for x, row in zip(lexicon, dense, strict=True)),
+        -1.0 - 0.25 + (-2.5 + 1.5 + 0.75) / 7**0.5 + sum(x * row[1] for x, row in zip(lexicon, dense, strict=True)),
+    ]
+    assert model.relative_scores("Not bad, OK") == pytest.approx(expected)
+    assert model.scores(feats) == pytest.approx([0.25, *(0.25 + x for x in expected)])
+    assert lexicon_features(0.0) == (0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    # No features: only the biases and the "no lexicon evidence" indicator (the fourth dense feature).
+    assert model.relative_scores("") == pytest.approx([0.25 + dense[3][0], -1.25 + dense[3][1]])
+
+
+def test_packed_sums_never_spill_into_the_next_class() -> None:
+    top = WEIGHT_LIMIT - 0.01
+    model = LinearModel.from_dict(
+        {"labels": ["a", "b", "c"], "bias": [0.0, 0.0, 0.0], "weights": {"w": [top, -top], "w w": [-top, top]}}
+    )
+    for text in ("w " * 1_000, "w", "w w"):
+        feats = features(text)
+        count_w, count_ww = feats.count("w"), feats.count("w w")
+        expected = [(count_w - count_ww) * top / len(feats) ** 0.5, (count_ww - count_w) * top / len(feats) ** 0.5]
+        assert model.relative_scores(text) == pytest.approx(expected, abs=0.01)
+    with pytest.raises(ModelError):
+        LinearModel.from_dict({"labels": ["a", "b"], "bias": [0.0, 0.0], "weights": {"w": [WEIGHT_LIMIT]}})
+
+
+def test_scorer_agrees_with_the_model_probabilities(scorer: SentimentScorer) -> None:
+    models = SentimentModels()
+    for language, positive, negative in CLEAR:
+        for text in (positive, negative, "the flight leaves at 5pm", "not bad at all :)"):
+            probabilities = models.probabilities(text, language)
+            result = scorer.score(text, language)
+            assert result.score == pytest.approx(probabilities[2] - probabilities[1], abs=1e-3)
+            assert result.label.value == LABELS[probabilities.index(max(probabilities))]
 
 
 @pytest.mark.parametrize(
@@ -130,6 +195,8 @@ def test_linear_model_matches_hand_computation() -> None:
         {"labels": ["a", "b"], "bias": [0.0, 0.0], "weights": {"x": [1.0, 2.0]}},
         {"labels": ["a", "b"], "bias": [0.0, 0.0]},
         {"labels": ["a", "b"], "bias": [0.0, "x"], "weights": {}},
+        {"labels": ["a", "b"], "bias": [0.0, 0.0], "weights": {}, "dense_names": ["d"], "dense_weights": [[1.0]]},
+        {"labels": ["a", "b"], "bias": [0.0, 0.0], "weights": {"x": [1e9]}},
     ],
 )
 def test_malformed_model_is_rejected(data: dict[str, object]) -> None:
@@ -137,7 +204,9 @@ def test_malformed_model_is_rejected(data: dict[str, object]) -> None:
         LinearModel.from_dict(data)
 
 
-@pytest.mark.parametrize("content", ["", "{", "[]", '{"format_version": 99}', '{"format_version": 1, "kind": "x"}'])
+@pytest.mark.parametrize(
+    "content", ["", "{", "[]", '{"format_version": 99}', '{"format_version": 1, "kind": "sentiment", "languages": {}}']
+)
 def test_broken_model_file_gives_unknown_and_a_failure_not_an_exception(
     tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -164,3 +233,4 @@ def test_shipped_file_records_provenance() -> None:
     provenance = data["provenance"]
     assert provenance["script"] == "scripts/train_sentiment.py"
     assert set(provenance["scores"]) == set(UMSAB_CODES)
+    assert data["format_version"] == FORMAT_VERSION
