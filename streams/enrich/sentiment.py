@@ -76,7 +76,8 @@ class SentimentScorer:
                 else:
                     label = SentimentLabel.POSITIVE
                 polarity = (positive_exp - negative_exp) / (neutral_exp + negative_exp + positive_exp)
-                return Sentiment(label=label, score=round(max(-1.0, min(1.0, polarity)), 4))
+                # In range by construction: building it without validation saves ~1 µs per event.
+                return Sentiment.model_construct(label=label, score=round(max(-1.0, min(1.0, polarity)), 4))
         # Emoji and emoticons carry sentiment in any language and VADER's lexicon covers them:
         # letterless text ("😡😡😡", ":(") is scored even though no language was detected.
         if language != UNDETERMINED or has_letters(text):

@@ -767,3 +767,31 @@ def test_vader_port_matches_vadersentiment_on_umsab(vader: Vader) -> None:
 )
 def test_complaints_win_over_questions_and_polite_wording(text: str, intent: Intent) -> None:
     assert classify_intent(text, score_sentiment(text, "en"))[0] is intent
+
+
+def _assert_same_as_validated(enrichment: Enrichment) -> None:
+    validated = Enrichment.model_validate(enrichment.model_dump())
+    assert validated == enrichment
+    assert validated.model_dump_json() == enrichment.model_dump_json()
+
+
+def test_enrichment_built_without_validation_equals_the_validated_one(enricher: Enricher) -> None:
+    texts = [*bench.SAMPLE_TEXTS, "", "😡😡😡", "x" * 5000, "call me at +1 415 555 0100 or a@b.co"]
+    for index, text in enumerate(texts):
+        enrichment = enricher.enrich(make_mention(text, followers=index * 40_000, native_id=str(index)))
+        assert enrichment.failed_enrichers == ()
+        _assert_same_as_validated(enrichment)
+
+
+@pytest.mark.shared_data
+def test_enrichment_built_without_validation_equals_the_validated_one_on_airline(enricher: Enricher) -> None:
+    for index, text in zip(range(3000), airline_texts(), strict=False):
+        _assert_same_as_validated(enricher.enrich(make_mention(text, followers=index * 97, native_id=str(index))))
+
+
+def test_a_step_returning_a_wrong_type_falls_back_to_the_validated_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    enricher = Enricher()
+    monkeypatch.setattr(enricher, "classify_intent", lambda text, sentiment: (Intent.QUESTION, 1))  # int, not float
+    result = enricher.enrich(make_mention("how do I change my seat?"))
+    assert result.failed_enrichers == ()
+    assert (result.intent, result.intent_confidence) == (Intent.QUESTION, 1.0)  # pydantic coerced it
