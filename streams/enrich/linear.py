@@ -145,7 +145,6 @@ class LinearModel:
             raise ModelError(f"malformed linear model: dense features {dense_names} need a lexicon")
         self.labels = labels
         self.bias = bias
-        self.weights = weights  # feature -> one weight per label after the first
         self.dense_names = dense_names
         self.dense_weights = dense_weights  # per dense feature: one weight per label after the first
         self.lexicon: Mapping[str, float] = lexicon or {}
