@@ -128,14 +128,20 @@ def create_app(settings: Settings, raw_topic: str, rules: RuleSet, progress: Pro
         add_agent(stage, inputs)
         tick: Callable[[list[Output]], None] | None = getattr(stage, "tick", None)
         if tick is not None:
-            app.timer(1.0)(_ticker(tick, send_all))
+            app.timer(1.0)(_ticker(tick, send_all, progress))
     return app
 
 
 def _ticker(
-    tick: Callable[[list[Output]], None], send_all: Callable[[Iterable[Output]], Awaitable[None]]
+    tick: Callable[[list[Output]], None],
+    send_all: Callable[[Iterable[Output]], Awaitable[None]],
+    progress: Progress,
 ) -> Callable[[], Awaitable[None]]:
     async def run_tick() -> None:
+        # Between the first event and the result: faust starts timers before its producer is ready and
+        # keeps them running while it shuts down, and a send then crashes the app.
+        if not progress.started or progress.done >= progress.target:
+            return
         out: list[Output] = []
         tick(out)
         await send_all(out)
