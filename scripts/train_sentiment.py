@@ -65,7 +65,10 @@ SEED = 13
 C_GRID = (1.0, 4.0, 16.0)
 AIRLINE_WEIGHT = 0.3  # English: an airline tweet counts for 0.3 of a UMSAB tweet
 PRUNE_BELOW = 0.02  # features whose largest |relative weight| is smaller are not stored
-MAX_FEATURES = 20_000  # per language: the features with the largest |relative weight| are kept (and the lexicon)
+MAX_FEATURES = 20_000  # English: the features with the largest |relative weight| are kept (and the lexicon)
+# The other languages' vocabularies are 20-36k features; keeping half of them costs less than 0.01 val
+# macro-F1 and ~10 MB of worker memory (models/README.md).
+MAX_FEATURES_OTHER = 10_000
 WEIGHT_SCALE = 0.001  # sparse weights are stored as integers in thousandths
 JOBS = 2  # cross-validation fits in parallel
 
@@ -175,7 +178,9 @@ def choose(
     return best
 
 
-def export(model: LogisticRegression, vocab: dict[str, int], valences: dict[str, float] | None) -> dict[str, Any]:
+def export(
+    model: LogisticRegression, vocab: dict[str, int], valences: dict[str, float] | None, max_features: int
+) -> dict[str, Any]:
     """The model as ``LinearModel.from_dict`` reads it: weights relative to LABELS[0], pruned and rounded."""
     order = [list(model.classes_).index(label) for label in LABELS]
     coef = model.coef_[order]
@@ -184,7 +189,7 @@ def export(model: LogisticRegression, vocab: dict[str, int], valences: dict[str,
     relative = np.clip((coef[1:] - coef[0]).T, -limit, limit)  # (features, labels - 1)
     n_sparse = len(vocab)
     strength = np.abs(relative[:n_sparse]).max(axis=1)
-    ranked = sorted(vocab.items(), key=lambda item: -strength[item[1]])[:MAX_FEATURES]
+    ranked = sorted(vocab.items(), key=lambda item: -strength[item[1]])[:max_features]
     weights = {
         feat: [round(float(x) / WEIGHT_SCALE) for x in relative[index]]
         for feat, index in ranked
@@ -258,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         lexicon = valences if use_lexicon else None
         vocab: dict[str, int] = {}
         final = fit(matrix(texts, vocab, lexicon, grow=True), y, weight, c)
-        exported = export(final, vocab, lexicon)
+        exported = export(final, vocab, lexicon, MAX_FEATURES if english else MAX_FEATURES_OTHER)
         linear = LinearModel.from_dict(exported, valences)
         val_rows = read_umsab(args.data, folder, "val")
         val_score = evaluate(linear, [r.text for r in val_rows], [r.sentiment for r in val_rows])
@@ -291,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "airline_weight": args.airline_weight,
             "prune_below": PRUNE_BELOW,
             "max_features": MAX_FEATURES,
+            "max_features_other_languages": MAX_FEATURES_OTHER,
             "c_grid": list(C_GRID),
             "features": "counted token unigrams and bigrams (streams.enrich.linear.features), scaled by "
             "1/sqrt(count); where chosen, lexicon_features of the summed VADER-lexicon valences",
