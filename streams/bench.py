@@ -140,15 +140,14 @@ def faust_baseline(bootstrap: str, raw_topic: str, count: int, log: Path) -> flo
                "--prefix", prefix, "--count", str(count)]  # fmt: skip
     try:
         with open(log, "ab") as err:
-            done = subprocess.run(command, stdout=subprocess.PIPE, stderr=err, timeout=1800, check=True)
+            done = subprocess.run(command, stdout=subprocess.PIPE, stderr=err, timeout=1800, check=False)
     except subprocess.TimeoutExpired as exc:
         raise RuntimeError(f"did not finish within 30 minutes; see {log}") from exc
-    except subprocess.CalledProcessError as exc:
-        raise RuntimeError(f"exited with {exc.returncode}; see {log}") from exc
+    # The result line is printed before the app stops; a crash while stopping does not void it.
     try:
         return float(json.loads(done.stdout.splitlines()[-1])["rate"])
     except (ValueError, LookupError) as exc:
-        raise RuntimeError(f"printed no result line; see {log}") from exc
+        raise RuntimeError(f"exited with {done.returncode} and printed no result line; see {log}") from exc
 
 
 def latency_run(settings: Settings, rate: float, seconds: float, log: Path) -> list[float]:

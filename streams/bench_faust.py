@@ -103,6 +103,8 @@ def create_app(settings: Settings, raw_topic: str, rules: RuleSet, progress: Pro
 
     async def send_all(outputs: Iterable[Output]) -> None:
         for output in outputs:
+            if progress.done >= progress.target:
+                return  # measured: the app is stopping, and its producer with it
             timestamp = output.timestamp_ms / 1000 if output.timestamp_ms is not None else None
             await topic(output.topic).send(
                 key=output.key, value=output.value, partition=output.partition, timestamp=timestamp
