@@ -16,6 +16,7 @@ members are ignored, as the models ignore them.
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,12 +179,17 @@ def _number_reader(path: str, exact: bool, bounds: _Bounds, other: Reader) -> Re
     return read_number
 
 
+# What the fast path reads itself: calendar date, 'T' or ' ', hh:mm:ss, optional fraction, optional 'Z' or
+# +hh:mm offset. Any other spelling goes to pydantic, which accepts or refuses it with its own message.
+_ISO_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:[Zz]|[+-]\d\d:\d\d)?")
+
+
 def _time_reader(path: str, aware: bool, other: Reader) -> Reader:
     def read_time(value: Any) -> Any:
         if type(value) is not str:
             return other(value)
-        try:  # YYYY-MM-DD[T ]HH:MM...: fromisoformat alone also takes basic-format, week and ordinal dates
-            if len(value) < 19 or value[4] != "-" or value[7] != "-" or value[10] not in "Tt ":
+        try:  # fromisoformat alone also takes forms pydantic refuses (week dates, "+05", "00.Z", ...)
+            if _ISO_TIMESTAMP.fullmatch(value) is None:
                 raise ValueError(value)
             parsed = datetime.fromisoformat(value)
         except ValueError:
