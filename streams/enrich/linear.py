@@ -118,9 +118,9 @@ def lexicon_features(valence_sum: float) -> tuple[float, ...]:
 def _pack(row: Sequence[float]) -> int:
     packed = 0
     for index, weight in enumerate(row):
-        field = round(weight / _QUANTUM)
-        if not abs(weight) < WEIGHT_LIMIT:
+        if not abs(weight) < WEIGHT_LIMIT:  # also NaN and infinities, which round() would raise on
             raise ModelError(f"malformed linear model: weight {weight} is out of range")
+        field = round(weight / _QUANTUM)
         packed += field << (_FIELD_BITS * index)
     return packed
 

@@ -173,8 +173,9 @@ def test_packed_sums_never_spill_into_the_next_class() -> None:
         count_w, count_ww = feats.count("w"), feats.count("w w")
         expected = [(count_w - count_ww) * top / len(feats) ** 0.5, (count_ww - count_w) * top / len(feats) ** 0.5]
         assert model.relative_scores(text) == pytest.approx(expected, abs=0.01)
-    with pytest.raises(ModelError):
-        LinearModel.from_dict({"labels": ["a", "b"], "bias": [0.0, 0.0], "weights": {"w": [WEIGHT_LIMIT]}})
+    for bad in (WEIGHT_LIMIT, float("nan"), float("inf")):  # json.load reads NaN and Infinity
+        with pytest.raises(ModelError):
+            LinearModel.from_dict({"labels": ["a", "b"], "bias": [0.0, 0.0], "weights": {"w": [bad]}})
 
 
 def test_scorer_agrees_with_the_model_probabilities(scorer: SentimentScorer) -> None:
