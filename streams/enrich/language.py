@@ -221,6 +221,8 @@ def _quick_words(text: str) -> list[bytes] | None:
     if "&" in text or "RT" in text or len(text) > MODEL_INPUT_CHARS:
         return None
     lowered = text.lower()
+    if lowered.count("http") != text.count("http") or lowered.count("www.") != text.count("www."):
+        return None  # "HTTPS://…", "WWW.…": strip_noise matches links case-sensitively, lowered text would lose more
     if not lowered.isascii() and NON_ASCII_LETTER_RE.search(lowered) is not None:
         return None
     if "http" in lowered or "www." in lowered or "@" in lowered:

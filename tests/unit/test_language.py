@@ -126,7 +126,14 @@ def test_quick_words_give_the_word_tests_the_same_answers(detector: LanguageDete
 
 @pytest.mark.parametrize(
     "text",
-    ["Café &amp; croissants this morning", "RT @user: so true", "Ça va? Très bien", "x" * (MODEL_INPUT_CHARS + 1)],
+    [
+        "Café &amp; croissants this morning",
+        "RT @user: so true",
+        "Ça va? Très bien",
+        "x" * (MODEL_INPUT_CHARS + 1),
+        "the app is down again HTTPS://T.CO/X1 what is going on",
+        "see WWW.UNITED.COM for the terms and the rules",
+    ],
 )
 def test_quick_words_step_aside_where_prepare_could_differ(text: str) -> None:
     assert _quick_words(text) is None
