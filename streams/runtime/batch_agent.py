@@ -283,6 +283,11 @@ class BatchAgent(Service):
             )  # fmt: skip
 
 
+# Groups this big are appended to a record batch of their own (~1.2 µs a record against ~11-13 µs for
+# send()); smaller ones use send(), which never waits for the partition's previous batch to leave.
+BATCH_HANDOVER_MIN = 16
+
+
 class ProducerService(Service):
     """One idempotent producer per worker, shared by its stages."""
 
@@ -310,14 +315,23 @@ class ProducerService(Service):
     async def send_all(self, outputs: list[Output]) -> asyncio.Future[Any]:
         """Hand every output to the producer; the returned future completes when all are acknowledged.
 
-        Outputs are appended to one record batch per partition (``streams.runtime.batching``), in order.
+        Outputs are grouped per partition, in order (``streams.runtime.batching``); a group of at least
+        ``BATCH_HANDOVER_MIN`` goes over as record batches of its own, a smaller one through ``send()``.
         """
         producer = self.producer
         assert producer is not None
         try:
-            counts = {topic: len(await producer.partitions_for(topic)) for topic in {o.topic for o in outputs}}
+            topics = {o.topic for o in outputs}
+            counts = {topic: len(await producer.partitions_for(topic)) for topic in topics}
+            cluster = producer.client.cluster
+            available = {topic: sorted(cluster.available_partitions_for_topic(topic) or ()) for topic in topics}
             futures = []
-            for (topic, partition), group in group_by_partition(outputs, counts).items():
+            for (topic, partition), group in group_by_partition(outputs, counts, available).items():
+                if len(group) < BATCH_HANDOVER_MIN:
+                    for output in group:
+                        sent = producer.send(topic, output.value, output.key, partition, output.timestamp_ms)
+                        futures.append(await sent)
+                    continue
                 batch = producer.create_batch()
                 for output in group:
                     if batch.append(key=output.key, value=output.value, timestamp=output.timestamp_ms) is None:
