@@ -64,7 +64,7 @@ class Progress:
 
 def as_record(message: Any) -> Record:
     """A faust Message as the record a stage takes (faust keeps timestamps in seconds)."""
-    timestamp_ms = int(message.timestamp * 1000)
+    timestamp_ms = round(message.timestamp * 1000)
     return Record(message.topic, message.partition, message.offset, timestamp_ms, message.key, message.value)
 
 

@@ -23,9 +23,15 @@ from streams.topics import TopicNames
 
 def conversation_key(mention: Mention) -> bytes:
     """One customer's conversation with one brand keeps its order on a team topic."""
-    if mention.conversation_id:
-        return f"{mention.channel.value}:{mention.conversation_id}".encode()
-    return f"{mention.brand_account}:{mention.channel.value}:{mention.author.handle}".encode()
+    channel, handle = mention.channel.value, mention.author.handle
+    return conversation_key_of(channel, mention.conversation_id, mention.brand_account, handle)
+
+
+def conversation_key_of(channel: str, conversation_id: str | None, brand_account: str, handle: str) -> bytes:
+    """``conversation_key`` from the fields themselves (the fast path reads them without a Mention)."""
+    if conversation_id:
+        return f"{channel}:{conversation_id}".encode()
+    return f"{brand_account}:{channel}:{handle}".encode()
 
 
 _ROUTE_KEY = b'"route":'
@@ -153,10 +159,7 @@ class RouteAgent:
     def _publish(
         self, view: EnrichedView, plan: Plan, routed_at: datetime, value: bytes, record: InputRecord, out: list[Output]
     ) -> None:
-        if view.conversation_id:  # as conversation_key()
-            conversation = f"{view.channel}:{view.conversation_id}".encode()
-        else:
-            conversation = f"{view.brand_account}:{view.channel}:{view.handle}".encode()
+        conversation = conversation_key_of(view.channel, view.conversation_id, view.brand_account, view.handle)
         topic = self._team_topics.get(plan.team) or self._topics.prefix + self._rules.topic_for(plan.team)
         out.append(Output(topic, conversation, value, record.timestamp))
         # Dropped mentions too: nobody owes them a reply (no backlog, no SLA), but a reply is still measured.

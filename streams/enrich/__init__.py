@@ -207,7 +207,8 @@ def _check_ranges(
     intent_confidence: object,
     priority: object,
 ) -> None:
-    """What ``Enrichment``'s validation would refuse in the values the steps return (ValueError)."""
+    """ValueError for scalar step outputs ``Enrichment`` would refuse (types, ranges). The tuples are built by this
+    module's own steps and not re-checked here; the guarded path validates everything with pydantic."""
     if not (
         type(language) is str
         and type(language_confidence) is float

@@ -9,7 +9,7 @@ stand-in for VADER's compound score looked up with the weights, so scoring runs 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from streams.enrich.linear import MODELS_DIR, LinearModel, ModelError, features, load_json
@@ -39,11 +39,6 @@ class SentimentModels:
         self.models: Mapping[str, LinearModel] = models
         self.languages = frozenset(models)
 
-    def probabilities(self, text: str, language: str, dense: Sequence[float] = ()) -> list[float]:
-        """P(neutral), P(negative), P(positive) of ``text`` under ``language``'s model (KeyError if none).
-
-        The models compute their dense features themselves: ``dense`` is accepted for callers of the older
-        API (which passed VADER features) and ignored.
-        """
-        del dense
+    def probabilities(self, text: str, language: str) -> list[float]:
+        """P(neutral), P(negative), P(positive) of ``text`` under ``language``'s model (KeyError if none)."""
         return self.models[language].probabilities(features(text))
