@@ -425,6 +425,8 @@ class PartitionTracker:
             raw = state.raw
             if raw is None:
                 raw = orjson.dumps(state.assignment.model_dump(mode="json"))
+            # Written once: an open mention lives for days, and its assignment is already held parsed.
+            state.raw = None
             breach = b"true" if state.breach_counted else b"false"
             return b'{"assignment":%b,"fired_level":%d,"breach_counted":%b}' % (raw, state.fired_level, breach)
         if prefix + b":" == PENDING_PREFIX:
