@@ -34,6 +34,7 @@ from streams.broker import local
 from streams.clients import tool_consumer
 from streams.replay import keyed_for_dedupe, produce
 from streams.routing import load_rules
+from streams.scrape import accounted as accounted_records
 from streams.scrape import consuming, scrape
 from streams.settings import Settings
 from streams.sources import generate
@@ -103,12 +104,7 @@ def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
 
 def accounted(url: str) -> tuple[float, float]:
     snap = scrape(url)
-    done = (
-        snap.total("mention_router_routed_total")
-        + snap.total("mention_router_duplicates_total")
-        + snap.total("mention_router_dead_letters_total")
-    )
-    return snap.total("mention_router_batch_records_count", stage="dedupe"), done
+    return snap.total("mention_router_batch_records_count", stage="dedupe"), accounted_records(snap)
 
 
 def router_throughput(settings: Settings, count: int, log: Path) -> float:

@@ -93,7 +93,9 @@ def create_app(settings: Settings, raw_topic: str, rules: RuleSet, progress: Pro
         consumer_auto_offset_reset="earliest",
     )
     names = TopicNames.from_settings(settings)
-    final = {names.duplicates, names.dlq, *(names.routed(team) for team in rules.team_names)}
+    # A raw record's one final place: a team topic (by the route stage), the duplicates record, or the DLQ
+    # (before the track stage, whose re-routes and dead letters are of mentions already routed).
+    final = frozenset({names.duplicates, names.dlq, *(names.routed(team) for team in rules.team_names)})
     topics: dict[str, faust.TopicT] = {}
 
     def topic(name: str) -> faust.TopicT:
@@ -101,7 +103,7 @@ def create_app(settings: Settings, raw_topic: str, rules: RuleSet, progress: Pro
             topics[name] = app.topic(name, key_serializer="raw", value_serializer="raw")
         return topics[name]
 
-    async def send_all(outputs: Iterable[Output]) -> None:
+    async def send_all(outputs: Iterable[Output], final_topics: frozenset[str] = frozenset()) -> None:
         for output in outputs:
             if progress.done >= progress.target:
                 return  # measured: the app is stopping, and its producer with it
@@ -109,16 +111,17 @@ def create_app(settings: Settings, raw_topic: str, rules: RuleSet, progress: Pro
             await topic(output.topic).send(
                 key=output.key, value=output.value, partition=output.partition, timestamp=timestamp
             )
-            if output.topic in final:
+            if output.topic in final_topics:
                 progress.reached_final_place()
 
     def add_agent(stage: Stage, inputs: tuple[str, ...]) -> None:
         channel = app.topic(*inputs, key_serializer="raw", value_serializer="raw")
+        counted = frozenset() if stage.name == "track" else final
 
         async def run(stream: faust.StreamT[bytes]) -> None:
             async for event in stream.events():
                 progress.record_handled()
-                await send_all(handle_event(stage, as_record(event.message), names.dlq))
+                await send_all(handle_event(stage, as_record(event.message), names.dlq), counted)
 
         app.agent(channel, name=f"{settings.app_id}.{stage.name}")(run)
 

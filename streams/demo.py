@@ -23,22 +23,13 @@ from streams.broker import local
 from streams.replay import keyed_for_dedupe, produce
 from streams.routing import load_rules
 from streams.routing.ruleset import PRIORITY_BANDS
-from streams.scrape import Snapshot, consuming, scrape
+from streams.scrape import Snapshot, accounted, consuming, scrape
 from streams.settings import Settings
 from streams.sources import generate
 
 console = Console()
 DEMO_PREFIX = "demo."
 DEMO_APP_ID = "mention-router-demo"
-
-
-def _accounted(snap: Snapshot) -> float:
-    """Where every raw record must end: a team topic, the duplicates record, or the DLQ."""
-    return (
-        snap.total("mention_router_routed_total")
-        + snap.total("mention_router_duplicates_total")
-        + snap.total("mention_router_dead_letters_total")
-    )
 
 
 def render(snap: Snapshot, produced: int, total: int, metrics_url: str) -> Group:
@@ -61,7 +52,7 @@ def render(snap: Snapshot, produced: int, total: int, metrics_url: str) -> Group
         f"duplicates {snap.total('mention_router_duplicates_total'):.0f}   "
         f"dead letters {sum(dead.values()):.0f} "
         f"({', '.join(f'{k} {v:.0f}' for k, v in sorted(dead.items()) if v) or 'none'})   "
-        f"accounted for {_accounted(snap):.0f}\nmetrics: {metrics_url}"
+        f"accounted for {accounted(snap):.0f}\nmetrics: {metrics_url}"
     )
     return Group(table, Panel(summary, title="pipeline", expand=False))
 
@@ -160,7 +151,7 @@ def _stream_and_watch(
             if worker.poll() is not None:
                 console.print(f"[red]the worker exited with {worker.returncode}[/]")
                 return 1
-            if not feeder.is_alive() and _accounted(snap) >= produced[0]:
+            if not feeder.is_alive() and accounted(snap) >= produced[0]:
                 break
     console.print(
         f"[green]all {produced[0]} mentions accounted for[/] (routed, merged as duplicates, or dead-lettered)"
