@@ -6,10 +6,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from prometheus_client import Counter, Histogram
-
 from schemas import EnrichedMention, Mention, Route, RoutedMention
-from streams.metrics import Metrics
+from streams.metrics import LabelledChildren, Metrics
 from streams.partitioning import response_key
 from streams.routing import RuleSet
 from streams.routing.jsonread import EnrichedView, read_enriched
@@ -75,8 +73,8 @@ class RouteAgent:
         self._redact_text = redact_text
         self._rerouting = rerouting  # `mention-router reroute`: records say they were decided again
         self._now = now  # routed_at (injectable for tests)
-        self._routed: dict[tuple[str, str, str], Counter] = {}
-        self._latency: dict[str, Histogram] = {}
+        self._routed = LabelledChildren(metrics.routed)  # team, priority band, brand
+        self._latency = LabelledChildren(metrics.pipeline_latency)  # team
         self._metrics = metrics
         self.set_rules(rules)
 
@@ -179,23 +177,11 @@ class RouteAgent:
         self._count(plan.team, plan.priority_band, view.brand_account, record.timestamp)
 
     def _count(self, team: str, band: str, brand_account: str, ingested_ms: int) -> None:
-        counter = self._routed.get((team, band, brand_account))
-        if counter is None:
-            brand = self._rules.brand_label(brand_account)
-            counter = self._metrics.routed.labels(team=team, priority=band, brand=brand)
-            if len(self._routed) < _LABEL_CACHE_SIZE:  # keyed by the account: bounded even if labels are not
-                self._routed[(team, band, brand_account)] = counter
-        counter.inc()
-        latency = self._latency.get(team)
-        if latency is None:
-            latency = self._latency[team] = self._metrics.pipeline_latency.labels(team=team)
-        latency.observe(max(0.0, time.time() - ingested_ms / 1000))
+        self._routed(team, band, self._rules.brand_label(brand_account)).inc()
+        self._latency(team).observe(max(0.0, time.time() - ingested_ms / 1000))
 
     def partitions_revoked(self, partitions: set[int]) -> None:
         """Stateless stage."""
-
-
-_LABEL_CACHE_SIZE = 10_000
 
 
 def _route_model(decision: Decision, plan: Plan, rules_version: str, routed_at: datetime, rerouted: bool) -> Route:
