@@ -155,48 +155,22 @@ class Enricher:
         )
         topics = run(failed, mention_id, TOPICS, _NO_TOPICS, self.match_topics, text)
         redacted, pii_kinds = run(failed, mention_id, PII, _NOT_REDACTED, self.redact_pii, text)
-        return _enrichment(
-            language,
-            language_confidence,
-            sentiment,
-            (intent, intent_confidence),
-            (urgency, topics, influence),
-            redacted if pii_kinds else None,
-            (priority, reasons),
-            tuple(failed),
+        # Validated: a step's out-of-range output fails here, and ``enrich`` falls back.
+        return Enrichment(
+            language=language,
+            language_confidence=language_confidence,
+            sentiment=sentiment,
+            intent=intent,
+            intent_confidence=intent_confidence,
+            urgency=urgency,
+            topics=topics,
+            influence=influence,
+            customer_tier=None,
+            redacted_text=redacted if pii_kinds else None,
+            priority=priority,
+            priority_reasons=reasons,
+            failed_enrichers=tuple(failed),
         )
-
-
-def _enrichment(
-    language: str,
-    language_confidence: float,
-    sentiment: Sentiment,
-    intent: tuple[Intent, float],
-    flags: tuple[tuple[str, ...], tuple[str, ...], str],
-    redacted_text: str | None,
-    priority: tuple[int, tuple[PriorityReason, ...]],
-    failed: tuple[str, ...],
-) -> Enrichment:
-    """Validated, so a step's out-of-range output fails here and ``enrich`` falls back.
-
-    ``flags`` is (urgency, topics, influence).
-    """
-    urgency, topics, influence = flags
-    return Enrichment(
-        language=language,
-        language_confidence=language_confidence,
-        sentiment=sentiment,
-        intent=intent[0],
-        intent_confidence=intent[1],
-        urgency=urgency,
-        topics=topics,
-        influence=influence,
-        customer_tier=None,
-        redacted_text=redacted_text,
-        priority=priority[0],
-        priority_reasons=priority[1],
-        failed_enrichers=failed,
-    )
 
 
 def _check_ranges(
