@@ -22,7 +22,7 @@ from streams.enrich.pii import redact
 from streams.enrich.priority import BASE_POINTS, STANDARD, compute_priority, influence_tier
 from streams.enrich.sentiment import UNKNOWN_SENTIMENT, SentimentScorer
 from streams.enrich.topics import DEFAULT_TAXONOMY_PATH, load_matcher
-from streams.enrich.urgency import detect_urgency
+from streams.enrich.urgency import detect_urgency, with_attention
 
 __all__ = ["Enricher"]
 
@@ -107,6 +107,7 @@ class Enricher:
         intent, intent_confidence = self.classify_intent(text, sentiment)
         urgency = self.detect_urgency(text)
         influence = self.influence_tier(author.followers, author.verified)
+        urgency = with_attention(urgency, influence)
         priority, reasons = self.compute_priority(intent, sentiment, influence, urgency)
         topics = self.match_topics(text)
         redacted, pii_kinds = self.redact_pii(text)
@@ -142,6 +143,7 @@ class Enricher:
         )
         urgency = run(failed, mention_id, URGENCY, _NO_URGENCY, self.detect_urgency, text)
         influence = run(failed, mention_id, INFLUENCE, STANDARD, self.influence_tier, author.followers, author.verified)
+        urgency = with_attention(urgency, influence)
         priority, reasons = run(
             failed,
             mention_id,

@@ -35,7 +35,14 @@ INTENT_POINTS: dict[Intent, int] = {
 # Negative sentiment adds up to this many points, in proportion to how negative it is.
 MAX_NEGATIVE_SENTIMENT_POINTS = 15
 INFLUENCE_POINTS: dict[str, int] = {STANDARD: 0, NOTABLE: 10, INFLUENCER: 20}
-URGENCY_POINTS: dict[str, int] = {"safety": 30, "legal": 25, "outage": 15, "churn": 15, "payment": 10}
+URGENCY_POINTS: dict[str, int] = {
+    "safety": 30,
+    "legal": 25,
+    "outage": 15,
+    "churn": 15,
+    "payment": 10,
+    "attention": 15,  # not added for an influencer, whose influence points already count it
+}
 UNKNOWN_URGENCY_POINTS = 5
 
 
@@ -95,6 +102,8 @@ def compute_priority(
             raw += influence_reason.points
         if urgency:
             for flag in dict.fromkeys(urgency):  # de-duplicated, order kept
+                if flag == "attention" and influence == INFLUENCER:
+                    continue
                 reason = _URGENCY_REASONS.get(flag)
                 if reason is None:
                     reason = PriorityReason(factor="urgency", points=UNKNOWN_URGENCY_POINTS, detail=flag)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from streams.enrich.cues import CueSet, normalise
+from streams.enrich.priority import INFLUENCER
 
 logger = logging.getLogger(__name__)
 
@@ -13,7 +14,10 @@ LEGAL = "legal"
 CHURN = "churn"
 OUTAGE = "outage"
 PAYMENT = "payment"
-FLAGS: tuple[str, ...] = (SAFETY, LEGAL, CHURN, OUTAGE, PAYMENT)
+# Media or influencer attention: the author threatens to go to the press (text cues here), or is an
+# influencer themselves (``with_attention``, from the influence tier).
+ATTENTION = "attention"
+FLAGS: tuple[str, ...] = (SAFETY, LEGAL, CHURN, OUTAGE, PAYMENT, ATTENTION)
 
 # Cue syntax: see streams.enrich.cues. English first, then cheap es/fr/de/pt/it cues.
 # Deliberately specific: a bare "down", "leaving" or "court" fires on every airline tweet
@@ -130,6 +134,16 @@ CUES: dict[str, tuple[str, ...]] = {
         "rückerstattung|erstattung",
         "rimborso|rimborsi",
     ),
+    ATTENTION: (
+        "journalist|journalists|reporter|reporters",
+        "contact|contacting|call|calling|tell|telling|alert|alerting|email|emailing the media|press|news",
+        "go|going|went to the media|press|news",
+        "local news",
+        "news station|channel|desk",
+        "going|gone|went viral",
+        "consumer watchdog",
+        "periodista|periodistas|journaliste|journalistes|giornalista|giornalisti|jornalista|jornalistas",
+    ),
 }
 # Consumed without raising a flag: the everyday phrases that contain a cue.
 EXCLUSIONS: tuple[str, ...] = (
@@ -157,3 +171,10 @@ def detect_urgency(text: str, lowered: str | None = None) -> tuple[str, ...]:
     if not found:
         return ()
     return tuple(flag for flag in FLAGS if flag in found)
+
+
+def with_attention(urgency: tuple[str, ...], influence: str) -> tuple[str, ...]:
+    """``urgency`` with the attention flag added when the author is an influencer (once, in FLAGS order)."""
+    if influence != INFLUENCER or ATTENTION in urgency:
+        return urgency
+    return (*urgency, ATTENTION)

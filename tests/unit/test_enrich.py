@@ -358,7 +358,10 @@ def test_classify_intent_edge_texts(text: str) -> None:
         ("Internet has been down for hours, not working for everyone on my street", ("outage",)),
         ("You charged me twice! I want a refund", ("payment",)),
         ("I was overcharged and billing won't answer", ("payment",)),
-        ("Refund me or I sue. Cancel my account. Site is down. Unsafe!", FLAGS),
+        ("Refund me or I sue. Cancel my account. Site is down. Unsafe! Calling the press next", FLAGS),
+        ("If this isn't fixed today I'm going to the media with it", ("attention",)),
+        ("A reporter from the local news already asked me about this", ("attention",)),
+        ("Press the button twice and the news app opens", ()),
         ("Quiero un reembolso, llamaré a mi abogado", ("legal", "payment")),
         ("Sat in the emergency exit row and watched Fire TV", ()),
         ("Flight leaving at 5, sit down and relax", ()),
@@ -367,6 +370,25 @@ def test_classify_intent_edge_texts(text: str) -> None:
 )
 def test_detect_urgency(text: str, expected: tuple[str, ...]) -> None:
     assert detect_urgency(text) == expected
+
+
+def test_an_influencer_gets_the_attention_flag_once_and_no_double_points(enricher: Enricher) -> None:
+    plain = enricher.enrich(make_mention("my flight was cancelled, worst airline ever", followers=50))
+    famous = enricher.enrich(make_mention("my flight was cancelled, worst airline ever", followers=500_000))
+    press = enricher.enrich(make_mention("flight cancelled, I'm calling the press about this", followers=500_000))
+    assert "attention" not in plain.urgency
+    assert famous.urgency.count("attention") == 1
+    assert press.urgency.count("attention") == 1
+    influence_points = {r.factor: r.points for r in famous.priority_reasons}["influence"]
+    assert famous.priority == plain.priority + influence_points  # the flag adds no points on top of influence
+    assert all(r.detail != "attention" for r in famous.priority_reasons)
+
+
+def test_a_press_threat_from_anyone_raises_priority() -> None:
+    calm = compute_priority(Intent.COMPLAINT, NEUTRAL, STANDARD, ())
+    threat = compute_priority(Intent.COMPLAINT, NEUTRAL, STANDARD, ("attention",))
+    assert threat[0] == calm[0] + 15
+    assert threat[1][-1].detail == "attention"
 
 
 def test_detect_urgency_curly_apostrophe() -> None:
