@@ -44,11 +44,35 @@ class EnrichAgent:
         self._output_topic = topics.enriched
         self._enricher = enricher or Enricher()
         self._failures = metrics.enricher_failures
+        # begin_batch's results by record position, taken by handle().
+        self._prepared: dict[tuple[str, int, int], tuple[Mention, Enrichment]] = {}
+
+    def begin_batch(self, records: list[InputRecord]) -> None:
+        """Decode the batch's mentions and enrich them all at once (``Enricher.enrich_many``: each enricher
+        runs over the whole batch, which is ~20% cheaper per event than one mention at a time). A record that
+        does not decode is left to ``handle``, which dead-letters it as before."""
+        self._prepared.clear()
+        keys: list[tuple[str, int, int]] = []
+        mentions: list[Mention] = []
+        for record in records:
+            if record.value is None:
+                continue
+            try:
+                mention = Mention.model_validate_json(record.value)
+            except ValueError:
+                continue
+            keys.append((record.topic, record.partition, record.offset))
+            mentions.append(mention)
+        self._prepared.update(zip(keys, zip(mentions, self._enricher.enrich_many(mentions), strict=True), strict=True))
 
     def handle(self, record: InputRecord, out: list[Output]) -> None:
         assert record.value is not None
-        mention = Mention.model_validate_json(record.value)
-        enrichment = self._enricher.enrich(mention)
+        prepared = self._prepared.pop((record.topic, record.partition, record.offset), None)
+        if prepared is not None:
+            mention, enrichment = prepared
+        else:
+            mention = Mention.model_validate_json(record.value)
+            enrichment = self._enricher.enrich(mention)
         wave = self._wave_tracker(record.partition).observe(mention, identity_key(mention))
         if wave is not None:
             enrichment = self._with_wave(enrichment, *wave)

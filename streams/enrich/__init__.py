@@ -10,12 +10,13 @@ No stream-processing imports here: the faust agent calls ``Enricher().enrich(men
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from schemas.enriched import Enrichment, Intent, PriorityReason, Sentiment
 from schemas.mention import Mention
+from schemas.trusted import trusted
 from streams.enrich.intent import classify_intent
 from streams.enrich.language import UNDETERMINED, LanguageDetector
 from streams.enrich.pii import redact
@@ -96,39 +97,47 @@ class Enricher:
                 failed_enrichers=(*dict.fromkeys(failed), ENRICHMENT),
             )
 
+    def enrich_many(self, mentions: Sequence[Mention]) -> list[Enrichment]:
+        """``[enrich(m) for m in mentions]``, computed step by step: each enricher runs over the whole batch
+        before the next one starts, so its tables and code stay in the CPU caches. Run one mention at a time,
+        the steps keep evicting each other (docs/performance.md). Never raises.
+        """
+        try:
+            return self._enrich_columns(mentions)
+        except Exception:  # a step failed on some mention: this batch goes one by one, and the guards name it
+            return [self.enrich(mention) for mention in mentions]
+
+    def _enrich_columns(self, mentions: Sequence[Mention]) -> list[Enrichment]:
+        texts = [mention.text for mention in mentions]
+        languages = list(map(self.detect_language, texts))
+        sentiments = list(map(self.score_sentiment, texts, [language for language, _ in languages]))
+        intents = list(map(self.classify_intent, texts, sentiments))
+        tier = self.influence_tier
+        influences = [tier(mention.author.followers, mention.author.verified) for mention in mentions]
+        urgencies = list(map(with_attention, map(self.detect_urgency, texts), influences))
+        priorities = list(
+            map(self.compute_priority, [intent for intent, _ in intents], sentiments, influences, urgencies)
+        )
+        topics = list(map(self.match_topics, texts))
+        redactions = list(map(self.redact_pii, texts))
+        return list(
+            map(_checked, languages, sentiments, intents, urgencies, influences, priorities, topics, redactions)
+        )
+
     def _enrich_unguarded(self, mention: Mention) -> Enrichment:
         """The common case without a guard per step (~8 calls and handlers per event). Any exception sends
         the mention through ``_enrich``, which runs every step in its guard and names the one that failed.
         """
         text = mention.text
         author = mention.author
-        language, language_confidence = self.detect_language(text)
-        sentiment = self.score_sentiment(text, language)
-        intent, intent_confidence = self.classify_intent(text, sentiment)
-        urgency = self.detect_urgency(text)
+        language = self.detect_language(text)
+        sentiment = self.score_sentiment(text, language[0])
+        intent = self.classify_intent(text, sentiment)
         influence = self.influence_tier(author.followers, author.verified)
-        urgency = with_attention(urgency, influence)
-        priority, reasons = self.compute_priority(intent, sentiment, influence, urgency)
-        topics = self.match_topics(text)
-        redacted, pii_kinds = self.redact_pii(text)
-        _check_ranges(language, language_confidence, sentiment, intent, intent_confidence, priority)
-        # Checked above, field by field: building it without pydantic's validation saves ~5 µs per event
-        # (tests/unit/test_enrich.py compares both ways of building it on real texts).
-        return Enrichment.model_construct(
-            language=language,
-            language_confidence=language_confidence,
-            sentiment=sentiment,
-            intent=intent,
-            intent_confidence=intent_confidence,
-            urgency=tuple(urgency),
-            topics=tuple(topics),
-            influence=str(influence),
-            customer_tier=None,
-            redacted_text=redacted if pii_kinds else None,
-            priority=priority,
-            priority_reasons=tuple(reasons),
-            failed_enrichers=(),
-            wave=None,
+        urgency = with_attention(self.detect_urgency(text), influence)
+        priority = self.compute_priority(intent[0], sentiment, influence, urgency)
+        return _checked(
+            language, sentiment, intent, urgency, influence, priority, self.match_topics(text), self.redact_pii(text)
         )
 
     def _enrich(self, mention: Mention, failed: list[str]) -> Enrichment:
@@ -173,6 +182,45 @@ class Enricher:
             priority_reasons=reasons,
             failed_enrichers=tuple(failed),
         )
+
+
+def _checked(
+    language: tuple[str, float],
+    sentiment: Sentiment,
+    intent: tuple[Intent, float],
+    urgency: tuple[str, ...],
+    influence: str,
+    priority: tuple[int, tuple[PriorityReason, ...]],
+    topics: tuple[str, ...],
+    redaction: tuple[str, tuple[str, ...]],
+) -> Enrichment:
+    """The ``Enrichment`` of the steps' outputs, built without pydantic once their scalars are checked (~10 µs
+    an event; tests/unit/test_enrich.py compares both ways of building it on real texts). ValueError when a
+    step returned something ``Enrichment`` would refuse."""
+    language_code, language_confidence = language
+    intent_label, intent_confidence = intent
+    points, reasons = priority
+    redacted, pii_kinds = redaction
+    _check_ranges(language_code, language_confidence, sentiment, intent_label, intent_confidence, points)
+    return trusted(
+        Enrichment,
+        {
+            "language": language_code,
+            "language_confidence": language_confidence,
+            "sentiment": sentiment,
+            "intent": intent_label,
+            "intent_confidence": intent_confidence,
+            "urgency": tuple(urgency),
+            "topics": tuple(topics),
+            "influence": str(influence),
+            "customer_tier": None,
+            "redacted_text": redacted if pii_kinds else None,
+            "priority": points,
+            "priority_reasons": tuple(reasons),
+            "failed_enrichers": (),
+            "wave": None,
+        },
+    )
 
 
 def _check_ranges(

@@ -55,7 +55,8 @@ def influence_tier(followers: int, verified: bool) -> str:
     return STANDARD
 
 
-# The reasons that do not depend on the event are built once (each pydantic model costs ~2 µs to build).
+# The reasons that do not depend on the event are built once (each pydantic model costs ~2 µs to build); the
+# others once per distinct result (see _RESULTS).
 _BASE_REASON = PriorityReason(factor="base", points=BASE_POINTS, detail="every mention")
 _INTENT_REASONS = {
     intent: PriorityReason(factor="intent", points=points, detail=intent.value)
@@ -72,6 +73,12 @@ _URGENCY_REASONS = {
 }
 
 
+# compute_priority's results by their inputs: a handful of intents, tiers and flag sets, and the negative
+# sentiment's points and detail, so most events repeat an earlier combination. Cleared when full.
+_RESULTS: dict[tuple[Intent, tuple[int, str] | None, str, tuple[str, ...]], tuple[int, tuple[PriorityReason, ...]]] = {}
+RESULT_CACHE_SIZE = 4096
+
+
 def compute_priority(
     intent: Intent,
     sentiment: Sentiment,
@@ -82,6 +89,22 @@ def compute_priority(
 
     Spam gets its penalty and nothing else: links and follower counts must not lift it.
     """
+    negative = None
+    if sentiment.label is SentimentLabel.NEGATIVE and intent is not Intent.SPAM:
+        score = sentiment.score
+        negative = (max(1, round(-score * MAX_NEGATIVE_SENTIMENT_POINTS)), f"negative {score:+.2f}")
+    key = (intent, negative, influence, tuple(urgency))
+    result = _RESULTS.get(key)
+    if result is None:
+        if len(_RESULTS) >= RESULT_CACHE_SIZE:
+            _RESULTS.clear()
+        result = _RESULTS[key] = _priority(*key)
+    return result
+
+
+def _priority(
+    intent: Intent, negative: tuple[int, str] | None, influence: str, urgency: tuple[str, ...]
+) -> tuple[int, tuple[PriorityReason, ...]]:
     reasons = [_BASE_REASON]
     raw = BASE_POINTS
     intent_reason = _INTENT_REASONS.get(intent)
@@ -90,25 +113,22 @@ def compute_priority(
         raw += intent_reason.points
 
     if intent is not Intent.SPAM:
-        if sentiment.label is SentimentLabel.NEGATIVE:
-            points = max(1, round(-sentiment.score * MAX_NEGATIVE_SENTIMENT_POINTS))
-            # model_construct: the fields are typed here by construction, and validation costs ~2 µs per event.
-            detail = f"negative {sentiment.score:+.2f}"
-            reasons.append(PriorityReason.model_construct(factor="sentiment", points=points, detail=detail))
+        if negative is not None:
+            points, detail = negative
+            reasons.append(PriorityReason(factor="sentiment", points=points, detail=detail))
             raw += points
         influence_reason = _INFLUENCE_REASONS.get(influence)
         if influence_reason is not None:
             reasons.append(influence_reason)
             raw += influence_reason.points
-        if urgency:
-            for flag in dict.fromkeys(urgency):  # de-duplicated, order kept
-                if flag == "attention" and influence == INFLUENCER:
-                    continue
-                reason = _URGENCY_REASONS.get(flag)
-                if reason is None:
-                    reason = PriorityReason(factor="urgency", points=UNKNOWN_URGENCY_POINTS, detail=flag)
-                reasons.append(reason)
-                raw += reason.points
+        for flag in dict.fromkeys(urgency):  # de-duplicated, order kept
+            if flag == "attention" and influence == INFLUENCER:
+                continue
+            reason = _URGENCY_REASONS.get(flag)
+            if reason is None:
+                reason = PriorityReason(factor="urgency", points=UNKNOWN_URGENCY_POINTS, detail=flag)
+            reasons.append(reason)
+            raw += reason.points
 
     priority = min(MAX_PRIORITY, max(MIN_PRIORITY, raw))
     if priority != raw:

@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 from schemas.enriched import Sentiment, SentimentLabel
+from schemas.trusted import trusted
 from streams.enrich.language import UNDETERMINED
 from streams.enrich.linear import LinearModel, ModelError
 from streams.enrich.sentiment_model import SENTIMENT_MODEL_PATH, SentimentModels
@@ -76,8 +77,8 @@ class SentimentScorer:
                 else:
                     label = SentimentLabel.POSITIVE
                 polarity = (positive_exp - negative_exp) / (neutral_exp + negative_exp + positive_exp)
-                # In range by construction: building it without validation saves ~1 µs per event.
-                return Sentiment.model_construct(label=label, score=round(max(-1.0, min(1.0, polarity)), 4))
+                # In range by construction: building it without validation saves ~3 µs per event.
+                return trusted(Sentiment, {"label": label, "score": round(max(-1.0, min(1.0, polarity)), 4)})
         # Emoji and emoticons carry sentiment in any language and VADER's lexicon covers them:
         # letterless text ("😡😡😡", ":(") is scored even though no language was detected.
         if language != UNDETERMINED or has_letters(text):

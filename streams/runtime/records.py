@@ -59,6 +59,16 @@ class Stage(Protocol):
     def partitions_revoked(self, partitions: set[int]) -> None: ...
 
 
+class BatchAwareStage(Stage, Protocol):
+    """A stage that does part of its work for a whole fetched batch at once (the enrich stage runs each
+    enricher over the batch: the CPU caches stay warm). ``begin_batch`` sees every record of the batch before
+    the first ``handle``; it must not emit outputs or fail records (``handle`` still does both, in order),
+    and an exception from it only means ``handle`` does all the work.
+    """
+
+    def begin_batch(self, records: list[InputRecord]) -> None: ...
+
+
 class StatefulStage(Stage, Protocol):
     """A stage whose per-partition state is kept in a compacted changelog topic.
 

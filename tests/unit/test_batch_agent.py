@@ -63,3 +63,31 @@ def test_oversize_and_empty_values_are_dead_lettered_before_the_stage_runs() -> 
     outputs = agent._handle_all(_batch(b"x" * 1025, None))
     reasons = [DeadLetter.model_validate_json(o.value).reason for o in outputs]
     assert reasons == ["oversize", "undecodable"]
+
+
+class BatchPreparingStage(HalfwayFailingStage):
+    """Sees the whole batch first (BatchAwareStage); fails there when the batch holds b"bad-batch"."""
+
+    def __init__(self) -> None:
+        self.seen: list[list[bytes | None]] = []
+
+    def begin_batch(self, records: list[InputRecord]) -> None:
+        self.seen.append([record.value for record in records])
+        if any(record.value == b"bad-batch" for record in records):
+            raise RuntimeError("cannot prepare")
+
+
+def test_a_batch_aware_stage_sees_every_record_before_the_first_handle() -> None:
+    settings = Settings(metrics_port=0)
+    metrics = Metrics(CollectorRegistry())
+    stage = BatchPreparingStage()
+    agent = BatchAgent(stage, settings, metrics, ProducerService(settings), "dlq")
+    batch = _batch(b"ok-1", b"ok-2")
+    batch[TopicPartition("in", 1)] = [Record("in", 1, 7, 1_000, b"k", b"ok-3")]
+    outputs = agent._handle_all(batch)
+    assert stage.seen == [[b"ok-1", b"ok-2", b"ok-3"]]
+    assert [o.topic for o in outputs] == ["first", "second"] * 3
+    # A failing begin_batch is only a lost optimisation: every record is still handled, in order.
+    outputs = agent._handle_all(_batch(b"bad-batch", b"boom", b"ok"))
+    assert [o.topic for o in outputs] == ["first", "second", "dlq", "first", "second"]
+    assert metrics.registry.get_sample_value("mention_router_stage_seconds_count", {"stage": "enrich"}) == 6

@@ -20,6 +20,7 @@ import pytest
 from schemas.enriched import Enrichment, Intent, Sentiment, SentimentLabel
 from schemas.mention import MAX_TEXT_CHARS, Author, Channel, Mention
 from streams.enrich import Enricher, bench
+from streams.enrich import priority as priority_module
 from streams.enrich.cues import CueSet, expand, normalise
 from streams.enrich.intent import classify_intent, find_cues
 from streams.enrich.language import (
@@ -830,3 +831,78 @@ def test_a_step_returning_a_wrong_type_falls_back_to_the_validated_path(monkeypa
     result = enricher.enrich(make_mention("how do I change my seat?"))
     assert result.failed_enrichers == ()
     assert (result.intent, result.intent_confidence) == (Intent.QUESTION, 1.0)  # pydantic coerced it
+
+
+def test_priority_results_are_cached_per_input_combination(monkeypatch: pytest.MonkeyPatch) -> None:
+    negative = Sentiment(label=SentimentLabel.NEGATIVE, score=-0.4333)
+    slightly_different = Sentiment(label=SentimentLabel.NEGATIVE, score=-0.4349)  # same detail, more points
+    first = compute_priority(Intent.COMPLAINT, negative, NOTABLE, ("payment",))
+    assert compute_priority(Intent.COMPLAINT, negative, NOTABLE, ("payment",)) is first  # served from the cache
+    other = compute_priority(Intent.COMPLAINT, slightly_different, NOTABLE, ("payment",))
+    assert [r.points for r in first[1]] == [20, 20, 6, 10, 10]
+    assert [r.points for r in other[1]] == [20, 20, 7, 10, 10]
+    assert first[1][2].detail == other[1][2].detail == "negative -0.43"
+    monkeypatch.setattr(priority_module, "_RESULTS", {})
+    assert compute_priority(Intent.COMPLAINT, negative, NOTABLE, ("payment",)) == first
+
+
+def test_priority_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(priority_module, "_RESULTS", {})
+    monkeypatch.setattr(priority_module, "RESULT_CACHE_SIZE", 3)
+    for index in range(10):
+        score = -0.1 * (index % 9 + 1)
+        compute_priority(Intent.COMPLAINT, Sentiment(label=SentimentLabel.NEGATIVE, score=score))
+        assert len(priority_module._RESULTS) <= 3
+
+
+EDGE_TEXTS = [
+    *bench.SAMPLE_TEXTS,
+    "",
+    "   ",
+    "😡😡😡",
+    "x" * 5000,
+    "call me at +1 415 555 0100 or a@b.co",
+    "Служба 😡 返金",
+]
+
+
+def test_enrich_many_equals_enrich_one_by_one(enricher: Enricher) -> None:
+    mentions = [make_mention(text, followers=i * 40_000, native_id=str(i)) for i, text in enumerate(EDGE_TEXTS)]
+    batch = enricher.enrich_many(mentions)
+    assert batch == [enricher.enrich(mention) for mention in mentions]
+    for enrichment in batch:
+        _assert_same_as_validated(enrichment)
+    assert enricher.enrich_many([]) == []
+
+
+@pytest.mark.shared_data
+def test_enrich_many_equals_enrich_one_by_one_on_airline(enricher: Enricher) -> None:
+    texts = list(itertools.islice(airline_texts(), 2000))
+    mentions = [
+        make_mention(text, followers=i * 97, verified=i % 50 == 0, native_id=str(i)) for i, text in enumerate(texts)
+    ]
+    assert enricher.enrich_many(mentions) == [enricher.enrich(mention) for mention in mentions]
+
+
+@pytest.mark.parametrize(("attribute", "name"), STEPS.items())
+def test_enrich_many_names_the_failing_step_only_on_the_mention_it_failed(
+    attribute: str, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enricher = Enricher()
+    step = getattr(enricher, attribute)
+
+    def fails_on_the_second(*args: object) -> object:
+        # The text reaches most steps; influence sees the follower count, priority the tier it gave.
+        if any(isinstance(arg, str) and "second" in arg for arg in args) or 20_000 in args or NOTABLE in args:
+            raise RuntimeError("boom")
+        return step(*args)
+
+    monkeypatch.setattr(enricher, attribute, fails_on_the_second)
+    mentions = [
+        make_mention("my flight was cancelled, first", native_id="1"),
+        make_mention("my flight was cancelled, second", followers=20_000, native_id="2"),
+        make_mention("thanks for the upgrade, third", native_id="3"),
+    ]
+    first, second, third = enricher.enrich_many(mentions)
+    assert first.failed_enrichers == third.failed_enrichers == ()
+    assert second.failed_enrichers == (name,)

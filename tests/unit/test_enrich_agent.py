@@ -67,3 +67,34 @@ def test_the_wave_state_survives_a_restart_through_the_changelog() -> None:
     [enriched] = _enriched(after)
     assert enriched.enrichment.wave is not None, "the two authors before the restart still count"
     assert enriched.enrichment.wave.size == 3
+
+
+def test_begin_batch_gives_the_same_outputs_as_one_by_one_and_leaves_bad_records_to_handle() -> None:
+    start = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+    mentions = [
+        make_mention(text, handle=f"c{n}", created_at=start + timedelta(minutes=n))
+        for n, text in enumerate(
+            [OUTAGE, "thanks for the upgrade!", OUTAGE, "where is my refund? call +1 415 555 0100"]
+        )
+    ]
+    records = [_record(mention, offset=n) for n, mention in enumerate(mentions)]
+    records.insert(2, Record("mentions.unique", 0, 99, 1_000, b"w", b"{not json"))
+
+    def run(batched: bool) -> list[Output]:
+        agent = EnrichAgent(TopicNames(), Metrics(CollectorRegistry()), wave_min_authors=2)
+        if batched:
+            agent.begin_batch(records)
+        out: list[Output] = []
+        for record in records:
+            try:
+                agent.handle(record, out)
+            except ValueError:
+                out.append(Output("dead-letter", None, record.value))  # what the runner does with it
+        agent.end_batch(out)
+        return out
+
+    batched, one_by_one = run(batched=True), run(batched=False)
+    assert batched == one_by_one
+    assert [o.topic for o in batched].count("dead-letter") == 1
+    assert len(_enriched(batched)) == 4
+    assert _enriched(batched)[2].enrichment.wave is not None  # waves are still observed in record order
