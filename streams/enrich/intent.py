@@ -1,7 +1,7 @@
 """Rule-based intent, first version: transparent cues plus the sentiment, no model.
 
-One trie-regex pass over the lower-cased text finds every cue kind; links and hashtags are counted
-separately (literal-prefix regexes, cheap). A short, ordered decision list turns them into an intent
+One pass over the text's tokens finds every cue kind (``streams.enrich.cues``); links and hashtags are
+counted separately (literal-prefix regexes, cheap). A short, ordered decision list turns them into an intent
 and a confidence. The confidences are hand-set priors, ordered so that stronger evidence scores
 higher; they are not calibrated probabilities.
 """
@@ -213,7 +213,7 @@ _QUESTION_MARKS = ("?", "¿", "？", "؟")  # noqa: RUF001 - full-width and Arab
 
 def find_cues(text: str) -> dict[str, int]:
     """How many times each cue kind occurs in ``text`` (for tests and tuning)."""
-    return _CUE_SET.find(normalise(text))
+    return _CUE_SET.find(text)
 
 
 def is_question(text: str, lowered: str) -> tuple[bool, bool]:
@@ -230,13 +230,12 @@ def is_question(text: str, lowered: str) -> tuple[bool, bool]:
 def classify_intent(text: str, sentiment: Sentiment, lowered: str | None = None) -> tuple[Intent, float]:
     """Intent and a confidence in [0, 1] from cues in ``text`` and its ``sentiment``.
 
-    ``lowered`` is ``normalise(text)`` when the caller already has it (urgency needs the same), else computed here.
+    ``lowered`` is ``normalise(text)`` when the caller already has it, else computed here if the question test
+    needs it.
     """
     if not text or text.isspace():
         return Intent.OTHER, 0.0
-    if lowered is None:
-        lowered = normalise(text)
-    cues = _CUE_SET.find(lowered)
+    cues = _CUE_SET.find(text)
     label = sentiment.label
     negative = label is SentimentLabel.NEGATIVE
     positive = label is SentimentLabel.POSITIVE
@@ -264,7 +263,7 @@ def classify_intent(text: str, sentiment: Sentiment, lowered: str | None = None)
     if negative:
         return Intent.COMPLAINT, 0.5
 
-    has_mark, has_lead = is_question(text, lowered)
+    has_mark, has_lead = is_question(text, normalise(text) if lowered is None else lowered)
     if has_mark or has_lead:
         return Intent.QUESTION, 0.8 if has_mark and has_lead else 0.65
 

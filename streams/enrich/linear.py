@@ -71,9 +71,24 @@ class ModelError(ValueError):
 
 
 def tokens(text: str) -> list[str]:
-    """The normalised tokens of ``text`` (see the module doc)."""
-    if len(text) > _CHAR_LIMIT:
-        text = text[:_CHAR_LIMIT]
+    """The normalised tokens of ``text`` (see the module doc), at most _TOKEN_LIMIT of them."""
+    found = _tokenize(text[:_CHAR_LIMIT]) if len(text) > _CHAR_LIMIT else word_tokens(text)
+    return found[:_TOKEN_LIMIT] if len(found) > _TOKEN_LIMIT else found
+
+
+def word_tokens(text: str) -> list[str]:
+    """All the normalised tokens of ``text``, however long. The last text's are kept: sentiment, intent and
+    urgency read the same text one after the other. The list is shared: do not change it."""
+    global _last  # noqa: PLW0603 - a one-entry memo, replaced whole (safe across threads)
+    last_text, last_tokens = _last
+    if text is last_text:
+        return last_tokens
+    found = _tokenize(text)
+    _last = (text, found)
+    return found
+
+
+def _tokenize(text: str) -> list[str]:
     if "&" in text:
         text = html.unescape(text)
     lowered = text.lower()
@@ -81,8 +96,10 @@ def tokens(text: str) -> list[str]:
         lowered = _URL_RE.sub(" http ", lowered)
     if "@" in lowered:
         lowered = _HANDLE_RE.sub(" @u ", lowered)
-    found = _TOKEN_RE.findall(lowered)
-    return found[:_TOKEN_LIMIT] if len(found) > _TOKEN_LIMIT else found
+    return _TOKEN_RE.findall(lowered)
+
+
+_last: tuple[str, list[str]] = ("", [])
 
 
 def features(text: str) -> list[str]:

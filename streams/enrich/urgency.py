@@ -1,10 +1,10 @@
-"""Urgency flags from keyword cues, found in one trie-regex pass over the normalised text."""
+"""Urgency flags from keyword cues, found in one pass over the text's tokens (``streams.enrich.cues``)."""
 
 from __future__ import annotations
 
 import logging
 
-from streams.enrich.cues import CueSet, normalise
+from streams.enrich.cues import CueSet
 from streams.enrich.priority import INFLUENCER
 
 logger = logging.getLogger(__name__)
@@ -160,14 +160,11 @@ EXCLUSIONS: tuple[str, ...] = (
 _CUE_SET = CueSet(CUES, EXCLUSIONS)
 
 
-def detect_urgency(text: str, lowered: str | None = None) -> tuple[str, ...]:
-    """Urgency flags found in ``text``, in the fixed order of ``FLAGS`` (empty tuple when none).
-
-    ``lowered`` is ``normalise(text)`` when the caller already has it (intent needs the same), else computed here.
-    """
+def detect_urgency(text: str) -> tuple[str, ...]:
+    """Urgency flags found in ``text``, in the fixed order of ``FLAGS`` (empty tuple when none)."""
     if not text:
         return ()
-    found = _CUE_SET.find(normalise(text) if lowered is None else lowered)
+    found = _CUE_SET.find(text)
     if not found:
         return ()
     return tuple(flag for flag in FLAGS if flag in found)
