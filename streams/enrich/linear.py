@@ -72,7 +72,7 @@ class ModelError(ValueError):
 
 def tokens(text: str) -> list[str]:
     """The normalised tokens of ``text`` (see the module doc), at most _TOKEN_LIMIT of them."""
-    found = _tokenize(text[:_CHAR_LIMIT]) if len(text) > _CHAR_LIMIT else word_tokens(text)
+    found = tokenize(text[:_CHAR_LIMIT]) if len(text) > _CHAR_LIMIT else word_tokens(text)
     return found[:_TOKEN_LIMIT] if len(found) > _TOKEN_LIMIT else found
 
 
@@ -83,12 +83,13 @@ def word_tokens(text: str) -> list[str]:
     last_text, last_tokens = _last
     if text is last_text:
         return last_tokens
-    found = _tokenize(text)
+    found = tokenize(text)
     _last = (text, found)
     return found
 
 
-def _tokenize(text: str) -> list[str]:
+def tokenize(text: str) -> list[str]:
+    """All the normalised tokens of ``text``, computed afresh (``word_tokens`` keeps the last text's)."""
     if "&" in text:
         text = html.unescape(text)
     lowered = text.lower()
