@@ -110,17 +110,12 @@ class Enricher:
     def _enrich_columns(self, mentions: Sequence[Mention]) -> list[Enrichment]:
         texts = [mention.text for mention in mentions]
         languages = list(map(self.detect_language, texts))
-        sentiments: list[Sentiment] = []
-        intents: list[tuple[Intent, float]] = []
-        urgencies: list[tuple[str, ...]] = []
+        # Sentiment, intent and urgency read the same tokens (linear.word_tokens keeps a batch's worth).
+        sentiments = list(map(self.score_sentiment, texts, [language for language, _ in languages]))
+        intents = list(map(self.classify_intent, texts, sentiments))
         tier = self.influence_tier
         influences = [tier(mention.author.followers, mention.author.verified) for mention in mentions]
-        # Text by text: these three read the same tokens (linear.word_tokens keeps the last text's).
-        for text, (language, _), influence in zip(texts, languages, influences, strict=True):
-            sentiment = self.score_sentiment(text, language)
-            sentiments.append(sentiment)
-            intents.append(self.classify_intent(text, sentiment))
-            urgencies.append(with_attention(self.detect_urgency(text), influence))
+        urgencies = list(map(with_attention, map(self.detect_urgency, texts), influences))
         priorities = list(
             map(self.compute_priority, [intent for intent, _ in intents], sentiments, influences, urgencies)
         )

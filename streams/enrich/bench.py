@@ -1,9 +1,9 @@
 """Per-call latency of each enricher and of ``Enricher.enrich``: ``python -m streams.enrich.bench``.
 
 Uses the ``text`` column of ../shared/data/airline-sentiment/Tweets.csv (first 5000 rows) when present,
-otherwise a small built-in list of sample texts. Prints median and p99 in microseconds; for
-``Enricher.enrich_many`` (what the stage runs per fetched batch) the cost per event of each batch, its median
-over the batches and the worst batch.
+otherwise a small built-in list of sample texts. Prints median and p99 in microseconds. ``Enricher.enrich_many``
+is what the enrich stage runs on each fetched batch: it is measured twice, as each event's cost inside a batch
+(its own step calls, timed, plus a share of the batch's remaining time) and as batch time / batch size.
 """
 
 from __future__ import annotations
@@ -101,26 +101,106 @@ def measure(
     return name, median, p99
 
 
-def measure_batches(
-    name: str, call: Callable[[Sequence[Mention]], object], mentions: Sequence[Mention], size: int, rounds: int
-) -> tuple[str, float, float]:
-    """Per-event cost of ``call`` on consecutive batches of ``size``: (batch time / batch size), each batch's
-    fastest of ``rounds``; the median and the worst batch (µs)."""
-    batches = [mentions[start : start + size] for start in range(0, len(mentions), size)]
-    call(batches[0])  # warm up
-    best = [float("inf")] * len(batches)
+STEP_ATTRIBUTES = (
+    "detect_language",
+    "score_sentiment",
+    "classify_intent",
+    "detect_urgency",
+    "influence_tier",
+    "compute_priority",
+    "match_topics",
+    "redact_pii",
+)
+
+
+class _TimedStep:
+    """Wraps one of an Enricher's steps: adds each call's time to ``costs`` at the position of its mention in
+    the batch (enrich_many calls every step once per mention, in batch order)."""
+
+    def __init__(self, step: Callable[..., object], costs: list[int]) -> None:
+        self.step = step
+        self.costs = costs
+        self.position = 0
+
+    def __call__(self, *args: object) -> object:
+        start = time.perf_counter_ns()
+        result = self.step(*args)
+        self.costs[self.position] += time.perf_counter_ns() - start
+        self.position += 1
+        return result
+
+
+def measure_whole(
+    enricher: Enricher, vader: Vader, mentions: Sequence[Mention], size: int, rounds: int
+) -> list[tuple[str, float, float]]:
+    """The whole enricher three ways, and the VADER yardstick, taken in turns batch by batch so that all four
+    see the same moments of a shared machine (its speed drifts by half within minutes):
+
+    * vaderSentiment's ``polarity_scores`` on each text, and ``Enricher.enrich`` on each mention: median and
+      p99 of single calls;
+    * ``Enricher.enrich_many`` on the batch, as the stage runs it: each event's cost inside it (its own step
+      calls, timed, plus an even share of the batch's remaining time, e.g. building the results), median and
+      p99; and the batch time / batch size, median over batches and the worst batch.
+
+    Every figure is the fastest of ``rounds`` for its text or batch. The step timers' own cost is included.
+    """
+    batches = [list(mentions[start : start + size]) for start in range(0, len(mentions), size)]
+    costs = [0] * size
+    timed = [_TimedStep(getattr(enricher, attribute), costs) for attribute in STEP_ATTRIBUTES]
+    count = len(mentions)
+    best_vader, best_single, best_event = [float("inf")] * count, [float("inf")] * count, [float("inf")] * count
+    best_batch = [float("inf")] * len(batches)
+    clock = time.perf_counter_ns
     gc_was_enabled = gc.isenabled()
-    gc.disable()
+    plain = [step.step for step in timed]
     try:
+        enricher.enrich_many(batches[0])  # warm up
+        gc.disable()
         for _ in range(rounds):
-            for index, batch in enumerate(batches):
-                start = time.perf_counter_ns()
-                call(batch)
-                best[index] = min(best[index], (time.perf_counter_ns() - start) / len(batch))
+            for number, batch in enumerate(batches):
+                first = number * size
+                for offset, mention in enumerate(batch):
+                    start = clock()
+                    vader.reference_compound(mention.text)
+                    best_vader[first + offset] = min(best_vader[first + offset], clock() - start)
+                for offset, mention in enumerate(batch):
+                    start = clock()
+                    enricher.enrich(mention)
+                    best_single[first + offset] = min(best_single[first + offset], clock() - start)
+                _install(enricher, timed)
+                costs[:] = [0] * size
+                for step in timed:
+                    step.position = 0
+                start = clock()
+                enricher.enrich_many(batch)
+                total = clock() - start
+                _install(enricher, plain)
+                if any(step.position != len(batch) for step in timed):
+                    raise RuntimeError("enrich_many left its batch path (a step failed): its timings would be wrong")
+                best_batch[number] = min(best_batch[number], total / len(batch))
+                share = (total - sum(costs)) / len(batch)
+                for offset in range(len(batch)):
+                    best_event[first + offset] = min(best_event[first + offset], costs[offset] + share)
     finally:
+        _install(enricher, plain)
         if gc_was_enabled:
             gc.enable()
-    return name, statistics.median(best) / 1000, max(best) / 1000
+    return [
+        ("reference: vaderSentiment original", *_median_p99(best_vader)),
+        ("Enricher.enrich (whole), one at a time", *_median_p99(best_single)),
+        (f"Enricher.enrich_many, per event (batches of {size})", *_median_p99(best_event)),
+        (f"Enricher.enrich_many, batch time / {size}", statistics.median(best_batch) / 1000, max(best_batch) / 1000),
+    ]
+
+
+def _install(enricher: Enricher, steps: Sequence[Callable[..., object]]) -> None:
+    for attribute, step in zip(STEP_ATTRIBUTES, steps, strict=True):
+        setattr(enricher, attribute, step)
+
+
+def _median_p99(nanoseconds: list[float]) -> tuple[float, float]:
+    ordered = sorted(nanoseconds)
+    return statistics.median(ordered) / 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1000
 
 
 def run(texts: Sequence[str], rounds: int, batch_size: int = 200) -> list[tuple[str, float, float]]:
@@ -163,12 +243,7 @@ def run(texts: Sequence[str], rounds: int, batch_size: int = 200) -> list[tuple[
             rounds,
         ),
         measure("reference: VADER port (not in the path)", lambda i: vader.compound(texts[i]), count, rounds),
-        measure("reference: vaderSentiment original", lambda i: vader.reference_compound(texts[i]), count, rounds),
-        measure("Enricher.enrich (whole)", lambda i: enricher.enrich(mentions[i]), count, rounds),
-        # What the enrich stage runs on each fetched batch; the "p99" column is the worst batch.
-        measure_batches(
-            f"Enricher.enrich_many, batches of {batch_size}", enricher.enrich_many, mentions, batch_size, rounds
-        ),
+        *measure_whole(enricher, vader, mentions, batch_size, rounds),
     ]
 
 

@@ -77,14 +77,14 @@ def tokens(text: str) -> list[str]:
 
 
 def word_tokens(text: str) -> list[str]:
-    """All the normalised tokens of ``text``, however long. The last text's are kept: sentiment, intent and
-    urgency read the same text one after the other. The list is shared: do not change it."""
-    global _last  # noqa: PLW0603 - a one-entry memo, replaced whole (safe across threads)
-    last_text, last_tokens = _last
-    if text is last_text:
-        return last_tokens
-    found = tokenize(text)
-    _last = (text, found)
+    """All the normalised tokens of ``text``, however long. Sentiment, intent and urgency read the same text's
+    tokens, one after the other for a mention or step by step over a batch (``Enricher.enrich_many``), so the
+    tokens of the last TOKEN_MEMO_SIZE texts are kept. The list is shared: do not change it."""
+    found = _memo.get(text)
+    if found is None:
+        if len(_memo) >= TOKEN_MEMO_SIZE:
+            _memo.clear()  # a batch at a time: no eviction order to keep
+        found = _memo[text] = tokenize(text)
     return found
 
 
@@ -100,7 +100,9 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN_RE.findall(lowered)
 
 
-_last: tuple[str, list[str]] = ("", [])
+# A fetched batch (Settings.batch_max_records, 2,000 by default): ~1.2 KB of tokens a tweet.
+TOKEN_MEMO_SIZE = 2048
+_memo: dict[str, list[str]] = {}
 
 
 def features(text: str) -> list[str]:

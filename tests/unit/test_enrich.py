@@ -606,9 +606,20 @@ def test_enrich_survives_a_non_mention(enricher: Enricher) -> None:
 
 
 def test_bench_runs_on_builtin_samples() -> None:
-    rows = bench.run(bench.SAMPLE_TEXTS[:4], rounds=1)
-    assert {name for name, _, _ in rows} >= {"language", "intent", "urgency", "Enricher.enrich (whole)"}
+    rows = bench.run(bench.SAMPLE_TEXTS, rounds=1, batch_size=5)
+    names = {name for name, _, _ in rows}
+    assert names >= {"language", "intent", "urgency", "Enricher.enrich (whole), one at a time"}
+    assert "Enricher.enrich_many, per event (batches of 5)" in names
     assert all(median > 0 and p99 >= median for _, median, p99 in rows)
+
+
+def test_bench_restores_the_enricher_steps() -> None:
+    enricher = Enricher()
+    steps = {attribute: getattr(enricher, attribute) for attribute in bench.STEP_ATTRIBUTES}
+    mentions = [make_mention(text, native_id=str(i)) for i, text in enumerate(bench.SAMPLE_TEXTS)]
+    rows = bench.measure_whole(enricher, bench.Vader(), mentions, size=5, rounds=1)
+    assert len(rows) == 4
+    assert {attribute: getattr(enricher, attribute) for attribute in bench.STEP_ATTRIBUTES} == steps
 
 
 # --- shared real data (skipped when ../shared/data is absent) -----------------------------------------
