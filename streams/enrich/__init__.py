@@ -19,6 +19,7 @@ from schemas.mention import Mention
 from schemas.trusted import trusted
 from streams.enrich.intent import classify_intent
 from streams.enrich.language import UNDETERMINED, LanguageDetector
+from streams.enrich.linear import forget_tokens
 from streams.enrich.pii import redact
 from streams.enrich.priority import BASE_POINTS, STANDARD, compute_priority, influence_tier
 from streams.enrich.sentiment import UNKNOWN_SENTIMENT, SentimentScorer
@@ -106,6 +107,8 @@ class Enricher:
             return self._enrich_columns(mentions)
         except Exception:  # a step failed on some mention: this batch goes one by one, and the guards name it
             return [self.enrich(mention) for mention in mentions]
+        finally:
+            forget_tokens()
 
     def _enrich_columns(self, mentions: Sequence[Mention]) -> list[Enrichment]:
         texts = [mention.text for mention in mentions]

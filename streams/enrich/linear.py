@@ -88,6 +88,11 @@ def word_tokens(text: str) -> list[str]:
     return found
 
 
+def forget_tokens() -> None:
+    """Drop the kept tokens (``Enricher.enrich_many`` does after each batch: they are not needed again)."""
+    _memo.clear()
+
+
 def tokenize(text: str) -> list[str]:
     """All the normalised tokens of ``text``, computed afresh (``word_tokens`` keeps the last text's)."""
     if "&" in text:
