@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 from datetime import UTC, datetime
@@ -48,10 +47,6 @@ def worker(stages: str | None, loglevel: str | None) -> None:
                 "set MENTION_ROUTER_METRICS_PORT to a free port, or 0 to disable"
             ) from exc
     app = create_app(settings, metrics, rules)
-    # What start-up loaded (fastText, sentiment weights, the taxonomy automaton, rules) lives as long as the
-    # worker: frozen, it is never walked again by the cyclic collector's full collections.
-    gc.collect()
-    gc.freeze()
     level = loglevel or {"WARNING": "warn"}.get(settings.log_level, settings.log_level.lower())
     RouterWorker(app, loglevel=level, quiet=True).execute_from_commandline()
 
