@@ -17,9 +17,9 @@ from typing import TypeVar
 from schemas.enriched import Enrichment, Intent, PriorityReason, Sentiment
 from schemas.mention import Mention
 from schemas.trusted import trusted
+from streams.enrich.cues import forget
 from streams.enrich.intent import classify_intent
 from streams.enrich.language import UNDETERMINED, LanguageDetector
-from streams.enrich.linear import forget_tokens
 from streams.enrich.pii import redact
 from streams.enrich.priority import BASE_POINTS, STANDARD, compute_priority, influence_tier
 from streams.enrich.sentiment import UNKNOWN_SENTIMENT, SentimentScorer
@@ -105,15 +105,20 @@ class Enricher:
         """
         try:
             return self._enrich_columns(mentions)
-        except Exception:  # a step failed on some mention: this batch goes one by one, and the guards name it
+        except Exception as exc:  # a step failed on some mention: this batch goes one by one, the guards name it
+            logger.warning(
+                "enrich_many: %s in a batch of %d; enriching it one mention at a time",
+                type(exc).__name__,
+                len(mentions),
+            )
             return [self.enrich(mention) for mention in mentions]
         finally:
-            forget_tokens()
+            forget()  # the batch's cue tokens are not needed again
 
     def _enrich_columns(self, mentions: Sequence[Mention]) -> list[Enrichment]:
         texts = [mention.text for mention in mentions]
         languages = list(map(self.detect_language, texts))
-        # Sentiment, intent and urgency read the same tokens (linear.word_tokens keeps a batch's worth).
+        # Intent and urgency read the same cue tokens (streams.enrich.cues keeps a batch's worth).
         sentiments = list(map(self.score_sentiment, texts, [language for language, _ in languages]))
         intents = list(map(self.classify_intent, texts, sentiments))
         tier = self.influence_tier

@@ -72,29 +72,12 @@ class ModelError(ValueError):
 
 def tokens(text: str) -> list[str]:
     """The normalised tokens of ``text`` (see the module doc), at most _TOKEN_LIMIT of them."""
-    found = tokenize(text[:_CHAR_LIMIT]) if len(text) > _CHAR_LIMIT else word_tokens(text)
+    found = tokenize(text[:_CHAR_LIMIT] if len(text) > _CHAR_LIMIT else text)
     return found[:_TOKEN_LIMIT] if len(found) > _TOKEN_LIMIT else found
 
 
-def word_tokens(text: str) -> list[str]:
-    """All the normalised tokens of ``text``, however long. Sentiment, intent and urgency read the same text's
-    tokens, one after the other for a mention or step by step over a batch (``Enricher.enrich_many``), so the
-    tokens of the last TOKEN_MEMO_SIZE texts are kept. The list is shared: do not change it."""
-    found = _memo.get(text)
-    if found is None:
-        if len(_memo) >= TOKEN_MEMO_SIZE:
-            _memo.clear()  # a batch at a time: no eviction order to keep
-        found = _memo[text] = tokenize(text)
-    return found
-
-
-def forget_tokens() -> None:
-    """Drop the kept tokens (``Enricher.enrich_many`` does after each batch: they are not needed again)."""
-    _memo.clear()
-
-
 def tokenize(text: str) -> list[str]:
-    """All the normalised tokens of ``text``, computed afresh (``word_tokens`` keeps the last text's)."""
+    """All the normalised tokens of ``text``, however long."""
     if "&" in text:
         text = html.unescape(text)
     lowered = text.lower()
@@ -103,11 +86,6 @@ def tokenize(text: str) -> list[str]:
     if "@" in lowered:
         lowered = _HANDLE_RE.sub(" @u ", lowered)
     return _TOKEN_RE.findall(lowered)
-
-
-# A fetched batch (Settings.batch_max_records, 2,000 by default): ~1.2 KB of tokens a tweet.
-TOKEN_MEMO_SIZE = 2048
-_memo: dict[str, list[str]] = {}
 
 
 def features(text: str) -> list[str]:

@@ -90,7 +90,8 @@ def compute_priority(
     Spam gets its penalty and nothing else: links and follower counts must not lift it.
     """
     negative = None
-    if sentiment.label is SentimentLabel.NEGATIVE and intent is not Intent.SPAM:
+    # ==, not `is`: a plain "spam" string is the same cache key as Intent.SPAM (StrEnum), so it must act alike.
+    if sentiment.label is SentimentLabel.NEGATIVE and intent != Intent.SPAM:
         score = sentiment.score
         negative = (max(1, round(-score * MAX_NEGATIVE_SENTIMENT_POINTS)), f"negative {score:+.2f}")
     key = (intent, negative, influence, tuple(urgency))
@@ -112,7 +113,7 @@ def _priority(
         reasons.append(intent_reason)
         raw += intent_reason.points
 
-    if intent is not Intent.SPAM:
+    if intent != Intent.SPAM:
         if negative is not None:
             points, detail = negative
             reasons.append(PriorityReason(factor="sentiment", points=points, detail=detail))

@@ -1,4 +1,4 @@
-"""Urgency flags from keyword cues, found in one pass over the text's tokens (``streams.enrich.cues``)."""
+"""Urgency flags from keyword cues, found in one pass over the text's words (``streams.enrich.cues``)."""
 
 from __future__ import annotations
 

@@ -243,7 +243,13 @@ class BatchAgent(Service):
         share = 0.0  # each record's part of the batch-wide work done before its handle()
         if self._begin_batch is not None:
             started = clock()
-            records = [record for records in batch.values() for record in records]
+            # Only the records handle() will see: empty and oversize ones are dead-lettered before it.
+            records = [
+                record
+                for records in batch.values()
+                for record in records
+                if record.value is not None and len(record.value) <= max_bytes
+            ]
             try:
                 self._begin_batch(records)
             except Exception as exc:  # only an optimisation: handle() does each record's work on its own

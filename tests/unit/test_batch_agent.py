@@ -91,3 +91,12 @@ def test_a_batch_aware_stage_sees_every_record_before_the_first_handle() -> None
     outputs = agent._handle_all(_batch(b"bad-batch", b"boom", b"ok"))
     assert [o.topic for o in outputs] == ["first", "second", "dlq", "first", "second"]
     assert metrics.registry.get_sample_value("mention_router_stage_seconds_count", {"stage": "enrich"}) == 6
+
+
+def test_begin_batch_sees_only_the_records_handle_will_see() -> None:
+    settings = Settings(max_payload_bytes=1024, metrics_port=0)
+    stage = BatchPreparingStage()
+    agent = BatchAgent(stage, settings, Metrics(CollectorRegistry()), ProducerService(settings), "dlq")
+    outputs = agent._handle_all(_batch(b"ok-1", b"x" * 1025, None, b"ok-2"))
+    assert stage.seen == [[b"ok-1", b"ok-2"]]
+    assert [o.topic for o in outputs] == ["first", "second", "dlq", "dlq", "first", "second"]

@@ -202,3 +202,11 @@ def test_word_cues_do_not_overrule_a_confident_model(
     ):
         assert model_only.detect(text)[0] == code
         assert detector.detect(text)[0] == code
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Was ist an dem Flug los", "Was soll das, an wen kann ich mich wenden", "Warum ist das so teuer und langsam"],
+)
+def test_short_german_is_not_taken_for_english_by_the_short_cut(text: str) -> None:
+    assert LanguageDetector().detect(text)[0] == "de"
