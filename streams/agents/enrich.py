@@ -7,7 +7,7 @@ trackers are kept in a compacted changelog like the dedupe index.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from schemas import EnrichedMention, Enrichment, Mention, PriorityReason
@@ -47,7 +47,7 @@ class EnrichAgent:
         # begin_batch's results by record position, taken by handle().
         self._prepared: dict[tuple[str, int, int], tuple[Mention, Enrichment]] = {}
 
-    def begin_batch(self, records: list[InputRecord]) -> None:
+    def begin_batch(self, records: Sequence[InputRecord]) -> None:
         """Decode the batch's mentions and enrich them all at once (``Enricher.enrich_many``: each enricher
         runs over the whole batch, which is ~20% cheaper per event than one mention at a time). A record that
         does not decode is left to ``handle``, which dead-letters it as before."""

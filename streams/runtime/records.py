@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -66,7 +67,7 @@ class BatchAwareStage(Stage, Protocol):
     and an exception from it only means ``handle`` does all the work.
     """
 
-    def begin_batch(self, records: list[InputRecord]) -> None: ...
+    def begin_batch(self, records: Sequence[InputRecord]) -> None: ...
 
 
 class StatefulStage(Stage, Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -71,7 +72,7 @@ class BatchPreparingStage(HalfwayFailingStage):
     def __init__(self) -> None:
         self.seen: list[list[bytes | None]] = []
 
-    def begin_batch(self, records: list[InputRecord]) -> None:
+    def begin_batch(self, records: Sequence[InputRecord]) -> None:
         self.seen.append([record.value for record in records])
         if any(record.value == b"bad-batch" for record in records):
             raise RuntimeError("cannot prepare")

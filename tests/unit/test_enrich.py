@@ -643,7 +643,7 @@ def test_bench_restores_the_enricher_steps() -> None:
     enricher = Enricher()
     steps = {attribute: getattr(enricher, attribute) for attribute in bench.STEP_ATTRIBUTES}
     mentions = [make_mention(text, native_id=str(i)) for i, text in enumerate(bench.SAMPLE_TEXTS)]
-    rows = bench.measure_whole(enricher, bench.Vader(), mentions, size=5, rounds=1)
+    rows = bench.measure_whole(enricher, Vader(), mentions, size=5, rounds=1)
     assert len(rows) == 4
     assert {attribute: getattr(enricher, attribute) for attribute in bench.STEP_ATTRIBUTES} == steps
 
