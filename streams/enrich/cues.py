@@ -40,6 +40,9 @@ NUMBER = "<num>"
 _NUMBER_TOKEN_RE = re.compile(r"\d+k?")  # a number's tokens: 1,000 and 0.5 are "1" "," "000" and "0" "." "5"
 _NUMBER_JOINERS = frozenset(",.")
 _CUE_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
+# The same on ASCII text, where classes are bitmaps instead of Unicode category look-ups (~6.5 -> ~4.7 µs a
+# tweet). Equal on normalised text: its whitespace is single spaces, so \x1c-\x1f (Unicode \s only) never occur.
+_CUE_TOKEN_ASCII_RE = re.compile(r"\w+|[^\w\s]", re.ASCII)
 # Curly apostrophes are common in tweets; cues are written with the ASCII one.
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 # analyse() keeps the last texts' results, up to this many characters of text (a batch of tweets).
@@ -61,7 +64,7 @@ def normalise(text: str) -> str:
 
 def split_words(lowered: str) -> list[str]:
     """The cue tokens of already normalised text (``normalise``), computed afresh."""
-    return _CUE_TOKEN_RE.findall(lowered)
+    return (_CUE_TOKEN_ASCII_RE if lowered.isascii() else _CUE_TOKEN_RE).findall(lowered)
 
 
 def analyse(text: str) -> tuple[str, list[str]]:

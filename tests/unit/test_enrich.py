@@ -994,3 +994,11 @@ def test_a_plain_string_intent_gets_the_same_priority_as_the_enum(monkeypatch: p
     monkeypatch.setattr(priority_module, "_RESULTS", {})
     as_string = compute_priority("spam", NEUTRAL, STANDARD, ("legal",))  # type: ignore[arg-type]
     assert as_string[0] == compute_priority(Intent.SPAM, NEUTRAL, STANDARD, ("legal",))[0] == 0
+
+
+def test_ascii_and_unicode_cue_tokenisers_agree_on_ascii_text() -> None:
+    texts = [*bench.SAMPLE_TEXTS, "a\x1cb", "tab\there", "x_y-z 1,000.5 can't!!", "\x1f\x1e lead"]
+    for text in texts:
+        lowered = normalise(text)
+        if lowered.isascii():
+            assert cues_module.split_words(lowered) == cues_module._CUE_TOKEN_RE.findall(lowered)
