@@ -1,9 +1,10 @@
 """Per-record CPU of each stage's ``handle``, in process, no Kafka: where a mention's time goes.
 
-    python scripts/stage_costs.py [--count 6000]
+    python scripts/stage_costs.py [--count 6000] [--batch 500]
 
 Feeds generated mentions through dedupe → enrich → route → track the way the worker does (each
-stage's outputs become the next one's input) and prints the median and mean µs per record, plus
+stage's outputs become the next one's input, in batches; a stage's ``begin_batch`` time is shared out over
+its batch's records, as the runner does) and prints the median and mean µs per record, plus
 what writing each batch's state changes to the changelog adds. Figures only; it asserts nothing.
 """
 
@@ -31,6 +32,7 @@ NEXT = {"dedupe": ("enrich", "unique"), "enrich": ("route", "enriched"), "route"
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=6000)
+    parser.add_argument("--batch", type=int, default=500, help="records per fetched batch")
     args = parser.parse_args()
     settings = Settings()
     stages = {s.name: s for s in build_stages(settings, Metrics(CollectorRegistry()), load_rules(settings.rules_path))}
@@ -45,11 +47,19 @@ def main() -> None:
         stage = stages[name]
         out: list[Output] = []
         timings = []
-        for record in inputs:
-            started = time.perf_counter()
-            with contextlib.suppress(Exception):  # the worker dead-letters these; they cost time all the same
-                stage.handle(record, out)
-            timings.append(time.perf_counter() - started)
+        begin_batch = getattr(stage, "begin_batch", None)
+        for first in range(0, len(inputs), args.batch):
+            batch = inputs[first : first + args.batch]
+            share = 0.0  # as the runner does: a batch-wide step's time is shared out over the batch's records
+            if begin_batch is not None:
+                started = time.perf_counter()
+                begin_batch(batch)
+                share = (time.perf_counter() - started) / len(batch)
+            for record in batch:
+                started = time.perf_counter()
+                with contextlib.suppress(Exception):  # the worker dead-letters these; they cost time all the same
+                    stage.handle(record, out)
+                timings.append(time.perf_counter() - started + share)
         started = time.perf_counter()
         end_batch = getattr(stage, "end_batch", None)
         if end_batch is not None:
