@@ -48,23 +48,26 @@ def main() -> None:
         out: list[Output] = []
         timings = []
         begin_batch = getattr(stage, "begin_batch", None)
+        end_batch = getattr(stage, "end_batch", None)
+        changelog_seconds = 0.0
         for first in range(0, len(inputs), args.batch):
             batch = inputs[first : first + args.batch]
             share = 0.0  # as the runner does: a batch-wide step's time is shared out over the batch's records
             if begin_batch is not None:
                 started = time.perf_counter()
-                begin_batch(batch)
+                with contextlib.suppress(Exception):  # the runner logs it; handle() then does all the work
+                    begin_batch(batch)
                 share = (time.perf_counter() - started) / len(batch)
             for record in batch:
                 started = time.perf_counter()
                 with contextlib.suppress(Exception):  # the worker dead-letters these; they cost time all the same
                     stage.handle(record, out)
                 timings.append(time.perf_counter() - started + share)
-        started = time.perf_counter()
-        end_batch = getattr(stage, "end_batch", None)
-        if end_batch is not None:
-            end_batch(out)
-        changelog = (time.perf_counter() - started) / max(1, len(timings))
+            if end_batch is not None:  # once per batch, as the runner does
+                started = time.perf_counter()
+                end_batch(out)
+                changelog_seconds += time.perf_counter() - started
+        changelog = changelog_seconds / max(1, len(timings))
         print(
             f"{name:7} {len(timings):6} records  median {statistics.median(timings) * 1e6:7.1f} µs"
             f"  mean {statistics.mean(timings) * 1e6:7.1f} µs  changelog +{changelog * 1e6:5.1f} µs  outputs {len(out)}"

@@ -254,7 +254,7 @@ class BatchAgent(Service):
                 self._begin_batch(records)
             except Exception as exc:  # only an optimisation: handle() does each record's work on its own
                 logger.error("stage=%s: begin_batch failed: %s", stage.name, type(exc).__name__)
-            share = (clock() - started) / max(1, len(records))
+            share = (clock() - started) / max(1, sum(map(len, batch.values())))  # the shares add up to its time
         for records in batch.values():
             count += len(records)
             for record in records:
