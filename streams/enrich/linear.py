@@ -16,13 +16,9 @@ in the counts, so their weights are folded into the features' weights when the m
 
 Weights are stored relative to the first class (its weights are implicitly 0), which leaves the softmax
 unchanged and saves a third of the file. In memory each feature's relative weights and its valence are
-packed into one int (``_FIELD_BITS`` bits each, in units of ``_QUANTUM``): one lookup per feature and one
-C-level integer ``sum`` (no allocation while it fits a C long, as three fields do) give every class's total
-and the valence sum at once.
-
-Tokens the model knows get a number; a unigram's packed weights sit in a list at its number, and a bigram's in
-a dict under ``left * _PAIR + right``. So a text costs one dict lookup per token, and its bigrams are looked up
-by int keys computed in C (``map``) instead of joined into new strings and hashed: ~15 -> ~5 µs a tweet.
+packed into one int (``_FIELD_BITS`` bits each, in units of ``_QUANTUM``): one dict lookup per feature
+and one C-level integer ``sum`` (no allocation while it fits a C long, as three fields do) give every
+class's total and the valence sum at once, and one dict instead of one per class stays in the CPU caches.
 """
 
 from __future__ import annotations
@@ -33,8 +29,7 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
-from itertools import islice, pairwise, repeat
-from operator import add, mul
+from itertools import chain, pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -71,13 +66,9 @@ class ModelError(ValueError):
 
 
 def tokens(text: str) -> list[str]:
-    """The normalised tokens of ``text`` (see the module doc), at most _TOKEN_LIMIT of them."""
-    found = tokenize(text[:_CHAR_LIMIT] if len(text) > _CHAR_LIMIT else text)
-    return found[:_TOKEN_LIMIT] if len(found) > _TOKEN_LIMIT else found
-
-
-def tokenize(text: str) -> list[str]:
-    """All the normalised tokens of ``text``, however long."""
+    """The normalised tokens of ``text`` (see the module doc)."""
+    if len(text) > _CHAR_LIMIT:
+        text = text[:_CHAR_LIMIT]
     if "&" in text:
         text = html.unescape(text)
     lowered = text.lower()
@@ -85,7 +76,8 @@ def tokenize(text: str) -> list[str]:
         lowered = _URL_RE.sub(" http ", lowered)
     if "@" in lowered:
         lowered = _HANDLE_RE.sub(" @u ", lowered)
-    return _TOKEN_RE.findall(lowered)
+    found = _TOKEN_RE.findall(lowered)
+    return found[:_TOKEN_LIMIT] if len(found) > _TOKEN_LIMIT else found
 
 
 def features(text: str) -> list[str]:
@@ -170,10 +162,9 @@ class LinearModel:
                 folded[feat] = tuple(
                     max(-_FOLD_LIMIT, min(_FOLD_LIMIT, w + s * valence)) for w, s in zip(row, slope, strict=True)
                 )
-            packed = {feat: _pack((*row, self.lexicon.get(feat, 0.0))) for feat, row in folded.items()}
+            self._packed = {feat: _pack((*row, self.lexicon.get(feat, 0.0))) for feat, row in folded.items()}
         else:
-            packed = {feat: _pack(row) for feat, row in weights.items()}
-        self._index(packed)
+            self._packed = {feat: _pack(row) for feat, row in weights.items()}
         # lexicon_features is piecewise linear: per class, (slope, weight at or beyond the label threshold)
         # for a positive and for a negative score, and the weight of a zero sum (see _relative).
         self._lexicon_rows = [
@@ -205,61 +196,19 @@ class LinearModel:
                         logits[i] += score * down + (down_label if score <= -0.05 else 0.0)
         return logits
 
-    def _index(self, packed: Mapping[str, int]) -> None:
-        """Number the tokens of the features in ``packed`` and file each feature's packed weights by number.
-
-        A feature with one space is a bigram; one with more, or with an empty side, could never be looked up
-        (tokens hold no whitespace) and is dropped. Number 0 is every unknown token: it has no weights, and
-        no stored bigram key involves it.
-        """
-        ids: dict[str, int] = {}
-        unigrams: dict[str, int] = {}
-        bigrams: list[tuple[str, str, int]] = []
-        for feat, value in packed.items():
-            parts = feat.split(" ")
-            if len(parts) == 1:
-                unigrams[feat] = value
-                ids.setdefault(feat, len(ids) + 1)
-            elif len(parts) == 2 and parts[0] and parts[1]:
-                bigrams.append((parts[0], parts[1], value))
-                ids.setdefault(parts[0], len(ids) + 1)
-                ids.setdefault(parts[1], len(ids) + 1)
-        self._ids = ids
-        self._pair = 1 << (len(ids) + 1).bit_length()  # above every token number
-        self._unigram = [0] * (len(ids) + 1)
-        for feat, value in unigrams.items():
-            self._unigram[ids[feat]] = value
-        self._bigram = {ids[left] * self._pair + ids[right]: value for left, right, value in bigrams}
-        self._pairs = repeat(self._pair)
-
-    def _packed_sum(self, toks: Sequence[str]) -> int:
-        """The packed weights of the tokens and their bigrams, summed: every loop runs in C."""
-        numbers = list(map(self._ids.get, toks, _ZEROS))
-        total = sum(map(self._unigram.__getitem__, numbers))
-        if len(numbers) > 1:
-            keys = map(add, map(mul, numbers, self._pairs), islice(numbers, 1, None))
-            total += sum(map(self._bigram.get, keys, _ZEROS))
-        return total
-
     def relative_scores(self, text: str) -> list[float]:
-        """``scores`` of ``text`` minus the first class's: the fast path (no feature strings are built)."""
-        toks = tokens(text)
-        return self._relative(self._packed_sum(toks), 2 * len(toks) - 1 if toks else 0)
+        """``scores`` of ``text`` minus the first class's: the fast path.
 
-    def packed_weight(self, feat: str) -> int:
-        """The packed weights of one feature string (``features``' spelling), 0 when the model has none."""
-        ids = self._ids
-        left, space, right = feat.partition(" ")
-        if not space:
-            return self._unigram[ids.get(feat, 0)]
-        if " " in right:
-            return 0
-        return self._bigram.get(ids.get(left, 0) * self._pair + ids.get(right, 0), 0)
+        The features are streamed from the tokens into the lookups and the sum, never materialised.
+        """
+        toks = tokens(text)
+        total = sum(map(self._packed.get, chain(toks, map(" ".join, pairwise(toks))), _ZEROS))
+        return self._relative(total, 2 * len(toks) - 1 if toks else 0)
 
     def scores(self, feats: Sequence[str]) -> list[float]:
         """Unnormalised class scores (logits) of a text with features ``feats``."""
         first = self.bias[0]
-        total = sum(map(self.packed_weight, feats))
+        total = sum(map(self._packed.get, feats, _ZEROS))
         return [first, *(first + x for x in self._relative(total, len(feats)))]
 
     def probabilities(self, feats: Sequence[str]) -> list[float]:
