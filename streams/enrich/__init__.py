@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from schemas.enriched import Enrichment, Intent, PriorityReason, Sentiment
 from schemas.mention import Mention
@@ -118,8 +118,8 @@ class Enricher:
     def _enrich_columns(self, mentions: Sequence[Mention]) -> list[Enrichment]:
         texts = [mention.text for mention in mentions]
         languages = list(map(self.detect_language, texts))
-        # Intent and urgency read the same cue tokens (streams.enrich.cues keeps a batch's worth).
         sentiments = list(map(self.score_sentiment, texts, [language for language, _ in languages]))
+        # Intent and urgency read the same cue tokens (streams.enrich.cues keeps a batch's worth).
         intents = list(map(self.classify_intent, texts, sentiments))
         tier = self.influence_tier
         influences = [tier(mention.author.followers, mention.author.verified) for mention in mentions]
@@ -154,43 +154,28 @@ class Enricher:
         author = mention.author
         mention_id = mention.id
         run = _run
-        language, language_confidence = run(failed, mention_id, LANGUAGE, _UNDETERMINED, self.detect_language, text)
-        sentiment = run(failed, mention_id, SENTIMENT, UNKNOWN_SENTIMENT, self.score_sentiment, text, language)
-        intent, intent_confidence = run(
-            failed, mention_id, INTENT, _OTHER_INTENT, self.classify_intent, text, sentiment
-        )
+        language = run(failed, mention_id, LANGUAGE, _UNDETERMINED, self.detect_language, text)
+        sentiment = run(failed, mention_id, SENTIMENT, UNKNOWN_SENTIMENT, self.score_sentiment, text, language[0])
+        intent = run(failed, mention_id, INTENT, _OTHER_INTENT, self.classify_intent, text, sentiment)
         urgency = run(failed, mention_id, URGENCY, _NO_URGENCY, self.detect_urgency, text)
         influence = run(failed, mention_id, INFLUENCE, STANDARD, self.influence_tier, author.followers, author.verified)
         urgency = with_attention(urgency, influence)
-        priority, reasons = run(
+        priority = run(
             failed,
             mention_id,
             PRIORITY,
             _FALLBACK_PRIORITY,
             self.compute_priority,
-            intent,
+            intent[0],
             sentiment,
             influence,
             urgency,
         )
         topics = run(failed, mention_id, TOPICS, _NO_TOPICS, self.match_topics, text)
-        redacted, pii_kinds = run(failed, mention_id, PII, _NOT_REDACTED, self.redact_pii, text)
+        redaction = run(failed, mention_id, PII, _NOT_REDACTED, self.redact_pii, text)
+        fields = _fields(language, sentiment, intent, urgency, influence, priority, topics, redaction, tuple(failed))
         # Validated: a step's out-of-range output fails here, and ``enrich`` falls back.
-        return Enrichment(
-            language=language,
-            language_confidence=language_confidence,
-            sentiment=sentiment,
-            intent=intent,
-            intent_confidence=intent_confidence,
-            urgency=urgency,
-            topics=topics,
-            influence=influence,
-            customer_tier=None,
-            redacted_text=redacted if pii_kinds else None,
-            priority=priority,
-            priority_reasons=reasons,
-            failed_enrichers=tuple(failed),
-        )
+        return Enrichment.model_validate(fields)
 
 
 def _checked(
@@ -203,57 +188,62 @@ def _checked(
     topics: tuple[str, ...],
     redaction: tuple[str, tuple[str, ...]],
 ) -> Enrichment:
-    """The ``Enrichment`` of the steps' outputs, built without pydantic once their scalars are checked (~10 µs
-    an event; tests/unit/test_enrich.py compares both ways of building it on real texts). ValueError when a
-    step returned something ``Enrichment`` would refuse."""
-    language_code, language_confidence = language
-    intent_label, intent_confidence = intent
-    points, reasons = priority
-    redacted, pii_kinds = redaction
-    _check_ranges(language_code, language_confidence, sentiment, intent_label, intent_confidence, points)
-    return trusted(
-        Enrichment,
-        {
-            "language": language_code,
-            "language_confidence": language_confidence,
-            "sentiment": sentiment,
-            "intent": intent_label,
-            "intent_confidence": intent_confidence,
-            "urgency": tuple(urgency),
-            "topics": tuple(topics),
-            "influence": str(influence),
-            "customer_tier": None,
-            "redacted_text": redacted if pii_kinds else None,
-            "priority": points,
-            "priority_reasons": tuple(reasons),
-            "failed_enrichers": (),
-            "wave": None,
-        },
-    )
-
-
-def _check_ranges(
-    language: object,
-    language_confidence: object,
-    sentiment: object,
-    intent: object,
-    intent_confidence: object,
-    priority: object,
-) -> None:
-    """ValueError for scalar step outputs ``Enrichment`` would refuse (types, ranges). The tuples are built by this
-    module's own steps and not re-checked here; the guarded path validates everything with pydantic."""
+    """The ``Enrichment`` of the steps' outputs, built without pydantic once their types and ranges are checked
+    (~10 µs an event; tests/unit/test_enrich.py compares both ways of building it on real texts). ValueError
+    when a step returned something ``Enrichment`` would refuse or convert; the guarded path then validates."""
+    language_confidence = language[1]
+    intent_confidence = intent[1]
+    points = priority[0]
     if not (
-        type(language) is str
+        type(language[0]) is str
         and type(language_confidence) is float
         and 0.0 <= language_confidence <= 1.0
         and type(sentiment) is Sentiment
-        and type(intent) is Intent
+        and type(intent[0]) is Intent
         and type(intent_confidence) is float
         and 0.0 <= intent_confidence <= 1.0
-        and type(priority) is int
-        and 0 <= priority <= 100
+        and type(urgency) is tuple
+        and type(influence) is str
+        and type(points) is int
+        and 0 <= points <= 100
+        and type(priority[1]) is tuple
+        and type(topics) is tuple
     ):
         raise ValueError("an enricher returned a value outside the Enrichment schema")
+    return trusted(
+        Enrichment, _fields(language, sentiment, intent, urgency, influence, priority, topics, redaction, ())
+    )
+
+
+def _fields(
+    language: tuple[str, float],
+    sentiment: Sentiment,
+    intent: tuple[Intent, float],
+    urgency: tuple[str, ...],
+    influence: str,
+    priority: tuple[int, tuple[PriorityReason, ...]],
+    topics: tuple[str, ...],
+    redaction: tuple[str, tuple[str, ...]],
+    failed: tuple[str, ...],
+) -> dict[str, Any]:
+    """Every field of an ``Enrichment``, from the steps' outputs as they return them."""
+    redacted, pii_kinds = redaction
+    return {
+        "language": language[0],
+        "language_confidence": language[1],
+        "sentiment": sentiment,
+        "intent": intent[0],
+        "intent_confidence": intent[1],
+        "urgency": urgency,
+        "topics": topics,
+        "influence": influence,
+        "customer_tier": None,
+        "redacted_text": redacted if pii_kinds else None,
+        "priority": priority[0],
+        "priority_reasons": priority[1],
+        "failed_enrichers": failed,
+        "wave": None,
+    }
 
 
 def _run(failed: list[str], mention_id: str, name: str, fallback: T, step: Callable[..., T], *args: object) -> T:
