@@ -1002,3 +1002,13 @@ def test_ascii_and_unicode_cue_tokenisers_agree_on_ascii_text() -> None:
         lowered = normalise(text)
         if lowered.isascii():
             assert cues_module.split_words(lowered) == cues_module._CUE_TOKEN_RE.findall(lowered)
+
+
+def test_off_type_tuple_and_string_outputs_go_to_the_validated_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    enricher = Enricher()
+    monkeypatch.setattr(enricher, "match_topics", lambda text: ["flights"])  # a list: pydantic makes it a tuple
+    result = enricher.enrich(make_mention(COMPLAINT))
+    assert result.topics == ("flights",)
+    assert result.failed_enrichers == ()
+    monkeypatch.setattr(enricher, "influence_tier", lambda followers, verified: 5)  # not a tier name
+    assert "enrichment" in enricher.enrich(make_mention(COMPLAINT)).failed_enrichers
