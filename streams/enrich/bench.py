@@ -95,10 +95,7 @@ def measure(
     finally:
         if gc_was_enabled:
             gc.enable()
-    ordered = sorted(best)
-    median = statistics.median(ordered) / 1000
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1000
-    return name, median, p99
+    return name, *_median_p99(best)
 
 
 STEP_ATTRIBUTES = (
