@@ -20,14 +20,20 @@ __all__ = ["trusted"]
 
 M = TypeVar("M", bound=BaseModel)
 
-_set = object.__setattr__  # the models are frozen: their own __setattr__ refuses
+# BaseModel's slots, set through their descriptors: the models are frozen (their own __setattr__ refuses), and
+# a descriptor's bound setter skips object.__setattr__'s look-up of the name (~1.4 -> ~1.0 µs a model).
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def trusted(model: type[M], values: dict[str, Any]) -> M:
     """An instance of ``model`` holding ``values`` (which it keeps: do not reuse the dict)."""
-    instance = model.__new__(model)
-    _set(instance, "__dict__", values)
-    _set(instance, "__pydantic_fields_set__", set(values))
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
+    instance = _new(model)
+    _set_dict(instance, values)
+    _set_fields_set(instance, set(values))
+    _set_extra(instance, None)
+    _set_private(instance, None)
     return instance
