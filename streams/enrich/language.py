@@ -203,10 +203,11 @@ def english_words(
 ) -> bool:
     """The English short-cut test on the lower-case ASCII words of a text (``WORD_RE.findall``, or the same as
     bytes with ``vocabulary=ENGLISH_FUNCTION_WORDS_BYTES``)."""
-    # Set and map() work in C: the distinct hits, then the hit count (with repeats), as in the list-based test.
-    if len(words) < ENGLISH_MIN_WORDS or len(vocabulary.intersection(words)) < ENGLISH_MIN_DISTINCT:
+    # filter() and set() work in C: one look-up per word gives the hits (with repeats), then the distinct ones.
+    if len(words) < ENGLISH_MIN_WORDS:
         return False
-    return sum(map(vocabulary.__contains__, words)) >= ENGLISH_MIN_SHARE * len(words)
+    hits = list(filter(vocabulary.__contains__, words))
+    return len(hits) >= ENGLISH_MIN_SHARE * len(words) and len(set(hits)) >= ENGLISH_MIN_DISTINCT
 
 
 # The word tests' fast path (see _quick_words): bytes.translate maps every byte but a-z and the apostrophe to a
@@ -226,7 +227,9 @@ def _quick_words(text: str) -> list[bytes] | None:
     if "&" in text or "RT" in text or len(text) > MODEL_INPUT_CHARS:
         return None
     lowered = text.lower()
-    if lowered.count("http") != text.count("http") or lowered.count("www.") != text.count("www."):
+    if ("http" in lowered and lowered.count("http") != text.count("http")) or (
+        "www." in lowered and lowered.count("www.") != text.count("www.")
+    ):
         return None  # "HTTPS://…", "WWW.…": strip_noise matches links case-sensitively, lowered text would lose more
     if not lowered.isascii() and NON_ASCII_LETTER_RE.search(lowered) is not None:
         return None
