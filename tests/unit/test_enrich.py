@@ -1004,6 +1004,30 @@ def test_ascii_and_unicode_cue_tokenisers_agree_on_ascii_text() -> None:
             assert cues_module.split_words(lowered) == cues_module._CUE_TOKEN_RE.findall(lowered)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Already single-spaced, as most tweets are",
+        " leading",
+        "  leading twice",
+        "trailing ",
+        " ",
+        "",
+        "double  space",
+        "tab\there",
+        "new\nline",
+        "no\u00a0break",
+        "ideographic\u3000space",
+        "file\x1cseparator",
+        "zero\u200bwidth",
+        "Can\u2019t  LOGIN\u2028now",
+    ],
+)
+def test_normalise_single_spaces_like_split_and_join(text: str) -> None:
+    # normalise skips split/join when the text is already single-spaced: the result must be the same.
+    assert normalise(text) == " ".join(text.lower().split()).replace("\u2019", "'")
+
+
 def test_off_type_tuple_and_string_outputs_go_to_the_validated_path(monkeypatch: pytest.MonkeyPatch) -> None:
     enricher = Enricher()
     monkeypatch.setattr(enricher, "match_topics", lambda text: ["flights"])  # a list: pydantic makes it a tuple
