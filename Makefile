@@ -13,10 +13,13 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo | test | test-unit | test-integration | lint | bench | kafka-up | kafka-down | schemas | clean"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py streams/enrich/_featurise.c
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@$(BIN)/python -c "import streams.enrich._featurise" 2>/dev/null \
+		&& echo "compiled sentiment featuriser: built" \
+		|| echo "compiled sentiment featuriser: not built (no C compiler or Python headers); using the pure-Python path"
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -21,6 +21,11 @@ and one C-level integer ``sum`` (no allocation while it fits a C long, as three 
 class's total and the valence sum at once, and one dict instead of one per class stays in the CPU caches.
 Bigrams are keyed by their token pair as ``itertools.pairwise`` yields it: no string is joined or hashed per
 bigram (a tuple's hash combines its tokens' hashes, which the unigram lookups have cached), ~25% less time.
+
+Where the optional C extension ``streams.enrich._featurise`` was built (setup.py; it needs a C compiler), a
+model hands its packed weights to a ``FeatureTable`` and drops its dicts: the table tokenises the prepared
+text and sums the weights in one pass without a Python object per token (~2.5x faster, ~1/3 of the memory),
+with the same sums as the dicts (tests/unit/test_featurise.py compares them on real and random text).
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ from collections.abc import Mapping, Sequence
 from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any
+
+try:  # the optional C featuriser (setup.py); the pure-Python path below gives the same sums
+    from streams.enrich._featurise import FeatureTable
+except ImportError:  # pragma: no cover - built without a C compiler
+    FeatureTable = None  # type: ignore[assignment,misc]
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +60,9 @@ _SPLIT_OFF = (
 )
 _EMOJI_RANGES = ((0x2190, 0x21FF), (0x2300, 0x23FF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0x1F000, 0x1FAFF))
 _SPLIT_CLASS = "".join(map(re.escape, _SPLIT_OFF)) + "".join(f"{chr(a)}-{chr(b)}" for a, b in _EMOJI_RANGES)
-_TOKEN_RE = re.compile(f"[^\\s{_SPLIT_CLASS}\ufe0f\u200d]+|[{_SPLIT_CLASS}]")
+_SEPARATORS = "\ufe0f\u200d"
+_SPLIT_CHARS = _SPLIT_OFF
+_TOKEN_RE = re.compile(f"[^\\s{_SPLIT_CLASS}{_SEPARATORS}]+|[{_SPLIT_CLASS}]")
 _ZEROS = repeat(0)
 _QUANTUM = 2**-8  # packed weights and valences are integers in these units
 _FIELD_BITS = 21  # per packed value; three fit a C long, so ``sum`` adds them without allocating
@@ -67,8 +79,9 @@ class ModelError(ValueError):
     """A model file that cannot be used (missing, malformed, wrong version)."""
 
 
-def tokens(text: str) -> list[str]:
-    """The normalised tokens of ``text`` (see the module doc)."""
+def prepare(text: str) -> str:
+    """``text`` as the tokeniser reads it: cut to its first _CHAR_LIMIT characters, HTML entities decoded,
+    lower-cased, links replaced by ``http`` and handles by ``@u``."""
     if len(text) > _CHAR_LIMIT:
         text = text[:_CHAR_LIMIT]
     if "&" in text:
@@ -78,8 +91,25 @@ def tokens(text: str) -> list[str]:
         lowered = _URL_RE.sub(" http ", lowered)
     if "@" in lowered:
         lowered = _HANDLE_RE.sub(" @u ", lowered)
-    found = _TOKEN_RE.findall(lowered)
+    return lowered
+
+
+def tokens(text: str) -> list[str]:
+    """The normalised tokens of ``text`` (see the module doc)."""
+    found = _TOKEN_RE.findall(prepare(text))
     return found[:_TOKEN_LIMIT] if len(found) > _TOKEN_LIMIT else found
+
+
+def _feature_table(unigrams: dict[str, int], bigrams: dict[tuple[str, ...], int]) -> FeatureTable | None:
+    """The compiled featuriser's table of these weights; None without the C extension (or when a feature does
+    not fit it), and the pure-Python path scores instead."""
+    if FeatureTable is None:
+        return None
+    try:
+        return FeatureTable(unigrams, bigrams, _SPLIT_CHARS, _EMOJI_RANGES, _SEPARATORS, _TOKEN_LIMIT)
+    except (TypeError, ValueError, OverflowError) as exc:
+        logger.warning("compiled featuriser unavailable for a model, using the Python path: %s", exc)
+        return None
 
 
 def features(text: str) -> list[str]:
@@ -175,6 +205,11 @@ class LinearModel:
         for feat, value in packed.items():
             if " " in feat:
                 self._bigrams[tuple(shared.setdefault(part, part) for part in feat.split(" "))] = value
+        # With the C featuriser, the dicts above are only its input: it holds the same weights in ~1/3 of the
+        # memory, and scoring reads it alone.
+        self._table = _feature_table(self._unigrams, self._bigrams)
+        if self._table is not None:
+            self._unigrams, self._bigrams = {}, {}
         # lexicon_features is piecewise linear: per class, (slope, weight at or beyond the label threshold)
         # for a positive and for a negative score, and the weight of a zero sum (see _relative).
         self._lexicon_rows = [
@@ -183,6 +218,11 @@ class LinearModel:
                 self._dense_columns if self.dense_names else ()
             )
         ]
+
+    @property
+    def compiled(self) -> bool:
+        """Whether this model scores through the compiled featuriser."""
+        return self._table is not None
 
     def _relative(self, total: int, count: int) -> list[float]:
         """Logits of the classes after the first minus the first's, from the packed sum of ``count`` features."""
@@ -211,6 +251,9 @@ class LinearModel:
 
         The features are streamed from the tokens into the lookups and the sum, never materialised.
         """
+        if self._table is not None:
+            total, count = self._table.score(prepare(text))
+            return self._relative(total, 2 * count - 1 if count else 0)
         toks = tokens(text)
         total = sum(map(self._unigrams.get, toks, _ZEROS)) + sum(map(self._bigrams.get, pairwise(toks), _ZEROS))
         return self._relative(total, 2 * len(toks) - 1 if toks else 0)
@@ -218,7 +261,12 @@ class LinearModel:
     def packed_weight(self, feature: str) -> int:
         """The packed weights of one feature (a token, or two joined by a space); 0 when not stored."""
         if " " in feature:
-            return self._bigrams.get(tuple(feature.split(" ")), 0)
+            pair = feature.split(" ")
+            if self._table is not None:
+                return self._table.lookup(*pair) if len(pair) == 2 else 0
+            return self._bigrams.get(tuple(pair), 0)
+        if self._table is not None:
+            return self._table.lookup(feature)
         return self._unigrams.get(feature, 0)
 
     def scores(self, feats: Sequence[str]) -> list[float]:

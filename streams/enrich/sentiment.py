@@ -51,6 +51,9 @@ class SentimentScorer:
         except ModelError as exc:
             logger.error("sentiment models unavailable, sentiment will be unknown: %s", exc)
             self._models = None
+        else:
+            compiled = all(model.compiled for model in self._models.models.values())
+            logger.info("sentiment featuriser: %s", "compiled (C)" if compiled else "pure Python")
         self.languages = self._models.languages if self._models is not None else frozenset()
         self._by_language: dict[str, LinearModel] = dict(self._models.models) if self._models is not None else {}
 

@@ -1,0 +1,19 @@
+"""Only the optional C speed-up lives here; the project's metadata is in pyproject.toml.
+
+``streams/enrich/_featurise.c`` is the sentiment models' featuriser (see its header). It is optional: where
+no C compiler or Python headers are found the build goes on without it and ``streams.enrich.linear`` uses
+its pure-Python path, which gives the same results.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "streams.enrich._featurise",
+            sources=["streams/enrich/_featurise.c"],
+            optional=True,
+            extra_compile_args=["-O2"],
+        )
+    ]
+)

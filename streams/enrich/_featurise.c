@@ -1,0 +1,505 @@
+/* The sentiment models' featuriser and look-up in one C pass (optional speed-up of streams/enrich/linear.py).
+ *
+ * FeatureTable(unigrams, bigrams, split_chars, split_ranges, separators, token_limit) holds a model's packed
+ * weights (linear.py: one int per feature) in an open-addressing table keyed by the features' code points.
+ * table.score(text) tokenises text exactly as linear._TOKEN_RE.findall does (a token is a run of characters
+ * that are neither whitespace, nor a separator, nor a split-off character; each split-off character is a
+ * token of its own), keeps the first token_limit tokens, and returns (sum of the packed weights of every
+ * unigram and adjacent-token bigram, number of tokens). No Python object is made per token: that, and the
+ * dict look-ups of fresh strings, is where the pure-Python path spends its time.
+ *
+ * linear.py uses this module when it was built (setup.py marks it optional) and falls back to its pure path
+ * otherwise; tests/unit/test_featurise.py holds both to the same results.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define EMPTY (-1)
+
+typedef struct {
+    uint64_t hash;
+    int64_t value;
+    int32_t first_offset; /* code points of the (first) token in blob */
+    int32_t first_length;
+    int32_t second_offset; /* the bigram's second token; second_length < 0 for a unigram */
+    int32_t second_length;
+} Entry;
+
+typedef struct {
+    PyObject_HEAD
+    Py_UCS4 *blob;
+    Py_ssize_t blob_length;
+    Py_ssize_t blob_capacity;
+    Entry *entries;
+    Py_ssize_t entry_count;
+    int32_t *slots;
+    uint64_t mask;
+    unsigned char ascii_split[128];
+    Py_UCS4 *split_chars; /* non-ASCII split-off characters, sorted */
+    Py_ssize_t split_count;
+    Py_UCS4 (*split_ranges)[2];
+    Py_ssize_t range_count;
+    Py_UCS4 *separators;
+    Py_ssize_t separator_count;
+    Py_ssize_t token_limit;
+} FeatureTable;
+
+static uint64_t
+hash_span(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
+{
+    uint64_t hash = 1469598103934665603ULL; /* FNV-1a over code points */
+    for (Py_ssize_t i = start; i < end; i++) {
+        hash ^= (uint64_t)PyUnicode_READ(kind, data, i);
+        hash *= 1099511628211ULL;
+    }
+    return hash;
+}
+
+static uint64_t
+hash_pair(uint64_t first, uint64_t second)
+{
+    uint64_t hash = first * 0x9E3779B97F4A7C15ULL ^ (second + 0x632BE59BD9B4E019ULL + (first << 6) + (first >> 2));
+    hash ^= hash >> 31;
+    return hash | 1ULL; /* never equal to a unigram's hash by accident of the combination */
+}
+
+static int
+reserve_blob(FeatureTable *self, Py_ssize_t extra)
+{
+    if (self->blob_length + extra <= self->blob_capacity)
+        return 0;
+    Py_ssize_t capacity = self->blob_capacity ? self->blob_capacity : 4096;
+    while (capacity < self->blob_length + extra)
+        capacity *= 2;
+    if (capacity > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "feature table too large");
+        return -1;
+    }
+    Py_UCS4 *blob = PyMem_Realloc(self->blob, (size_t)capacity * sizeof(Py_UCS4));
+    if (blob == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->blob = blob;
+    self->blob_capacity = capacity;
+    return 0;
+}
+
+/* Appends a key's code points to the blob; its offset and length go to *offset and *length. */
+static int
+store_key(FeatureTable *self, PyObject *key, int32_t *offset, int32_t *length, uint64_t *hash)
+{
+    if (!PyUnicode_Check(key)) {
+        PyErr_SetString(PyExc_TypeError, "feature tokens must be str");
+        return -1;
+    }
+    Py_ssize_t size = PyUnicode_GET_LENGTH(key);
+    if (size > INT32_MAX || reserve_blob(self, size) < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_OverflowError, "feature too long");
+        return -1;
+    }
+    int kind = PyUnicode_KIND(key);
+    const void *data = PyUnicode_DATA(key);
+    for (Py_ssize_t i = 0; i < size; i++)
+        self->blob[self->blob_length + i] = PyUnicode_READ(kind, data, i);
+    *offset = (int32_t)self->blob_length;
+    *length = (int32_t)size;
+    *hash = hash_span(kind, data, 0, size);
+    self->blob_length += size;
+    return 0;
+}
+
+static int
+add_entry(FeatureTable *self, PyObject *first, PyObject *second, PyObject *value)
+{
+    Entry *entry = &self->entries[self->entry_count];
+    uint64_t first_hash, second_hash;
+    int overflow = 0;
+    long long packed = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (packed == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow) {
+        PyErr_SetString(PyExc_OverflowError, "packed weight does not fit 64 bits");
+        return -1;
+    }
+    entry->value = (int64_t)packed;
+    if (store_key(self, first, &entry->first_offset, &entry->first_length, &first_hash) < 0)
+        return -1;
+    if (second == NULL) {
+        entry->second_offset = 0;
+        entry->second_length = -1;
+        entry->hash = first_hash & ~1ULL;
+    }
+    else {
+        if (store_key(self, second, &entry->second_offset, &entry->second_length, &second_hash) < 0)
+            return -1;
+        entry->hash = hash_pair(first_hash, second_hash);
+    }
+    self->entry_count++;
+    return 0;
+}
+
+static void
+insert_slot(FeatureTable *self, Py_ssize_t index)
+{
+    uint64_t position = self->entries[index].hash & self->mask;
+    while (self->slots[position] != EMPTY)
+        position = (position + 1) & self->mask;
+    self->slots[position] = (int32_t)index;
+}
+
+static int
+read_chars(PyObject *text, Py_UCS4 **chars, Py_ssize_t *count)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "expected str");
+        return -1;
+    }
+    *count = PyUnicode_GET_LENGTH(text);
+    *chars = PyUnicode_AsUCS4Copy(text);
+    return *chars == NULL ? -1 : 0;
+}
+
+static int
+compare_chars(const void *left, const void *right)
+{
+    Py_UCS4 a = *(const Py_UCS4 *)left, b = *(const Py_UCS4 *)right;
+    return (a > b) - (a < b);
+}
+
+static int
+FeatureTable_init(FeatureTable *self, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"unigrams", "bigrams", "split_chars", "split_ranges", "separators", "token_limit", NULL};
+    PyObject *unigrams, *bigrams, *split_chars, *split_ranges, *separators;
+    Py_ssize_t token_limit;
+    if (self->entries != NULL || self->split_chars != NULL || self->separators != NULL || self->split_ranges != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "FeatureTable is already initialised");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!UOUn", keywords, &PyDict_Type, &unigrams, &PyDict_Type,
+                                     &bigrams, &split_chars, &split_ranges, &separators, &token_limit))
+        return -1;
+    if (token_limit < 1) {
+        PyErr_SetString(PyExc_ValueError, "token_limit must be positive");
+        return -1;
+    }
+    self->token_limit = token_limit;
+
+    Py_UCS4 *chars;
+    Py_ssize_t count;
+    if (read_chars(split_chars, &chars, &count) < 0)
+        return -1;
+    memset(self->ascii_split, 0, sizeof(self->ascii_split));
+    self->split_chars = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(Py_UCS4));
+    if (self->split_chars == NULL) {
+        PyMem_Free(chars);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (chars[i] < 128)
+            self->ascii_split[chars[i]] = 1;
+        else
+            self->split_chars[self->split_count++] = chars[i];
+    }
+    PyMem_Free(chars);
+    qsort(self->split_chars, (size_t)self->split_count, sizeof(Py_UCS4), compare_chars);
+    if (read_chars(separators, &self->separators, &self->separator_count) < 0)
+        return -1;
+
+    PyObject *ranges = PySequence_Fast(split_ranges, "split_ranges must be a sequence of (first, last) pairs");
+    if (ranges == NULL)
+        return -1;
+    self->range_count = PySequence_Fast_GET_SIZE(ranges);
+    self->split_ranges = PyMem_Malloc((size_t)(self->range_count ? self->range_count : 1) * sizeof(Py_UCS4[2]));
+    if (self->split_ranges == NULL) {
+        Py_DECREF(ranges);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < self->range_count; i++) {
+        unsigned long first, last;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(ranges, i), "kk", &first, &last) || first > last ||
+            last > 0x10FFFF) {
+            Py_DECREF(ranges);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "a split range must be (first, last) code points, first <= last");
+            return -1;
+        }
+        self->split_ranges[i][0] = (Py_UCS4)first;
+        self->split_ranges[i][1] = (Py_UCS4)last;
+    }
+    Py_DECREF(ranges);
+
+    Py_ssize_t total = PyDict_GET_SIZE(unigrams) + PyDict_GET_SIZE(bigrams);
+    if (total >= INT32_MAX / 4) {
+        PyErr_SetString(PyExc_OverflowError, "too many features");
+        return -1;
+    }
+    self->entries = PyMem_Malloc((size_t)(total ? total : 1) * sizeof(Entry));
+    if (self->entries == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject *key, *value;
+    Py_ssize_t position = 0;
+    while (PyDict_Next(unigrams, &position, &key, &value)) {
+        if (add_entry(self, key, NULL, value) < 0)
+            return -1;
+    }
+    position = 0;
+    while (PyDict_Next(bigrams, &position, &key, &value)) {
+        if (!PyTuple_Check(key) || PyTuple_GET_SIZE(key) != 2) {
+            PyErr_SetString(PyExc_TypeError, "bigram keys must be pairs of str");
+            return -1;
+        }
+        if (add_entry(self, PyTuple_GET_ITEM(key, 0), PyTuple_GET_ITEM(key, 1), value) < 0)
+            return -1;
+    }
+    if (self->blob_length > 0 && self->blob_length < self->blob_capacity) { /* give back the growth slack */
+        Py_UCS4 *blob = PyMem_Realloc(self->blob, (size_t)self->blob_length * sizeof(Py_UCS4));
+        if (blob != NULL) {
+            self->blob = blob;
+            self->blob_capacity = self->blob_length;
+        }
+    }
+    uint64_t size = 16;
+    while (size < (uint64_t)total * 2)
+        size *= 2;
+    self->mask = size - 1;
+    self->slots = PyMem_Malloc((size_t)size * sizeof(int32_t));
+    if (self->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (uint64_t i = 0; i < size; i++)
+        self->slots[i] = EMPTY;
+    for (Py_ssize_t i = 0; i < self->entry_count; i++)
+        insert_slot(self, i);
+    return 0;
+}
+
+static inline int
+is_separator(const FeatureTable *self, Py_UCS4 ch)
+{
+    if (Py_UNICODE_ISSPACE(ch))
+        return 1;
+    for (Py_ssize_t i = 0; i < self->separator_count; i++) {
+        if (self->separators[i] == ch)
+            return 1;
+    }
+    return 0;
+}
+
+static inline int
+is_split(const FeatureTable *self, Py_UCS4 ch)
+{
+    if (ch < 128)
+        return self->ascii_split[ch];
+    for (Py_ssize_t i = 0; i < self->range_count; i++) {
+        if (self->split_ranges[i][0] <= ch && ch <= self->split_ranges[i][1])
+            return 1;
+    }
+    Py_ssize_t low = 0, high = self->split_count;
+    while (low < high) {
+        Py_ssize_t middle = (low + high) / 2;
+        if (self->split_chars[middle] < ch)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low < self->split_count && self->split_chars[low] == ch;
+}
+
+static inline int
+span_equals(const FeatureTable *self, int32_t offset, int32_t length, int kind, const void *data,
+            Py_ssize_t start, Py_ssize_t end)
+{
+    if (length != end - start)
+        return 0;
+    const Py_UCS4 *stored = self->blob + offset;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        if (stored[i] != PyUnicode_READ(kind, data, start + i))
+            return 0;
+    }
+    return 1;
+}
+
+/* The packed value of a unigram (second_start < 0) or bigram, 0 when the table does not hold it. */
+static inline int64_t
+lookup(const FeatureTable *self, uint64_t hash, int kind, const void *data, Py_ssize_t first_start,
+       Py_ssize_t first_end, Py_ssize_t second_start, Py_ssize_t second_end)
+{
+    uint64_t position = hash & self->mask;
+    for (;;) {
+        int32_t index = self->slots[position];
+        if (index == EMPTY)
+            return 0;
+        const Entry *entry = &self->entries[index];
+        if (entry->hash == hash && (entry->second_length < 0) == (second_start < 0) &&
+            span_equals(self, entry->first_offset, entry->first_length, kind, data, first_start, first_end) &&
+            (second_start < 0 || span_equals(self, entry->second_offset, entry->second_length, kind, data,
+                                             second_start, second_end)))
+            return entry->value;
+        position = (position + 1) & self->mask;
+    }
+}
+
+static PyObject *
+FeatureTable_score(FeatureTable *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "score() expects str");
+        return NULL;
+    }
+    if (self->entries == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "FeatureTable is not initialised");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t tokens = 0, previous_start = -1, previous_end = -1, i = 0;
+    uint64_t previous_hash = 0;
+    int64_t total = 0;
+    while (i < length && tokens < self->token_limit) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        Py_ssize_t start = i, end;
+        if (is_split(self, ch)) {
+            end = i + 1;
+        }
+        else if (is_separator(self, ch)) {
+            i++;
+            continue;
+        }
+        else {
+            end = i + 1;
+            while (end < length) {
+                Py_UCS4 next = PyUnicode_READ(kind, data, end);
+                if (is_split(self, next) || is_separator(self, next))
+                    break;
+                end++;
+            }
+        }
+        uint64_t hash = hash_span(kind, data, start, end);
+        int64_t value = lookup(self, hash & ~1ULL, kind, data, start, end, -1, -1);
+        if (previous_start >= 0) {
+            int64_t pair = lookup(self, hash_pair(previous_hash, hash), kind, data, previous_start, previous_end,
+                                  start, end);
+            if (__builtin_add_overflow(value, pair, &value))
+                goto overflow;
+        }
+        if (__builtin_add_overflow(total, value, &total))
+            goto overflow;
+        previous_start = start;
+        previous_end = end;
+        previous_hash = hash;
+        tokens++;
+        i = end;
+    }
+    return Py_BuildValue("(Ln)", (long long)total, tokens);
+overflow:
+    PyErr_SetString(PyExc_OverflowError, "packed sum does not fit 64 bits");
+    return NULL;
+}
+
+static PyObject *
+FeatureTable_lookup(FeatureTable *self, PyObject *args)
+{
+    PyObject *first, *second = NULL;
+    if (!PyArg_ParseTuple(args, "U|U", &first, &second))
+        return NULL;
+    if (self->entries == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "FeatureTable is not initialised");
+        return NULL;
+    }
+    /* Two strings side by side in one buffer, so lookup() reads both spans from the same data. */
+    PyObject *joined = second == NULL ? Py_NewRef(first) : PyUnicode_Concat(first, second);
+    if (joined == NULL)
+        return NULL;
+    int kind = PyUnicode_KIND(joined);
+    const void *data = PyUnicode_DATA(joined);
+    Py_ssize_t split = PyUnicode_GET_LENGTH(first), end = PyUnicode_GET_LENGTH(joined);
+    uint64_t first_hash = hash_span(kind, data, 0, split);
+    int64_t value;
+    if (second == NULL)
+        value = lookup(self, first_hash & ~1ULL, kind, data, 0, split, -1, -1);
+    else
+        value = lookup(self, hash_pair(first_hash, hash_span(kind, data, split, end)), kind, data, 0, split, split,
+                       end);
+    Py_DECREF(joined);
+    return PyLong_FromLongLong((long long)value);
+}
+
+static void
+FeatureTable_dealloc(FeatureTable *self)
+{
+    PyMem_Free(self->blob);
+    PyMem_Free(self->entries);
+    PyMem_Free(self->slots);
+    PyMem_Free(self->split_chars);
+    PyMem_Free(self->split_ranges);
+    PyMem_Free(self->separators);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+FeatureTable_len(FeatureTable *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyLong_FromSsize_t(self->entry_count);
+}
+
+static PyObject *
+FeatureTable_nbytes(FeatureTable *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyLong_FromSize_t((size_t)self->blob_capacity * sizeof(Py_UCS4) + (size_t)self->entry_count * sizeof(Entry) +
+                             (size_t)(self->mask + 1) * sizeof(int32_t));
+}
+
+static PyMethodDef FeatureTable_methods[] = {
+    {"score", (PyCFunction)FeatureTable_score, METH_O,
+     "score(text) -> (packed sum of the unigram and bigram weights, number of tokens)"},
+    {"lookup", (PyCFunction)FeatureTable_lookup, METH_VARARGS,
+     "lookup(token) or lookup(first, second) -> the packed weights of one feature, 0 when absent"},
+    {"feature_count", (PyCFunction)FeatureTable_len, METH_NOARGS, "number of stored features"},
+    {"nbytes", (PyCFunction)FeatureTable_nbytes, METH_NOARGS, "bytes held by the table's arrays"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject FeatureTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "streams.enrich._featurise.FeatureTable",
+    .tp_doc = PyDoc_STR("A linear model's packed feature weights, tokenised and looked up in C."),
+    .tp_basicsize = sizeof(FeatureTable),
+    .tp_itemsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)FeatureTable_init,
+    .tp_dealloc = (destructor)FeatureTable_dealloc,
+    .tp_methods = FeatureTable_methods,
+};
+
+static struct PyModuleDef featurise_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "streams.enrich._featurise",
+    .m_doc = PyDoc_STR("C featuriser and look-up for streams.enrich.linear (optional)."),
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__featurise(void)
+{
+    if (PyType_Ready(&FeatureTableType) < 0)
+        return NULL;
+    PyObject *module = PyModule_Create(&featurise_module);
+    if (module == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(module, "FeatureTable", (PyObject *)&FeatureTableType) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

@@ -1,0 +1,18 @@
+from collections.abc import Sequence
+
+class FeatureTable:
+    """A linear model's packed feature weights, tokenised and looked up in C (see _featurise.c)."""
+
+    def __init__(
+        self,
+        unigrams: dict[str, int],
+        bigrams: dict[tuple[str, ...], int],
+        split_chars: str,
+        split_ranges: Sequence[tuple[int, int]],
+        separators: str,
+        token_limit: int,
+    ) -> None: ...
+    def score(self, text: str, /) -> tuple[int, int]: ...
+    def lookup(self, first: str, second: str = ..., /) -> int: ...
+    def feature_count(self) -> int: ...
+    def nbytes(self) -> int: ...
