@@ -1,8 +1,10 @@
 # The router worker image: slim, non-root (uid/gid 10001), with a health check on its metrics endpoint.
 #   docker build -t mention-router .        docker run --rm mention-router --help
 FROM python:3.11-slim AS build
+# A C compiler for the optional sentiment featuriser (setup.py); the runtime image gets only the built wheel.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY streams ./streams
 COPY schemas ./schemas
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
