@@ -482,22 +482,382 @@ static PyTypeObject FeatureTableType = {
     .tp_methods = FeatureTable_methods,
 };
 
+
+/* ---- CueMatcher: streams/enrich/cues.py's token-trie matching, in C ------------------------------------------
+ *
+ * CueMatcher(nodes, kinds) takes the trie CueSet built: nodes[i] = (end, kind, children, number_child), where
+ * kind indexes kinds (-1: an exclusion), children maps a token to a node index and number_child is the index of
+ * the node reached through <num> (-1: none); node 0 is the root. find(lowered) tokenises normalised text as
+ * cues._CUE_TOKEN_RE does (a run of word characters, or any other non-space character on its own) and returns
+ * {kind: count} exactly as CueSet.find_tokens does: from each token on, the longest cue starting there, matches
+ * not overlapping, exclusions consumed but not counted.
+ */
+
+typedef struct {
+    int32_t kind;         /* index into kinds, -1 for an exclusion */
+    int32_t number_child; /* -1: none */
+    char end;
+    char has_children;
+} CueNode;
+
+typedef struct {
+    uint64_t hash;
+    int32_t parent;
+    int32_t child;
+    int32_t offset;
+    int32_t length;
+} CueEdge;
+
+typedef struct {
+    PyObject_HEAD
+    CueNode *nodes;
+    Py_ssize_t node_count;
+    CueEdge *edges;
+    Py_ssize_t edge_count;
+    int32_t *slots;
+    uint64_t mask;
+    Py_UCS4 *blob;
+    Py_ssize_t blob_length;
+    PyObject *kinds; /* tuple of str */
+} CueMatcher;
+
+typedef struct {
+    Py_ssize_t start;
+    Py_ssize_t end;
+} Span;
+
+static inline uint64_t
+edge_hash(int32_t parent, uint64_t token_hash)
+{
+    uint64_t hash = token_hash ^ ((uint64_t)(uint32_t)parent * 0x9E3779B97F4A7C15ULL);
+    hash ^= hash >> 29;
+    return hash;
+}
+
+static int
+CueMatcher_init(CueMatcher *self, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"nodes", "kinds", NULL};
+    PyObject *nodes, *kinds;
+    if (self->nodes != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "CueMatcher is already initialised");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!", keywords, &PyList_Type, &nodes, &PyTuple_Type, &kinds))
+        return -1;
+    Py_ssize_t count = PyList_GET_SIZE(nodes), kind_count = PyTuple_GET_SIZE(kinds);
+    if (count < 1 || count >= INT32_MAX / 4) {
+        PyErr_SetString(PyExc_ValueError, "a cue trie needs a root and fewer than 2**29 nodes");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < kind_count; i++) {
+        if (!PyUnicode_Check(PyTuple_GET_ITEM(kinds, i))) {
+            PyErr_SetString(PyExc_TypeError, "kinds must be str");
+            return -1;
+        }
+    }
+    self->nodes = PyMem_Calloc((size_t)count, sizeof(CueNode));
+    if (self->nodes == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->node_count = count;
+    Py_ssize_t edge_total = 0, blob_total = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *children, *key, *value;
+        int end;
+        int kind, number_child;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(nodes, i), "piO!i", &end, &kind, &PyDict_Type, &children, &number_child))
+            return -1;
+        if (kind < -1 || kind >= kind_count || number_child < -1 || number_child >= count) {
+            PyErr_SetString(PyExc_ValueError, "a cue node's kind or <num> child is out of range");
+            return -1;
+        }
+        Py_ssize_t position = 0;
+        while (PyDict_Next(children, &position, &key, &value)) {
+            if (!PyUnicode_Check(key) || !PyLong_Check(value)) {
+                PyErr_SetString(PyExc_TypeError, "a cue node's children map str tokens to node indexes");
+                return -1;
+            }
+            blob_total += PyUnicode_GET_LENGTH(key);
+        }
+        edge_total += PyDict_GET_SIZE(children);
+        self->nodes[i].end = (char)end;
+        self->nodes[i].kind = kind;
+        self->nodes[i].number_child = number_child;
+        self->nodes[i].has_children = (char)(PyDict_GET_SIZE(children) > 0 || number_child >= 0);
+    }
+    if (edge_total >= INT32_MAX / 4 || blob_total >= INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "cue trie too large");
+        return -1;
+    }
+    self->edges = PyMem_Malloc((size_t)(edge_total ? edge_total : 1) * sizeof(CueEdge));
+    self->blob = PyMem_Malloc((size_t)(blob_total ? blob_total : 1) * sizeof(Py_UCS4));
+    uint64_t size = 16;
+    while (size < (uint64_t)edge_total * 2)
+        size *= 2;
+    self->slots = PyMem_Malloc((size_t)size * sizeof(int32_t));
+    if (self->edges == NULL || self->blob == NULL || self->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->mask = size - 1;
+    for (uint64_t i = 0; i < size; i++)
+        self->slots[i] = EMPTY;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *children = PyTuple_GET_ITEM(PyList_GET_ITEM(nodes, i), 2), *key, *value;
+        Py_ssize_t position = 0;
+        while (PyDict_Next(children, &position, &key, &value)) {
+            long child = PyLong_AsLong(value);
+            if (child == -1 && PyErr_Occurred())
+                return -1;
+            if (child < 0 || child >= count) {
+                PyErr_SetString(PyExc_ValueError, "a cue node's child index is out of range");
+                return -1;
+            }
+            CueEdge *edge = &self->edges[self->edge_count];
+            int kind = PyUnicode_KIND(key);
+            const void *data = PyUnicode_DATA(key);
+            Py_ssize_t length = PyUnicode_GET_LENGTH(key);
+            for (Py_ssize_t j = 0; j < length; j++)
+                self->blob[self->blob_length + j] = PyUnicode_READ(kind, data, j);
+            edge->offset = (int32_t)self->blob_length;
+            edge->length = (int32_t)length;
+            edge->parent = (int32_t)i;
+            edge->child = (int32_t)child;
+            edge->hash = edge_hash((int32_t)i, hash_span(kind, data, 0, length));
+            self->blob_length += length;
+            uint64_t slot = edge->hash & self->mask;
+            while (self->slots[slot] != EMPTY)
+                slot = (slot + 1) & self->mask;
+            self->slots[slot] = (int32_t)self->edge_count;
+            self->edge_count++;
+        }
+    }
+    Py_INCREF(kinds);
+    self->kinds = kinds;
+    return 0;
+}
+
+/* The child of node reached by the token text[start:end], -1 when there is none. */
+static inline int32_t
+cue_child(const CueMatcher *self, int32_t node, int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
+{
+    uint64_t hash = edge_hash(node, hash_span(kind, data, start, end));
+    uint64_t slot = hash & self->mask;
+    for (;;) {
+        int32_t index = self->slots[slot];
+        if (index == EMPTY)
+            return -1;
+        const CueEdge *edge = &self->edges[index];
+        if (edge->hash == hash && edge->parent == node && edge->length == end - start) {
+            const Py_UCS4 *stored = self->blob + edge->offset;
+            Py_ssize_t i = 0;
+            while (i < edge->length && stored[i] == PyUnicode_READ(kind, data, start + i))
+                i++;
+            if (i == edge->length)
+                return edge->child;
+        }
+        slot = (slot + 1) & self->mask;
+    }
+}
+
+/* cues._NUMBER_TOKEN_RE.fullmatch: one or more decimal digits, then an optional "k". */
+static inline int
+number_token(int kind, const void *data, Span span)
+{
+    Py_ssize_t end = span.end;
+    if (end - span.start >= 2 && PyUnicode_READ(kind, data, end - 1) == 'k')
+        end--;
+    if (end <= span.start)
+        return 0;
+    for (Py_ssize_t i = span.start; i < end; i++) {
+        if (!Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i)))
+            return 0;
+    }
+    return 1;
+}
+
+/* cues._number_end: the position after the number starting at position (10k, or 1 , 000). */
+static Py_ssize_t
+number_end(int kind, const void *data, const Span *spans, Py_ssize_t count, Py_ssize_t position)
+{
+    Span token = spans[position];
+    position++;
+    while (PyUnicode_READ(kind, data, token.end - 1) != 'k' && position + 1 < count &&
+           spans[position].end - spans[position].start == 1 &&
+           (PyUnicode_READ(kind, data, spans[position].start) == ',' ||
+            PyUnicode_READ(kind, data, spans[position].start) == '.') &&
+           number_token(kind, data, spans[position + 1])) {
+        token = spans[position + 1];
+        position += 2;
+    }
+    return position;
+}
+
+static inline int
+is_word(Py_UCS4 ch)
+{
+    return Py_UNICODE_ISALNUM(ch) || ch == '_';
+}
+
+static PyObject *
+CueMatcher_find(CueMatcher *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "find() expects str");
+        return NULL;
+    }
+    if (self->nodes == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "CueMatcher is not initialised");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    Span small[256];
+    Span *spans = small;
+    if (length > 256) {
+        spans = PyMem_Malloc((size_t)length * sizeof(Span));
+        if (spans == NULL)
+            return PyErr_NoMemory();
+    }
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < length;) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (is_word(ch)) {
+            Py_ssize_t end = i + 1;
+            while (end < length && is_word(PyUnicode_READ(kind, data, end)))
+                end++;
+            spans[count++] = (Span){i, end};
+            i = end;
+        }
+        else {
+            if (!Py_UNICODE_ISSPACE(ch))
+                spans[count++] = (Span){i, i + 1};
+            i++;
+        }
+    }
+    Py_ssize_t kind_count = PyTuple_GET_SIZE(self->kinds);
+    Py_ssize_t counts_small[32], order_small[32];
+    Py_ssize_t *counts = counts_small, *order = order_small, seen = 0;
+    if (kind_count > 32) {
+        counts = PyMem_Calloc((size_t)kind_count, sizeof(Py_ssize_t));
+        order = PyMem_Malloc((size_t)kind_count * sizeof(Py_ssize_t));
+        if (counts == NULL || order == NULL) {
+            if (spans != small)
+                PyMem_Free(spans);
+            PyMem_Free(counts);
+            PyMem_Free(order);
+            return PyErr_NoMemory();
+        }
+    }
+    else {
+        memset(counts_small, 0, sizeof(counts_small));
+    }
+    const CueNode *nodes = self->nodes;
+    Py_ssize_t free_from = 0; /* matches do not overlap: the next one starts here or later */
+    for (Py_ssize_t index = free_from; index < count; index++) {
+        if (index < free_from)
+            continue;
+        int32_t node = cue_child(self, 0, kind, data, spans[index].start, spans[index].end);
+        Py_ssize_t position = index + 1;
+        if (node < 0) {
+            if (nodes[0].number_child < 0 || !number_token(kind, data, spans[index]))
+                continue;
+            node = nodes[0].number_child;
+            position = number_end(kind, data, spans, count, index);
+        }
+        Py_ssize_t end = -1;
+        int32_t found = -1;
+        for (;;) {
+            if (nodes[node].end) {
+                end = position;
+                found = nodes[node].kind;
+            }
+            if (position == count || !nodes[node].has_children)
+                break;
+            int32_t child = cue_child(self, node, kind, data, spans[position].start, spans[position].end);
+            if (child >= 0) {
+                position++;
+            }
+            else {
+                if (nodes[node].number_child < 0 || !number_token(kind, data, spans[position]))
+                    break;
+                child = nodes[node].number_child;
+                position = number_end(kind, data, spans, count, position);
+            }
+            node = child;
+        }
+        if (end >= 0) {
+            free_from = end;
+            if (found >= 0) {
+                if (counts[found]++ == 0)
+                    order[seen++] = found;
+            }
+        }
+    }
+    if (spans != small)
+        PyMem_Free(spans);
+    PyObject *result = PyDict_New();
+    for (Py_ssize_t i = 0; result != NULL && i < seen; i++) {
+        PyObject *number = PyLong_FromSsize_t(counts[order[i]]);
+        if (number == NULL || PyDict_SetItem(result, PyTuple_GET_ITEM(self->kinds, order[i]), number) < 0)
+            Py_CLEAR(result);
+        Py_XDECREF(number);
+    }
+    if (counts != counts_small) {
+        PyMem_Free(counts);
+        PyMem_Free(order);
+    }
+    return result;
+}
+
+static void
+CueMatcher_dealloc(CueMatcher *self)
+{
+    PyMem_Free(self->nodes);
+    PyMem_Free(self->edges);
+    PyMem_Free(self->slots);
+    PyMem_Free(self->blob);
+    Py_XDECREF(self->kinds);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef CueMatcher_methods[] = {
+    {"find", (PyCFunction)CueMatcher_find, METH_O, "find(normalised_text) -> {kind: count}"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject CueMatcherType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "streams.enrich._featurise.CueMatcher",
+    .tp_doc = PyDoc_STR("A cue set's token trie, tokenised and walked in C."),
+    .tp_basicsize = sizeof(CueMatcher),
+    .tp_itemsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)CueMatcher_init,
+    .tp_dealloc = (destructor)CueMatcher_dealloc,
+    .tp_methods = CueMatcher_methods,
+};
+
 static struct PyModuleDef featurise_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "streams.enrich._featurise",
-    .m_doc = PyDoc_STR("C featuriser and look-up for streams.enrich.linear (optional)."),
+    .m_doc = PyDoc_STR("C featurisers for streams.enrich.linear and streams.enrich.cues (optional)."),
     .m_size = -1,
 };
 
 PyMODINIT_FUNC
 PyInit__featurise(void)
 {
-    if (PyType_Ready(&FeatureTableType) < 0)
+    if (PyType_Ready(&FeatureTableType) < 0 || PyType_Ready(&CueMatcherType) < 0)
         return NULL;
     PyObject *module = PyModule_Create(&featurise_module);
     if (module == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(module, "FeatureTable", (PyObject *)&FeatureTableType) < 0) {
+    if (PyModule_AddObjectRef(module, "FeatureTable", (PyObject *)&FeatureTableType) < 0 ||
+        PyModule_AddObjectRef(module, "CueMatcher", (PyObject *)&CueMatcherType) < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -36,6 +36,12 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress
+from typing import cast
+
+try:  # the optional C matcher (setup.py); CueSet.find_tokens below finds the same cues
+    from streams.enrich._featurise import CueMatcher
+except ImportError:  # pragma: no cover - built without a C compiler
+    CueMatcher = None  # type: ignore[assignment,misc]
 
 logger = logging.getLogger(__name__)
 
@@ -74,18 +80,33 @@ def split_words(lowered: str) -> list[str]:
     return (_CUE_TOKEN_ASCII_RE if lowered.isascii() else _CUE_TOKEN_RE).findall(lowered)
 
 
-def analyse(text: str) -> tuple[str, list[str]]:
-    """``(normalise(text), cue_tokens(text))``, kept for the last texts (see ``forget``). Shared: do not change."""
-    global _memo_chars  # noqa: PLW0603 - the memo's size, kept beside it
+def normalised(text: str) -> str:
+    """``normalise(text)``, kept for the last texts (see ``forget``): intent, urgency and intent's question
+    test read it one after the other."""
     found = _memo.get(text)
     if found is None:
-        lowered = normalise(text)
-        found = (lowered, split_words(lowered))
-        if len(text) <= MEMO_CHARS:  # a text over the budget is not kept: the memo stays within it
+        found = _remember(text, normalise(text), None)
+    return found[0]
+
+
+def analyse(text: str) -> tuple[str, list[str]]:
+    """``(normalise(text), cue_tokens(text))``, kept for the last texts (see ``forget``). Shared: do not change."""
+    found = _memo.get(text)
+    if found is None or found[1] is None:
+        lowered = normalise(text) if found is None else found[0]
+        found = _remember(text, lowered, split_words(lowered))
+    return cast(tuple[str, list[str]], found)
+
+
+def _remember(text: str, lowered: str, toks: list[str] | None) -> tuple[str, list[str] | None]:
+    global _memo_chars  # noqa: PLW0603 - the memo's size, kept beside it
+    found = (lowered, toks)
+    if len(text) <= MEMO_CHARS:  # a text over the budget is not kept: the memo stays within it
+        if text not in _memo:
             if _memo_chars + len(text) > MEMO_CHARS:
                 forget()  # a batch of more than MEMO_CHARS characters tokenises part of it again
-            _memo[text] = found
             _memo_chars += len(text)
+        _memo[text] = found
     return found
 
 
@@ -95,13 +116,14 @@ def cue_tokens(text: str) -> list[str]:
 
 
 def forget() -> None:
-    """Drop what ``analyse`` kept (``Enricher.enrich_many`` does after each batch)."""
+    """Drop what ``analyse`` and ``normalised`` kept (``Enricher.enrich_many`` does after each batch)."""
     global _memo_chars  # noqa: PLW0603
     _memo.clear()
     _memo_chars = 0
 
 
-_memo: dict[str, tuple[str, list[str]]] = {}
+# text -> (normalised text, its cue tokens, or None until the pure-Python matcher needs them)
+_memo: dict[str, tuple[str, list[str] | None]] = {}
 _memo_chars = 0
 
 
@@ -139,9 +161,17 @@ class CueSet:
                 node.end, node.kind = True, kind
         self._number_starts = NUMBER in self._root.children
         _check_numbers(self._root)
+        self._compiled = _compile(self._root)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether ``find`` runs the C matcher (else ``find_tokens``, the same matching in Python)."""
+        return self._compiled is not None
 
     def find(self, text: str) -> dict[str, int]:
         """How many times each kind's cues occur in ``text``; exclusions not counted."""
+        if self._compiled is not None:
+            return self._compiled.find(normalised(text))
         return self.find_tokens(cue_tokens(text))
 
     def find_tokens(self, toks: Sequence[str]) -> dict[str, int]:
@@ -185,6 +215,31 @@ class CueSet:
                 if kind is not None:
                     counts[kind] = counts.get(kind, 0) + 1
         return counts
+
+
+def _compile(root: _Node) -> CueMatcher | None:
+    """The C matcher of the trie under ``root`` (nodes numbered breadth-first, the root 0); None without the
+    C extension."""
+    if CueMatcher is None:
+        return None
+    nodes = [root]
+    numbers = {id(root): 0}
+    for node in nodes:  # grows while it is walked: breadth-first
+        for child in node.children.values():
+            numbers[id(child)] = len(nodes)
+            nodes.append(child)
+    kinds = tuple(dict.fromkeys(node.kind for node in nodes if node.end and node.kind is not None))
+    kind_numbers = {kind: number for number, kind in enumerate(kinds)}
+    description = [
+        (
+            node.end,
+            kind_numbers[node.kind] if node.end and node.kind is not None else -1,
+            {token: numbers[id(child)] for token, child in node.children.items() if token != NUMBER},
+            numbers[id(node.children[NUMBER])] if NUMBER in node.children else -1,
+        )
+        for node in nodes
+    ]
+    return CueMatcher(description, kinds)
 
 
 def _check_numbers(node: _Node) -> None:

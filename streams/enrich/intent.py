@@ -12,7 +12,7 @@ import logging
 import re
 
 from schemas.enriched import Intent, Sentiment, SentimentLabel
-from streams.enrich.cues import CueSet, analyse
+from streams.enrich.cues import CueSet, normalised
 from streams.enrich.text import count_hashtags, count_urls, strip_urls
 
 logger = logging.getLogger(__name__)
@@ -263,7 +263,7 @@ def classify_intent(text: str, sentiment: Sentiment, lowered: str | None = None)
     if negative:
         return Intent.COMPLAINT, 0.5
 
-    has_mark, has_lead = is_question(text, analyse(text)[0] if lowered is None else lowered)
+    has_mark, has_lead = is_question(text, normalised(text) if lowered is None else lowered)
     if has_mark or has_lead:
         return Intent.QUESTION, 0.8 if has_mark and has_lead else 0.65
 

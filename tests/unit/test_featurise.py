@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams.enrich import linear
+from streams.enrich import intent, linear, urgency
+from streams.enrich.cues import CueSet, normalise, split_words
 from streams.enrich.linear import LinearModel, load_json
 from streams.enrich.samples import SHARED_DATA, benchmark_sources
 from streams.enrich.sentiment_model import SENTIMENT_MODEL_PATH
@@ -145,6 +146,90 @@ def test_an_overflowing_sum_raises_instead_of_wrapping() -> None:
     assert table.score("w") == (2**62, 1)
     with pytest.raises(OverflowError):
         table.score("w w w")
+
+
+CUE_TEXTS = (
+    "send 5 btc now",
+    "send 1,000 btc",
+    "send 5. btc",
+    "send 5,,000 btc",
+    "send ５ btc",  # noqa: RUF001 - a full-width digit is a decimal digit
+    "send ² btc",
+    "earn 10k per week",
+    "earn 1,000.50 a day",
+    "buy 5k followers",
+    "can ' t login",
+    "REFUND!! refunds, send 1,000 btc",
+    "emergency exit, an emergency",
+    "no thanks, thanks for nothing",
+    "i want to cancel my account and my subscription",
+    "fire stick is on fire",
+    "it's down to you, the site is down",
+    "Mi pedido no ha llegado, ¿alguien me puede ayudar? reembolso",
+    "",
+    "   ",
+    "😡😡😡",
+)
+
+
+def _cue_sets() -> list[CueSet]:
+    number_first = CueSet({"amount": ("<num> btc|eth", "<num> k"), "word": ("btc", "send <num>")}, ("<num> eth now",))
+    return [intent._CUE_SET, urgency._CUE_SET, number_first]
+
+
+@pytest.mark.parametrize("text", CUE_TEXTS)
+def test_compiled_and_pure_cue_matching_agree(text: str) -> None:
+    for cue_set in _cue_sets():
+        assert cue_set.compiled
+        lowered = normalise(text)
+        pure = cue_set.find_tokens(split_words(lowered))
+        assert cue_set.find(text) == pure
+        assert list(cue_set.find(text)) == list(pure), "same kinds in the same order"
+
+
+def test_compiled_cue_matching_finds_numbers_and_exclusions() -> None:
+    number_first = _cue_sets()[2]
+    # "send 5" is the longest cue from "send"; "btc" then stands alone; "1,000 eth" is one amount.
+    assert number_first.find("send 5 btc and 1,000 eth") == {"word": 2, "amount": 1}
+    assert number_first.find("5 eth now") == {}  # the exclusion is consumed, not counted
+    assert number_first.find("10k btc") == {"amount": 1}
+    assert urgency._CUE_SET.find("Emergency exit row") == {}
+    assert "complaint" in intent._CUE_SET.find("Worst service ever, I want a refund")
+
+
+def test_compiled_and_pure_cue_matching_agree_on_random_text() -> None:
+    rng = random.Random(20261129)
+    words = [
+        *("send", "earn", "get", "buy", "5", "1,000", "0.5", "10k", "k", "btc", "eth", "a", "day", "per", "week"),
+        *("followers", "likes", "refund", "cancel", "my", "account", "fire", "exit", "emergency", "no", "thanks"),
+        *("thank", "you", ",", ".", "!", "?", "'", "can't", "login", "can", "t", "down", "it's", "now"),
+    ]
+    for _ in range(5_000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 15)))
+        for cue_set in _cue_sets():
+            assert cue_set.find(text) == cue_set.find_tokens(split_words(normalise(text))), text
+
+
+def test_cue_matcher_refuses_a_malformed_trie() -> None:
+    with pytest.raises(ValueError, match="root"):
+        featurise.CueMatcher([], ())
+    with pytest.raises(ValueError, match="out of range"):
+        featurise.CueMatcher([(True, 3, {}, -1)], ("a",))
+    with pytest.raises(ValueError, match="out of range"):
+        featurise.CueMatcher([(False, -1, {"a": 7}, -1)], ())
+    with pytest.raises(TypeError):
+        featurise.CueMatcher([(False, -1, {1: 0}, -1)], ())
+
+
+@pytest.mark.shared_data
+def test_compiled_and_pure_cue_matching_agree_on_the_shared_texts() -> None:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent")
+    texts = [text for _, source in benchmark_sources((), 20_000) for text in source]
+    assert len(texts) > 1_000
+    for cue_set in _cue_sets():
+        for text in texts:
+            assert cue_set.find(text) == cue_set.find_tokens(split_words(normalise(text))), text
 
 
 @pytest.mark.shared_data
