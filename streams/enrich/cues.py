@@ -11,10 +11,13 @@ exist on crafted text: spaces inside a cue's punctuation are not seen ("can ' t 
 ("send 5. btc" is not "send <num> btc", where the regex's ``\d[\d,.]*`` took "5.").
 
 Matching walks the trie from each token, keeping the longest cue that starts there. Intent and urgency read
-the same text one after the other (or step by step over a batch), so its tokens are kept (``analyse``;
-``forget`` drops them). Measured on 5,000 airline tweets:
-~3 µs to tokenise and ~2 µs per text and cue set, against ~8-12 µs per set for a regex compiled as a
+the same text one after the other (or step by step over a batch), so its normalised form (``normalised``) and,
+for the Python matcher, its tokens (``analyse``) are kept; ``forget`` drops them. Measured on 5,000 airline
+tweets: ~3 µs to tokenise and ~2 µs per text and cue set, against ~8-12 µs per set for a regex compiled as a
 character trie over the lower-cased text (and ~55 µs for a plain alternation of the same ~430 phrases).
+Where the optional C extension was built (setup.py), ``CueSet.find`` hands the normalised text to its
+``CueMatcher``, which tokenises and walks the same trie in C with no Python object per token (~0.5 µs a set);
+``find_tokens`` is the same matching in Python, and tests/unit/test_featurise.py holds the two together.
 
 Cue syntax (deliberately tiny, so cues stay readable in the modules that own them):
 
