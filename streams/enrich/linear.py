@@ -1,4 +1,4 @@
-"""Small linear text classifiers shipped as JSON: featuriser and pure-Python inference (no numpy at run time).
+"""Small linear text classifiers shipped as JSON: featuriser and inference without numpy (optionally in C).
 
 A model scores ``bias + (sum of the weights of the text's features) / sqrt(number of features)
 + dense · dense_weights`` per class and turns the scores into probabilities with a softmax. Features are
