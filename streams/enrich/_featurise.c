@@ -44,6 +44,8 @@ typedef struct {
     Py_UCS4 *separators;
     Py_ssize_t separator_count;
     Py_ssize_t token_limit;
+    int ready; /* set by a successful __init__ only: a failed one leaves the object unusable, not half-built */
+    int started; /* __init__ ran once: it is never run again on the same object */
 } FeatureTable;
 
 static uint64_t
@@ -95,6 +97,8 @@ store_key(FeatureTable *self, PyObject *key, int32_t *offset, int32_t *length, u
         PyErr_SetString(PyExc_TypeError, "feature tokens must be str");
         return -1;
     }
+    if (PyUnicode_READY(key) < 0)
+        return -1;
     Py_ssize_t size = PyUnicode_GET_LENGTH(key);
     if (size > INT32_MAX || reserve_blob(self, size) < 0) {
         if (!PyErr_Occurred())
@@ -113,11 +117,19 @@ store_key(FeatureTable *self, PyObject *key, int32_t *offset, int32_t *length, u
 }
 
 static int
-add_entry(FeatureTable *self, PyObject *first, PyObject *second, PyObject *value)
+add_entry(FeatureTable *self, PyObject *first, PyObject *second, PyObject *value, Py_ssize_t capacity)
 {
+    if (self->entry_count >= capacity) {
+        PyErr_SetString(PyExc_RuntimeError, "the feature dicts changed while the table was built");
+        return -1;
+    }
     Entry *entry = &self->entries[self->entry_count];
     uint64_t first_hash, second_hash;
     int overflow = 0;
+    if (!PyLong_Check(value)) { /* an int: its conversion runs no Python code (__index__ could change the dicts) */
+        PyErr_SetString(PyExc_TypeError, "packed weights must be int");
+        return -1;
+    }
     long long packed = PyLong_AsLongLongAndOverflow(value, &overflow);
     if (packed == -1 && PyErr_Occurred())
         return -1;
@@ -176,10 +188,11 @@ FeatureTable_init(FeatureTable *self, PyObject *args, PyObject *kwargs)
     static char *keywords[] = {"unigrams", "bigrams", "split_chars", "split_ranges", "separators", "token_limit", NULL};
     PyObject *unigrams, *bigrams, *split_chars, *split_ranges, *separators;
     Py_ssize_t token_limit;
-    if (self->entries != NULL || self->split_chars != NULL || self->separators != NULL || self->split_ranges != NULL) {
+    if (self->started) {
         PyErr_SetString(PyExc_RuntimeError, "FeatureTable is already initialised");
         return -1;
     }
+    self->started = 1;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!UOUn", keywords, &PyDict_Type, &unigrams, &PyDict_Type,
                                      &bigrams, &split_chars, &split_ranges, &separators, &token_limit))
         return -1;
@@ -222,8 +235,9 @@ FeatureTable_init(FeatureTable *self, PyObject *args, PyObject *kwargs)
         return -1;
     }
     for (Py_ssize_t i = 0; i < self->range_count; i++) {
-        unsigned long first, last;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(ranges, i), "kk", &first, &last) || first > last ||
+        long first, last;
+        PyObject *pair = PySequence_Fast_GET_ITEM(ranges, i);
+        if (!PyTuple_Check(pair) || !PyArg_ParseTuple(pair, "ll", &first, &last) || first < 0 || first > last ||
             last > 0x10FFFF) {
             Py_DECREF(ranges);
             if (!PyErr_Occurred())
@@ -232,6 +246,8 @@ FeatureTable_init(FeatureTable *self, PyObject *args, PyObject *kwargs)
         }
         self->split_ranges[i][0] = (Py_UCS4)first;
         self->split_ranges[i][1] = (Py_UCS4)last;
+        for (long ch = first; ch <= last && ch < 128; ch++) /* is_split reads ASCII from the table alone */
+            self->ascii_split[ch] = 1;
     }
     Py_DECREF(ranges);
 
@@ -248,7 +264,7 @@ FeatureTable_init(FeatureTable *self, PyObject *args, PyObject *kwargs)
     PyObject *key, *value;
     Py_ssize_t position = 0;
     while (PyDict_Next(unigrams, &position, &key, &value)) {
-        if (add_entry(self, key, NULL, value) < 0)
+        if (add_entry(self, key, NULL, value, total) < 0)
             return -1;
     }
     position = 0;
@@ -257,8 +273,12 @@ FeatureTable_init(FeatureTable *self, PyObject *args, PyObject *kwargs)
             PyErr_SetString(PyExc_TypeError, "bigram keys must be pairs of str");
             return -1;
         }
-        if (add_entry(self, PyTuple_GET_ITEM(key, 0), PyTuple_GET_ITEM(key, 1), value) < 0)
+        if (add_entry(self, PyTuple_GET_ITEM(key, 0), PyTuple_GET_ITEM(key, 1), value, total) < 0)
             return -1;
+    }
+    if (self->entry_count != total) { /* cannot happen: nothing above runs Python code */
+        PyErr_SetString(PyExc_RuntimeError, "the feature dicts changed while the table was built");
+        return -1;
     }
     if (self->blob_length > 0 && self->blob_length < self->blob_capacity) { /* give back the growth slack */
         Py_UCS4 *blob = PyMem_Realloc(self->blob, (size_t)self->blob_length * sizeof(Py_UCS4));
@@ -280,6 +300,7 @@ FeatureTable_init(FeatureTable *self, PyObject *args, PyObject *kwargs)
         self->slots[i] = EMPTY;
     for (Py_ssize_t i = 0; i < self->entry_count; i++)
         insert_slot(self, i);
+    self->ready = 1;
     return 0;
 }
 
@@ -356,7 +377,9 @@ FeatureTable_score(FeatureTable *self, PyObject *text)
         PyErr_SetString(PyExc_TypeError, "score() expects str");
         return NULL;
     }
-    if (self->entries == NULL) {
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+    if (!self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "FeatureTable is not initialised");
         return NULL;
     }
@@ -413,14 +436,16 @@ FeatureTable_lookup(FeatureTable *self, PyObject *args)
     PyObject *first, *second = NULL;
     if (!PyArg_ParseTuple(args, "U|U", &first, &second))
         return NULL;
-    if (self->entries == NULL) {
+    if (!self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "FeatureTable is not initialised");
         return NULL;
     }
     /* Two strings side by side in one buffer, so lookup() reads both spans from the same data. */
     PyObject *joined = second == NULL ? Py_NewRef(first) : PyUnicode_Concat(first, second);
-    if (joined == NULL)
+    if (joined == NULL || PyUnicode_READY(joined) < 0) {
+        Py_XDECREF(joined);
         return NULL;
+    }
     int kind = PyUnicode_KIND(joined);
     const void *data = PyUnicode_DATA(joined);
     Py_ssize_t split = PyUnicode_GET_LENGTH(first), end = PyUnicode_GET_LENGTH(joined);
@@ -519,6 +544,8 @@ typedef struct {
     Py_UCS4 *blob;
     Py_ssize_t blob_length;
     PyObject *kinds; /* tuple of str */
+    int ready;
+    int started;
 } CueMatcher;
 
 typedef struct {
@@ -539,10 +566,11 @@ CueMatcher_init(CueMatcher *self, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"nodes", "kinds", NULL};
     PyObject *nodes, *kinds;
-    if (self->nodes != NULL) {
+    if (self->started) {
         PyErr_SetString(PyExc_RuntimeError, "CueMatcher is already initialised");
         return -1;
     }
+    self->started = 1;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!", keywords, &PyList_Type, &nodes, &PyTuple_Type, &kinds))
         return -1;
     Py_ssize_t count = PyList_GET_SIZE(nodes), kind_count = PyTuple_GET_SIZE(kinds);
@@ -564,27 +592,38 @@ CueMatcher_init(CueMatcher *self, PyObject *args, PyObject *kwargs)
     self->node_count = count;
     Py_ssize_t edge_total = 0, blob_total = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *children, *key, *value;
-        int end;
-        int kind, number_child;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(nodes, i), "piO!i", &end, &kind, &PyDict_Type, &children, &number_child))
+        PyObject *node = PyList_GET_ITEM(nodes, i), *children, *key, *value;
+        /* Checked by type, so that no Python code (__bool__, __index__) runs between this pass and the next. */
+        if (!PyTuple_CheckExact(node) || PyTuple_GET_SIZE(node) != 4 || !PyBool_Check(PyTuple_GET_ITEM(node, 0)) ||
+            !PyLong_CheckExact(PyTuple_GET_ITEM(node, 1)) || !PyDict_CheckExact(PyTuple_GET_ITEM(node, 2)) ||
+            !PyLong_CheckExact(PyTuple_GET_ITEM(node, 3))) {
+            PyErr_SetString(PyExc_TypeError, "a cue node is (end: bool, kind: int, children: dict, number_child: int)");
             return -1;
+        }
+        int end = PyTuple_GET_ITEM(node, 0) == Py_True;
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(node, 1));
+        long number_child = PyLong_AsLong(PyTuple_GET_ITEM(node, 3));
+        if ((kind == -1 || number_child == -1) && PyErr_Occurred())
+            return -1;
+        children = PyTuple_GET_ITEM(node, 2);
         if (kind < -1 || kind >= kind_count || number_child < -1 || number_child >= count) {
             PyErr_SetString(PyExc_ValueError, "a cue node's kind or <num> child is out of range");
             return -1;
         }
         Py_ssize_t position = 0;
         while (PyDict_Next(children, &position, &key, &value)) {
-            if (!PyUnicode_Check(key) || !PyLong_Check(value)) {
+            if (!PyUnicode_CheckExact(key) || !PyLong_CheckExact(value)) {
                 PyErr_SetString(PyExc_TypeError, "a cue node's children map str tokens to node indexes");
                 return -1;
             }
+            if (PyUnicode_READY(key) < 0)
+                return -1;
             blob_total += PyUnicode_GET_LENGTH(key);
         }
         edge_total += PyDict_GET_SIZE(children);
         self->nodes[i].end = (char)end;
-        self->nodes[i].kind = kind;
-        self->nodes[i].number_child = number_child;
+        self->nodes[i].kind = (int32_t)kind;
+        self->nodes[i].number_child = (int32_t)number_child;
         self->nodes[i].has_children = (char)(PyDict_GET_SIZE(children) > 0 || number_child >= 0);
     }
     if (edge_total >= INT32_MAX / 4 || blob_total >= INT32_MAX) {
@@ -615,6 +654,10 @@ CueMatcher_init(CueMatcher *self, PyObject *args, PyObject *kwargs)
                 PyErr_SetString(PyExc_ValueError, "a cue node's child index is out of range");
                 return -1;
             }
+            if (self->edge_count >= edge_total || self->blob_length + PyUnicode_GET_LENGTH(key) > blob_total) {
+                PyErr_SetString(PyExc_RuntimeError, "the cue trie changed while it was read");
+                return -1;
+            }
             CueEdge *edge = &self->edges[self->edge_count];
             int kind = PyUnicode_KIND(key);
             const void *data = PyUnicode_DATA(key);
@@ -636,6 +679,7 @@ CueMatcher_init(CueMatcher *self, PyObject *args, PyObject *kwargs)
     }
     Py_INCREF(kinds);
     self->kinds = kinds;
+    self->ready = 1;
     return 0;
 }
 
@@ -708,7 +752,9 @@ CueMatcher_find(CueMatcher *self, PyObject *text)
         PyErr_SetString(PyExc_TypeError, "find() expects str");
         return NULL;
     }
-    if (self->nodes == NULL) {
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+    if (!self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "CueMatcher is not initialised");
         return NULL;
     }

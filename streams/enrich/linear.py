@@ -105,8 +105,10 @@ def _feature_table(unigrams: dict[str, int], bigrams: dict[tuple[str, ...], int]
     not fit it), and the pure-Python path scores instead."""
     if FeatureTable is None:
         return None
+    # A stored "bigram" of other than two tokens (a key with two spaces) can never match: the table skips it.
+    pairs: dict[tuple[str, ...], int] = {pair: value for pair, value in bigrams.items() if len(pair) == 2}
     try:
-        return FeatureTable(unigrams, bigrams, _SPLIT_CHARS, _EMOJI_RANGES, _SEPARATORS, _TOKEN_LIMIT)
+        return FeatureTable(unigrams, pairs, _SPLIT_CHARS, _EMOJI_RANGES, _SEPARATORS, _TOKEN_LIMIT)
     except (TypeError, ValueError, OverflowError) as exc:
         logger.warning("compiled featuriser unavailable for a model, using the Python path: %s", exc)
         return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -94,9 +95,11 @@ def test_compiled_and_pure_paths_agree_on_random_text(model_pairs: list[tuple[st
 
 
 def test_score_counts_the_tokens_the_regex_finds() -> None:
-    table = featurise.FeatureTable({"a": 1}, {("a", "b"): 10}, "!", [(0x1F600, 0x1F64F)], "\u200d", 200)
-    for text in ("a b!a", "", "  ", "a\u200db 😀😀 a!!", "ab a b a b"):
-        toks = linear._TOKEN_RE.findall(text)
+    # The table's own split set, ranges (one of them ASCII) and separator, as the regex would say them.
+    table = featurise.FeatureTable({"a": 1}, {("a", "b"): 10}, "!", [(0x1F600, 0x1F64F), (0x30, 0x39)], "\u200d", 200)
+    regex = re.compile("[^\\s!\U0001f600-\U0001f64f0-9\u200d]+|[!\U0001f600-\U0001f64f0-9]")
+    for text in ("a b!a", "", "  ", "a\u200db 😀😀 a!!", "ab a b a b", "a1b 22a", "x\u200d1\U0001f600y"):
+        toks = regex.findall(text)
         expected = toks.count("a") + 10 * sum(1 for pair in itertools.pairwise(toks) if pair == ("a", "b"))
         assert table.score(text) == (expected, len(toks))
     assert featurise.FeatureTable({"a": 1}, {}, "", [], "", 3).score("a a a a a") == (3, 3)
@@ -129,6 +132,54 @@ def test_lookup_reads_one_feature() -> None:
 def test_bad_input_is_refused(unigrams: object, bigrams: object, ranges: object, error: type[Exception]) -> None:
     with pytest.raises(error):
         featurise.FeatureTable(unigrams, bigrams, "", ranges, "", 200)
+
+
+def test_a_failed_init_leaves_an_unusable_object_not_a_crash() -> None:
+    table = featurise.FeatureTable.__new__(featurise.FeatureTable)
+    with pytest.raises(TypeError):
+        table.__init__({"a": "x"}, {}, "", [], "", 200)
+    with pytest.raises(RuntimeError):
+        table.score("a")
+    with pytest.raises(RuntimeError):
+        table.lookup("a")
+    with pytest.raises(RuntimeError):
+        table.__init__({"a": 1}, {}, "", [], "", 200)
+    matcher = featurise.CueMatcher.__new__(featurise.CueMatcher)
+    with pytest.raises(ValueError, match="out of range"):
+        matcher.__init__([(False, -1, {"a": 7}, -1)], ())
+    with pytest.raises(RuntimeError):
+        matcher.find("a")
+    with pytest.raises(RuntimeError):
+        matcher.__init__([(False, -1, {}, -1)], ())
+
+
+class _Sneaky:
+    """An int-like value whose conversion would run Python code while the table reads the dicts."""
+
+    def __init__(self, victim: dict[str, object]) -> None:
+        self.victim = victim
+
+    def __index__(self) -> int:
+        self.victim.clear()
+        return 1
+
+    def __bool__(self) -> bool:
+        self.victim.clear()
+        return True
+
+
+def test_values_that_would_run_python_code_are_refused() -> None:
+    unigrams: dict[str, object] = {"a": 1}
+    unigrams["b"] = _Sneaky(unigrams)
+    with pytest.raises(TypeError):
+        featurise.FeatureTable(unigrams, {}, "", [], "", 200)
+    children: dict[str, object] = {"a": 1}
+    with pytest.raises(TypeError):
+        featurise.CueMatcher([(_Sneaky(children), -1, children, -1), (True, -1, {}, -1)], ())
+    with pytest.raises(TypeError):
+        featurise.CueMatcher([(False, _Sneaky(children), children, -1), (True, -1, {}, -1)], ())
+    with pytest.raises((OverflowError, ValueError)):
+        featurise.FeatureTable({}, {}, "", [(2**64 + 0x2190, 2**64 + 0x21FF)], "", 200)
 
 
 def test_a_table_is_initialised_once() -> None:
@@ -197,15 +248,27 @@ def test_compiled_cue_matching_finds_numbers_and_exclusions() -> None:
     assert "complaint" in intent._CUE_SET.find("Worst service ever, I want a refund")
 
 
+def test_compiled_cue_matching_with_many_kinds() -> None:
+    cue_set = CueSet({f"kind{number}": (f"word{number}", f"<num> unit{number}") for number in range(40)})
+    text = " ".join(f"word{number} {number} unit{number}" for number in range(40, 0, -1))
+    assert cue_set.compiled
+    found = cue_set.find(text)
+    assert found == cue_set.find_tokens(split_words(normalise(text)))
+    assert list(found) == list(cue_set.find_tokens(split_words(normalise(text))))
+    assert found["kind39"] == 2
+
+
 def test_compiled_and_pure_cue_matching_agree_on_random_text() -> None:
     rng = random.Random(20261129)
     words = [
         *("send", "earn", "get", "buy", "5", "1,000", "0.5", "10k", "k", "btc", "eth", "a", "day", "per", "week"),
         *("followers", "likes", "refund", "cancel", "my", "account", "fire", "exit", "emergency", "no", "thanks"),
         *("thank", "you", ",", ".", "!", "?", "'", "can't", "login", "can", "t", "down", "it's", "now"),
+        *("reembolso", "¿alguien", "٣", "５", "²", "k", "😡", "\u00a0", "\t", "_", "x_y", "straße"),  # noqa: RUF001
     ]
-    for _ in range(5_000):
-        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 15)))
+    for number in range(5_000):
+        # Every tenth text is long: past the matcher's 256-character span buffer.
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 15 if number % 10 else 150)))
         for cue_set in _cue_sets():
             assert cue_set.find(text) == cue_set.find_tokens(split_words(normalise(text))), text
 
