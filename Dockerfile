@@ -1,7 +1,7 @@
 # The router worker image: slim, non-root (uid/gid 10001), with a health check on its metrics endpoint.
 #   docker build -t mention-router .        docker run --rm mention-router --help
 FROM python:3.11-slim AS build
-# A C compiler for the optional sentiment featuriser (setup.py); the runtime image gets only the built wheel.
+# A C compiler for the optional enrichment featuriser (setup.py); the runtime image gets only the built wheel.
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml setup.py README.md ./

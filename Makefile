@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml setup.py streams/enrich/_featurise.c
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@$(BIN)/python -c "import streams.enrich._featurise" 2>/dev/null \
-		&& echo "compiled sentiment featuriser: built" \
-		|| echo "compiled sentiment featuriser: not built (no C compiler or Python headers); using the pure-Python path"
+		&& echo "compiled enrichment featuriser: built" \
+		|| echo "compiled enrichment featuriser: not built (no C compiler or Python headers); using the Python paths"
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -1,8 +1,8 @@
 """Only the optional C speed-up lives here; the project's metadata is in pyproject.toml.
 
-``streams/enrich/_featurise.c`` is the sentiment models' featuriser (see its header). It is optional: where
-no C compiler or Python headers are found the build goes on without it and ``streams.enrich.linear`` uses
-its pure-Python path, which gives the same results.
+``streams/enrich/_featurise.c`` holds the sentiment models' featuriser and the intent/urgency cue matcher (see
+its header). It is optional: where no C compiler or Python headers are found the build goes on without it, and
+``streams.enrich.linear`` and ``streams.enrich.cues`` use their Python paths, which give the same results.
 """
 
 from setuptools import Extension, setup

@@ -1,4 +1,5 @@
-/* The sentiment models' featuriser and look-up in one C pass (optional speed-up of streams/enrich/linear.py).
+/* Optional C speed-ups of the enrichment: the sentiment models' featuriser (FeatureTable, for
+ * streams/enrich/linear.py) and the intent/urgency cue matcher (CueMatcher, for streams/enrich/cues.py, below).
  *
  * FeatureTable(unigrams, bigrams, split_chars, split_ranges, separators, token_limit) holds a model's packed
  * weights (linear.py: one int per feature) in an open-addressing table keyed by the features' code points.
@@ -8,8 +9,8 @@
  * unigram and adjacent-token bigram, number of tokens). No Python object is made per token: that, and the
  * dict look-ups of fresh strings, is where the pure-Python path spends its time.
  *
- * linear.py uses this module when it was built (setup.py marks it optional) and falls back to its pure path
- * otherwise; tests/unit/test_featurise.py holds both to the same results.
+ * linear.py and cues.py use this module when it was built (setup.py marks it optional) and fall back to their
+ * Python paths otherwise; tests/unit/test_featurise.py holds both to the same results.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -65,6 +66,23 @@ hash_pair(uint64_t first, uint64_t second)
     uint64_t hash = first * 0x9E3779B97F4A7C15ULL ^ (second + 0x632BE59BD9B4E019ULL + (first << 6) + (first >> 2));
     hash ^= hash >> 31;
     return hash | 1ULL; /* never equal to a unigram's hash by accident of the combination */
+}
+
+/* The checks every method that reads a text makes: a str, ready to read, on an initialised object. */
+static int
+usable_text(PyObject *text, int ready, const char *owner)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "%s expects str", owner);
+        return -1;
+    }
+    if (PyUnicode_READY(text) < 0)
+        return -1;
+    if (!ready) {
+        PyErr_Format(PyExc_RuntimeError, "%s is not initialised", owner);
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -373,16 +391,8 @@ lookup(const FeatureTable *self, uint64_t hash, int kind, const void *data, Py_s
 static PyObject *
 FeatureTable_score(FeatureTable *self, PyObject *text)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "score() expects str");
+    if (usable_text(text, self->ready, "FeatureTable") < 0)
         return NULL;
-    }
-    if (PyUnicode_READY(text) < 0)
-        return NULL;
-    if (!self->ready) {
-        PyErr_SetString(PyExc_RuntimeError, "FeatureTable is not initialised");
-        return NULL;
-    }
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text);
@@ -551,6 +561,7 @@ typedef struct {
 typedef struct {
     Py_ssize_t start;
     Py_ssize_t end;
+    uint64_t hash; /* hash_span of the token, computed once: a token is looked up from every node that reaches it */
 } Span;
 
 static inline uint64_t
@@ -685,9 +696,10 @@ CueMatcher_init(CueMatcher *self, PyObject *args, PyObject *kwargs)
 
 /* The child of node reached by the token text[start:end], -1 when there is none. */
 static inline int32_t
-cue_child(const CueMatcher *self, int32_t node, int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
+cue_child(const CueMatcher *self, int32_t node, int kind, const void *data, Span token)
 {
-    uint64_t hash = edge_hash(node, hash_span(kind, data, start, end));
+    Py_ssize_t start = token.start, end = token.end;
+    uint64_t hash = edge_hash(node, token.hash);
     uint64_t slot = hash & self->mask;
     for (;;) {
         int32_t index = self->slots[slot];
@@ -748,16 +760,8 @@ is_word(Py_UCS4 ch)
 static PyObject *
 CueMatcher_find(CueMatcher *self, PyObject *text)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "find() expects str");
+    if (usable_text(text, self->ready, "CueMatcher") < 0)
         return NULL;
-    }
-    if (PyUnicode_READY(text) < 0)
-        return NULL;
-    if (!self->ready) {
-        PyErr_SetString(PyExc_RuntimeError, "CueMatcher is not initialised");
-        return NULL;
-    }
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text);
@@ -775,12 +779,12 @@ CueMatcher_find(CueMatcher *self, PyObject *text)
             Py_ssize_t end = i + 1;
             while (end < length && is_word(PyUnicode_READ(kind, data, end)))
                 end++;
-            spans[count++] = (Span){i, end};
+            spans[count++] = (Span){i, end, hash_span(kind, data, i, end)};
             i = end;
         }
         else {
             if (!Py_UNICODE_ISSPACE(ch))
-                spans[count++] = (Span){i, i + 1};
+                spans[count++] = (Span){i, i + 1, hash_span(kind, data, i, i + 1)};
             i++;
         }
     }
@@ -806,7 +810,7 @@ CueMatcher_find(CueMatcher *self, PyObject *text)
     for (Py_ssize_t index = free_from; index < count; index++) {
         if (index < free_from)
             continue;
-        int32_t node = cue_child(self, 0, kind, data, spans[index].start, spans[index].end);
+        int32_t node = cue_child(self, 0, kind, data, spans[index]);
         Py_ssize_t position = index + 1;
         if (node < 0) {
             if (nodes[0].number_child < 0 || !number_token(kind, data, spans[index]))
@@ -823,7 +827,7 @@ CueMatcher_find(CueMatcher *self, PyObject *text)
             }
             if (position == count || !nodes[node].has_children)
                 break;
-            int32_t child = cue_child(self, node, kind, data, spans[position].start, spans[position].end);
+            int32_t child = cue_child(self, node, kind, data, spans[position]);
             if (child >= 0) {
                 position++;
             }

@@ -61,7 +61,6 @@ _SPLIT_OFF = (
 _EMOJI_RANGES = ((0x2190, 0x21FF), (0x2300, 0x23FF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0x1F000, 0x1FAFF))
 _SPLIT_CLASS = "".join(map(re.escape, _SPLIT_OFF)) + "".join(f"{chr(a)}-{chr(b)}" for a, b in _EMOJI_RANGES)
 _SEPARATORS = "\ufe0f\u200d"
-_SPLIT_CHARS = _SPLIT_OFF
 _TOKEN_RE = re.compile(f"[^\\s{_SPLIT_CLASS}{_SEPARATORS}]+|[{_SPLIT_CLASS}]")
 _ZEROS = repeat(0)
 _QUANTUM = 2**-8  # packed weights and valences are integers in these units
@@ -108,7 +107,7 @@ def _feature_table(unigrams: dict[str, int], bigrams: dict[tuple[str, ...], int]
     # A stored "bigram" of other than two tokens (a key with two spaces) can never match: the table skips it.
     pairs: dict[tuple[str, ...], int] = {pair: value for pair, value in bigrams.items() if len(pair) == 2}
     try:
-        return FeatureTable(unigrams, pairs, _SPLIT_CHARS, _EMOJI_RANGES, _SEPARATORS, _TOKEN_LIMIT)
+        return FeatureTable(unigrams, pairs, _SPLIT_OFF, _EMOJI_RANGES, _SEPARATORS, _TOKEN_LIMIT)
     except (TypeError, ValueError, OverflowError) as exc:
         logger.warning("compiled featuriser unavailable for a model, using the Python path: %s", exc)
         return None

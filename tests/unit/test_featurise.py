@@ -193,7 +193,7 @@ def test_a_table_is_initialised_once() -> None:
 def test_an_overflowing_sum_raises_instead_of_wrapping() -> None:
     # LinearModel's packing keeps every sum inside 64 bits (linear.WEIGHT_LIMIT); a table given larger values
     # refuses to add them up rather than wrap around, and the enricher's guard reports the step as failed.
-    table = featurise.FeatureTable({"w": 2**62}, {}, linear._SPLIT_CHARS, linear._EMOJI_RANGES, "", 200)
+    table = featurise.FeatureTable({"w": 2**62}, {}, linear._SPLIT_OFF, linear._EMOJI_RANGES, "", 200)
     assert table.score("w") == (2**62, 1)
     with pytest.raises(OverflowError):
         table.score("w w w")
