@@ -27,8 +27,16 @@ class DeadLetter(BaseModel):
     source_offset: int
     source_timestamp_ms: int | None = None
     original_key_b64: str | None = None
-    original_value_b64: str = Field(description="The record's value exactly as received, base64.")
+    original_value_b64: str = Field(
+        description="The record's value as received, base64; only its first bytes when original_truncated."
+    )
+    original_truncated: bool = Field(
+        default=False, description="True when the value was too large to copy whole: read it from the source topic."
+    )
+    original_size_bytes: int | None = Field(default=None, description="Length of the whole original value.")
+    original_sha256: str | None = Field(default=None, description="SHA-256 (hex) of the whole original value.")
     failed_at: AwareDatetime
 
     def original_value(self) -> bytes:
+        """The value as received (its first bytes only when ``original_truncated``)."""
         return base64.b64decode(self.original_value_b64)

@@ -37,9 +37,7 @@ def main() -> None:
     settings = Settings()
     stages = {s.name: s for s in build_stages(settings, Metrics(CollectorRegistry()), load_rules(settings.rules_path))}
     for stage in stages.values():
-        assigned = getattr(stage, "partitions_assigned", None)
-        if assigned is not None:
-            assigned({0}, 1)
+        stage.partitions_assigned({0}, 1)
     now_ms = int(time.time() * 1000)
     source = keyed_for_dedupe((r.key, r.value) for r in generate(args.count, seed=3, start=datetime.now(UTC)))
     inputs = [Record("mentions.raw", 0, i, now_ms, key, value) for i, (key, value) in enumerate(source)]
@@ -47,26 +45,21 @@ def main() -> None:
         stage = stages[name]
         out: list[Output] = []
         timings = []
-        begin_batch = getattr(stage, "begin_batch", None)
-        end_batch = getattr(stage, "end_batch", None)
         changelog_seconds = 0.0
         for first in range(0, len(inputs), args.batch):
             batch = inputs[first : first + args.batch]
-            share = 0.0  # as the runner does: a batch-wide step's time is shared out over the batch's records
-            if begin_batch is not None:
-                started = time.perf_counter()
-                with contextlib.suppress(Exception):  # the runner logs it; handle() then does all the work
-                    begin_batch(batch)
-                share = (time.perf_counter() - started) / len(batch)
+            started = time.perf_counter()
+            with contextlib.suppress(Exception):  # the runner logs it; handle() then does all the work
+                stage.begin_batch(batch)
+            share = (time.perf_counter() - started) / len(batch)
             for record in batch:
                 started = time.perf_counter()
                 with contextlib.suppress(Exception):  # the worker dead-letters these; they cost time all the same
                     stage.handle(record, out)
                 timings.append(time.perf_counter() - started + share)
-            if end_batch is not None:  # once per batch, as the runner does
-                started = time.perf_counter()
-                end_batch(out)
-                changelog_seconds += time.perf_counter() - started
+            started = time.perf_counter()  # once per batch and partition, as the runner does
+            stage.end_batch(0, out)
+            changelog_seconds += time.perf_counter() - started
         changelog = changelog_seconds / max(1, len(timings))
         print(
             f"{name:7} {len(timings):6} records  median {statistics.median(timings) * 1e6:7.1f} µs"

@@ -16,10 +16,11 @@ from streams.agents.track import TrackAgent
 from streams.metrics import Metrics
 from streams.observability import LagExporterService
 from streams.routing import RuleSet, load_rules
-from streams.runtime.batch_agent import BatchAgent, ProducerService
+from streams.runtime.batch_agent import BatchAgent
 from streams.runtime.customer_table import CustomerTable
-from streams.runtime.records import Stage
+from streams.runtime.producing import ProducerService
 from streams.runtime.rules_watch import RulesWatcher
+from streams.runtime.stage import Stage
 from streams.settings import Settings
 from streams.topics import TopicNames
 

@@ -32,11 +32,13 @@ import mode.loop
 from prometheus_client import CollectorRegistry
 
 from streams.admin import ensure_topics
+from streams.agents.dedupe import DedupeAgent
 from streams.app import RouterWorker, build_stages
 from streams.metrics import Metrics
 from streams.routing import RuleSet, load_rules
 from streams.runtime.dead_letters import EmptyValueError, dead_letter, dead_letter_output
-from streams.runtime.records import Output, Record, Stage
+from streams.runtime.records import Output, Record
+from streams.runtime.stage import Stage
 from streams.settings import Settings
 from streams.topics import TopicNames
 
@@ -77,9 +79,7 @@ def handle_event(stage: Stage, record: Record, dlq_topic: str) -> list[Output]:
         stage.handle(record, out)
     except Exception as exc:  # every failure becomes a dead letter; the stream goes on
         out = [dead_letter_output(dlq_topic, dead_letter(record, stage.name, exc), record.key)]
-    end_batch = getattr(stage, "end_batch", None)
-    if end_batch is not None:
-        end_batch(out)  # the state changes of this one event, like a Table's changelog
+    stage.end_batch(record.partition, out)  # the state changes of this one event, like a Table's changelog
     return out
 
 
@@ -126,19 +126,19 @@ def create_app(settings: Settings, raw_topic: str, rules: RuleSet, progress: Pro
         app.agent(channel, name=f"{settings.app_id}.{stage.name}")(run)
 
     for stage in build_stages(settings, Metrics(CollectorRegistry()), rules):
-        inputs: tuple[str, ...] = getattr(stage, "input_topics", (stage.input_topic,))
-        if stage.name == "dedupe":  # the bench's raw topic instead of this prefix's
+        inputs = stage.input_topics
+        if isinstance(stage, DedupeAgent):  # the bench's raw topic instead of this prefix's
             stage.input_topic = raw_topic
             inputs = (raw_topic, *inputs[1:])
         add_agent(stage, inputs)
-        tick: Callable[[list[Output]], None] | None = getattr(stage, "tick", None)
-        if tick is not None:
-            app.timer(1.0)(_ticker(tick, send_all, progress))
+        if stage.has_timers:
+            app.timer(1.0)(_ticker(stage, settings.partitions, send_all, progress))
     return app
 
 
 def _ticker(
-    tick: Callable[[list[Output]], None],
+    stage: Stage,
+    partitions: int,
     send_all: Callable[[Iterable[Output]], Awaitable[None]],
     progress: Progress,
 ) -> Callable[[], Awaitable[None]]:
@@ -148,7 +148,9 @@ def _ticker(
         if not progress.started or progress.done >= progress.target:
             return
         out: list[Output] = []
-        tick(out)
+        for partition in range(partitions):
+            stage.tick(partition, out)
+            stage.end_batch(partition, out)
         await send_all(out)
 
     return run_tick

@@ -71,7 +71,7 @@ def main() -> int:
         for _ in range(BATCH):
             dedupe.handle(_record(mentions, start + timedelta(seconds=mentions * 0.01)), out)
             mentions += 1
-        dedupe.end_batch(out)  # the worker sends these to the changelog; here they are dropped
+        dedupe.end_batch(0, out)  # the worker sends these to the changelog; here they are dropped
     result = {
         "stages": [s.name for s in stages],
         "keys": dedupe.state_size(),

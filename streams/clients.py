@@ -43,6 +43,7 @@ def tool_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaCo
         "client_id": f"{settings.app_id}-tool",
         "auto_offset_reset": "earliest",
         "enable_auto_commit": False,
+        "isolation_level": "read_committed",  # the router writes in transactions: never show an aborted one
     }
     options.update(overrides)
     return KafkaConsumer(*topics, **settings.kafka_client_kwargs(), **options)

@@ -115,7 +115,14 @@ class Metrics:
         )
         self.commits = Counter(
             "mention_router_offset_commits",
-            "Offset commits after a batch's outputs were written.",
+            "Commits of a batch's input offsets: one transaction round (exactly_once), or an offset commit after "
+            "the outputs were acknowledged (at_least_once).",
+            ["stage"],
+            registry=r,
+        )
+        self.transaction_aborts = Counter(
+            "mention_router_transaction_aborts",
+            "Partition transactions aborted and rolled back (state restored, input re-read).",
             ["stage"],
             registry=r,
         )
@@ -216,6 +223,7 @@ class Metrics:
             self.stage_seconds.labels(stage=stage)
             self.batch_records.labels(stage=stage)
             self.commits.labels(stage=stage)
+            self.transaction_aborts.labels(stage=stage)
             self.rebalances.labels(stage=stage)
             for reason in DeadLetterReason:
                 self.dead_letters.labels(stage=stage, reason=reason.value)

@@ -43,8 +43,16 @@ class Settings(BaseSettings):
     fetch_max_wait_ms: int = Field(
         default=10, ge=1, description="Longest the broker holds a fetch for new data; bounds idle-hop latency."
     )
+    processing_guarantee: Literal["exactly_once", "at_least_once"] = Field(
+        default="exactly_once",
+        description="exactly_once: each partition's batch (outputs, state changes, input offsets) is one Kafka "
+        "transaction; at_least_once: offsets are committed after the outputs are acknowledged.",
+    )
     max_batches_in_flight: int = Field(
-        default=8, ge=1, description="Batches handled but not yet acknowledged by the broker, per stage."
+        default=8, ge=1, description="at_least_once: batches handled but not yet acknowledged, per stage."
+    )
+    transaction_timeout_ms: int = Field(
+        default=60_000, ge=1000, description="exactly_once: the broker aborts a transaction open this long."
     )
     routed_text: Literal["redacted", "original"] = Field(
         default="redacted",

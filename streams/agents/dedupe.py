@@ -18,10 +18,11 @@ from streams.dedupe import DedupeIndex, identity_key, wave_key
 from streams.metrics import Metrics
 from streams.partitioning import partition_for, raw_partition_key
 from streams.runtime.records import InputRecord, Output
+from streams.runtime.stage import PartitionStores, Stage
 from streams.topics import TopicNames
 
 
-class DedupeAgent:
+class DedupeAgent(Stage):
     name = "dedupe"
 
     def __init__(self, topics: TopicNames, metrics: Metrics, window_seconds: float, max_keys: int) -> None:
@@ -31,10 +32,8 @@ class DedupeAgent:
         self.changelog_topic = topics.changelog(self.name)
         self._unique_topic = topics.unique
         self._duplicates_topic = topics.duplicates
-        self._window_seconds = window_seconds
-        self._max_keys = max_keys
         self._partition_count = 0
-        self._indexes: dict[int, DedupeIndex] = {}  # one per owned input partition
+        self._indexes = PartitionStores(self.changelog_topic, lambda: DedupeIndex(window_seconds, max_keys))
         # Read at scrape time: no per-event cost.
         metrics.dedupe_keys.set_function(self.state_size)
         metrics.state_keys.labels(stage=self.name).set_function(self.state_size)
@@ -53,7 +52,7 @@ class DedupeAgent:
                 if expected != record.partition:  # another producer's partitioner: move it to its partition
                     out.append(Output(self._repartition_topic, key, record.value, record.timestamp, expected))
                     return
-        verdict = self._index(record.partition).observe(mention, identity)
+        verdict = self._indexes[record.partition].observe(mention, identity)
         if verdict is None:
             # Forward the bytes as received: no re-encoding on the hot path, unknown fields preserved.
             wave = wave_key(mention.text).to_bytes(8, "big")
@@ -72,30 +71,20 @@ class DedupeAgent:
         out.append(Output(self._duplicates_topic, verdict.canonical_id.encode(), value, record.timestamp))
         self._duplicates[verdict.kind].inc()
 
-    def end_batch(self, out: list[Output]) -> None:
-        """The batch's state changes go to the changelog with its outputs, before its offsets are committed."""
-        for partition, index in self._indexes.items():
-            for key, value in index.drain_changes():
-                out.append(Output(self.changelog_topic, key, value, None, partition))
+    def end_batch(self, partition: int, out: list[Output]) -> None:
+        """The partition's state changes go to the changelog in the same transaction as its outputs."""
+        self._indexes.drain(partition, out)
 
     def restore(self, partition: int, key: bytes, value: bytes | None) -> None:
-        self._index(partition).restore(key, value or None)
+        self._indexes.restore(partition, key, value)
 
     def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
         self._partition_count = partition_count
-        for partition in partitions:
-            self._index(partition).drain_changes()  # what was restored is in the changelog already
+        self._indexes.assigned(partitions)
 
     def partitions_revoked(self, partitions: set[int]) -> None:
-        for partition in partitions:
-            self._indexes.pop(partition, None)
+        self._indexes.revoked(partitions)
 
     def state_size(self) -> int:
         """State keys held for the owned partitions."""
-        return sum(len(index) for index in list(self._indexes.values()))  # a copy: scrapes run in a thread
-
-    def _index(self, partition: int) -> DedupeIndex:
-        index = self._indexes.get(partition)
-        if index is None:
-            index = self._indexes[partition] = DedupeIndex(self._window_seconds, self._max_keys)
-        return index
+        return self._indexes.size()

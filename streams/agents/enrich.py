@@ -17,10 +17,11 @@ from streams.enrich import Enricher
 from streams.enrich.customers import lookup_tier, with_customer_tier
 from streams.metrics import Metrics
 from streams.runtime.records import InputRecord, Output
+from streams.runtime.stage import PartitionStores, Stage
 from streams.topics import TopicNames
 
 
-class EnrichAgent:
+class EnrichAgent(Stage):
     name = "enrich"
 
     def __init__(
@@ -32,14 +33,13 @@ class EnrichAgent:
         wave_window_seconds: float = 1800.0,
         wave_min_authors: int = 5,
     ) -> None:
-        self.input_topic = topics.unique
+        self.input_topics = (topics.unique,)
         self.changelog_topic = topics.changelog(self.name)
-        self._waves: dict[int, WaveTracker] = {}
-        self._wave_window_seconds = wave_window_seconds
+        self._waves = PartitionStores(self.changelog_topic, lambda: WaveTracker(wave_window_seconds, wave_min_authors))
         self._wave_min_authors = wave_min_authors
         self._waves_opened = metrics.waves
-        metrics.waves_open.set_function(lambda: sum(w.open_waves for w in list(self._waves.values())))
-        metrics.state_keys.labels(stage=self.name).set_function(lambda: sum(map(len, list(self._waves.values()))))
+        metrics.waves_open.set_function(lambda: sum(w.open_waves for _, w in self._waves))
+        metrics.state_keys.labels(stage=self.name).set_function(self._waves.size)
         self._tiers: Mapping[str, str] = customer_tiers if customer_tiers is not None else {}
         self._output_topic = topics.enriched
         self._enricher = enricher or Enricher()
@@ -73,7 +73,7 @@ class EnrichAgent:
         else:
             mention = Mention.model_validate_json(record.value)
             enrichment = self._enricher.enrich(mention)
-        wave = self._wave_tracker(record.partition).observe(mention, identity_key(mention))
+        wave = self._waves[record.partition].observe(mention, identity_key(mention))
         if wave is not None:
             enrichment = self._with_wave(enrichment, *wave)
         tier = lookup_tier(mention, self._tiers)
@@ -104,27 +104,17 @@ class EnrichAgent:
             }
         )
 
-    def end_batch(self, out: list[Output]) -> None:
-        for partition, tracker in self._waves.items():
-            for key, value in tracker.drain_changes():
-                out.append(Output(self.changelog_topic, key, value, None, partition))
+    def end_batch(self, partition: int, out: list[Output]) -> None:
+        self._waves.drain(partition, out)
 
     def restore(self, partition: int, key: bytes, value: bytes | None) -> None:
-        self._wave_tracker(partition).restore(key, value or None)
+        self._waves.restore(partition, key, value)
 
     def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
-        for partition in partitions:
-            self._wave_tracker(partition).drain_changes()  # restored state is in the changelog already
+        self._waves.assigned(partitions)
 
     def partitions_revoked(self, partitions: set[int]) -> None:
-        for partition in partitions:
-            self._waves.pop(partition, None)
-
-    def _wave_tracker(self, partition: int) -> WaveTracker:
-        tracker = self._waves.get(partition)
-        if tracker is None:
-            tracker = self._waves[partition] = WaveTracker(self._wave_window_seconds, self._wave_min_authors)
-        return tracker
+        self._waves.revoked(partitions)
 
 
 # A wave (an outage, a viral complaint) deserves a look soon even when each mention alone would not.

@@ -16,6 +16,7 @@ from streams.routing.ruleset import Decision
 from streams.routing.sla import Assignment as Plan
 from streams.routing.sla import Planner
 from streams.runtime.records import InputRecord, Output
+from streams.runtime.stage import Stage
 from streams.topics import TopicNames
 
 
@@ -56,7 +57,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class RouteAgent:
+class RouteAgent(Stage):
     name = "route"
 
     def __init__(
@@ -68,7 +69,7 @@ class RouteAgent:
         rerouting: bool = False,
         now: Callable[[], datetime] = _utc_now,
     ) -> None:
-        self.input_topic = topics.enriched
+        self.input_topics = (topics.enriched,)
         self._topics = topics
         self._redact_text = redact_text
         self._rerouting = rerouting  # `mention-router reroute`: records say they were decided again
@@ -179,9 +180,6 @@ class RouteAgent:
     def _count(self, team: str, band: str, brand_account: str, ingested_ms: int) -> None:
         self._routed(team, band, self._rules.brand_label(brand_account)).inc()
         self._latency(team).observe(max(0.0, time.time() - ingested_ms / 1000))
-
-    def partitions_revoked(self, partitions: set[int]) -> None:
-        """Stateless stage."""
 
 
 def _route_model(decision: Decision, plan: Plan, rules_version: str, routed_at: datetime, rerouted: bool) -> Route:

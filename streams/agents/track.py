@@ -20,6 +20,7 @@ from streams.metrics import OTHER_BRAND, LabelledChildren, Metrics
 from streams.partitioning import partition_for, response_key
 from streams.routing.ruleset import priority_band
 from streams.runtime.records import InputRecord, Output
+from streams.runtime.stage import PartitionStores, Stage
 from streams.topics import TopicNames
 from streams.tracking.tracker import (
     BreachOutput,
@@ -38,8 +39,9 @@ logger = logging.getLogger(__name__)
 OTHER_TEAM = "other"  # label for responses naming a team the rules do not know (bounded labels)
 
 
-class TrackAgent:
+class TrackAgent(Stage):
     name = "track"
+    has_timers = True
 
     def __init__(
         self,
@@ -48,7 +50,7 @@ class TrackAgent:
         brands: Iterable[str] = (),
         wall: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.input_topic = topics.assignments
+        self._assignments_topic = topics.assignments
         self._responses_topic = topics.responses
         self._repartition_topic = topics.repartition("track")
         self.input_topics = (topics.assignments, topics.responses, self._repartition_topic)
@@ -62,7 +64,7 @@ class TrackAgent:
         self._breaches = LabelledChildren(metrics.sla_breaches)  # team, priority, brand
         self._routed = LabelledChildren(metrics.routed)  # team, priority, brand
         self._wall = wall
-        self._trackers: dict[int, PartitionTracker] = {}
+        self._trackers = PartitionStores(self.changelog_topic, PartitionTracker)
         self._clocks: dict[int, StreamClock] = {}
         self._partition_count = 0
         self._known_teams: set[str] = set()
@@ -75,7 +77,7 @@ class TrackAgent:
     def handle(self, record: InputRecord, out: list[Output]) -> None:
         assert record.value is not None
         partition = record.partition
-        if record.topic == self.input_topic:
+        if record.topic == self._assignments_topic:
             assignment = Assignment.model_validate_json(record.value)
             self._known_teams.add(assignment.team)
             tracker, clock = self._state(partition)
@@ -95,47 +97,45 @@ class TrackAgent:
         clock.observe(response.responded_at)
         self._emit(tracker.on_response(response), out)
 
-    def end_batch(self, out: list[Output]) -> None:
-        for partition, tracker in self._trackers.items():
-            for key, value in tracker.drain_changes():  # value None: a tombstone, compaction forgets the key
-                out.append(Output(self.changelog_topic, key, value, None, partition))
+    def end_batch(self, partition: int, out: list[Output]) -> None:
+        self._trackers.drain(partition, out)
 
-    def tick(self, out: list[Output]) -> None:
-        """Fire due escalations, breaches and expiries on each partition's stream clock; refresh gauges."""
-        for partition, tracker in self._trackers.items():
-            now = self._clocks[partition].now()
-            if now is not None:
-                self._emit(tracker.due(now), out)
-        self.end_batch(out)
+    def tick(self, partition: int, out: list[Output]) -> None:
+        """Fire the partition's due escalations, breaches and expiries on its stream clock."""
+        clock = self._clocks.get(partition)
+        now = clock.now() if clock is not None else None
+        if now is not None:
+            self._emit(self._trackers[partition].due(now), out)
+
+    def after_ticks(self) -> None:
         self._refresh_gauges()
 
     # ------------------------------------------------------------------------------------- partitions
 
     def restore(self, partition: int, key: bytes, value: bytes | None) -> None:
-        self._state(partition)[0].restore(key, value or None)
+        self._trackers.restore(partition, key, value)
 
     def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
         self._partition_count = partition_count
+        self._trackers.assigned(partitions)
         for partition in partitions:
             tracker, clock = self._state(partition)
-            tracker.drain_changes()  # restored state is already in the changelog
             if tracker.watermark is not None:
                 clock.observe(tracker.watermark)
 
     def partitions_revoked(self, partitions: set[int]) -> None:
+        self._trackers.revoked(partitions)
         for partition in partitions:
-            self._trackers.pop(partition, None)
             self._clocks.pop(partition, None)
         self._refresh_gauges()
 
     # -------------------------------------------------------------------------------------- internals
 
     def _state(self, partition: int) -> tuple[PartitionTracker, StreamClock]:
-        tracker = self._trackers.get(partition)
-        if tracker is None:
-            tracker = self._trackers[partition] = PartitionTracker()
-            self._clocks[partition] = StreamClock(self._wall)
-        return tracker, self._clocks[partition]
+        clock = self._clocks.get(partition)
+        if clock is None:
+            clock = self._clocks[partition] = StreamClock(self._wall)
+        return self._trackers[partition], clock
 
     def _emit(self, outputs: list[TrackerOutput], out: list[Output]) -> None:
         for item in outputs:
@@ -187,10 +187,11 @@ class TrackAgent:
     def _refresh_gauges(self) -> None:
         backlog: dict[tuple[str, str], int] = {}
         oldest: dict[str, float] = {}
-        for partition, tracker in self._trackers.items():
+        for partition, tracker in self._trackers:
             for key, count in tracker.backlog().items():
                 backlog[key] = backlog.get(key, 0) + count
-            now = self._clocks[partition].now()
+            clock = self._clocks.get(partition)
+            now = clock.now() if clock is not None else None
             if now is None:
                 continue
             for team in tracker.teams():
@@ -208,4 +209,4 @@ class TrackAgent:
             metrics.oldest_unanswered.labels(team=team).set(max(0.0, seconds))
         self._reported = set(backlog)
         self._reported_teams = set(oldest)
-        metrics.state_keys.labels(stage=self.name).set(sum(t.state_size() for t in self._trackers.values()))
+        metrics.state_keys.labels(stage=self.name).set(self._trackers.size())

@@ -6,7 +6,8 @@ loop) every ``interval`` seconds for
 * the router's consumer groups: every group named ``<app_id>.<stage>`` (so a new stage is picked
   up without a code change) plus the groups of the stages this worker runs, even before they
   exist,
-* each group's committed offsets, and the log start and end offsets of the topics it reads,
+* each group's committed offsets, and the log start and last stable offsets of the topics it reads
+  (what a ``read_committed`` consumer can reach: an open transaction's records are not lag yet),
 
 and keeps the result. Scrapes read that cached snapshot: a scrape never waits for the broker.
 
@@ -225,6 +226,7 @@ class LagExporter:
     def read(self) -> LagSnapshot:
         from kafka import TopicPartition
         from kafka.admin import KafkaAdminClient, OffsetSpec
+        from kafka.protocol.consumer.offsets import IsolationLevel
 
         if self._admin is None:
             self._admin = KafkaAdminClient(
@@ -251,7 +253,9 @@ class LagExporter:
         ends: dict[TopicPartitionKey, int] = {}
         starts: dict[TopicPartitionKey, int] = {}
         if tps:
-            for tp, found in admin.list_partition_offsets(dict.fromkeys(tps, OffsetSpec.LATEST)).items():
+            # The last stable offset: a read_committed stage cannot read past an open transaction.
+            latest = dict.fromkeys(tps, OffsetSpec.LATEST)
+            for tp, found in admin.list_partition_offsets(latest, IsolationLevel.READ_COMMITTED).items():
                 ends[(tp.topic, tp.partition)] = found.offset
             for tp, found in admin.list_partition_offsets(dict.fromkeys(tps, OffsetSpec.EARLIEST)).items():
                 starts[(tp.topic, tp.partition)] = found.offset

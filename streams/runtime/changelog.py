@@ -1,9 +1,11 @@
 """Restore a stage's per-partition state from its compacted changelog topic.
 
 The changelog has the input topic's partition count; partition p holds the state of input
-partition p. Restoring reads it from the beginning to the end offset observed at the start: every
-change written before the previous owner committed is there, because outputs (changelog included)
-are acknowledged before offsets are committed and a revoked owner drains before letting go.
+partition p. Restoring reads it ``read_committed`` from the beginning to the last stable offset
+observed at the start. Under exactly-once the changelog changes of a batch commit in the same
+transaction as its outputs and input offsets, and the restoring worker has fenced the partition's
+earlier owner first, so the restored state is exactly the state those offsets were committed with:
+an aborted batch's changes never come back.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ async def restore_partitions(settings: Settings, topic: str, partitions: Iterabl
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        isolation_level="read_committed",  # end_offsets are then the last stable offsets
         max_poll_records=10_000,
         **settings.kafka_client_kwargs(),
     )

@@ -17,8 +17,8 @@ from mode import Service
 
 from schemas import Customer
 from streams.metrics import Metrics
-from streams.runtime.batch_agent import ProducerService
 from streams.runtime.dead_letters import dead_letter, dead_letter_output
+from streams.runtime.producing import ProducerService
 from streams.runtime.records import Output
 from streams.settings import Settings
 
@@ -54,6 +54,7 @@ class CustomerTable(Service):
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            isolation_level="read_committed",
             **self.settings.kafka_client_kwargs(),
         )
         await consumer.start()

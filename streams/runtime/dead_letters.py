@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -11,6 +12,9 @@ from schemas import DeadLetter, DeadLetterReason
 from streams.runtime.records import InputRecord, Output
 
 MAX_ERROR_CHARS = 2000
+# A dead letter copies at most this much of the original value, so it always fits in one record whatever came
+# in; a larger value keeps its length and hash, and stays readable in the source topic for its retention.
+MAX_ORIGINAL_BYTES = 64 * 1024
 _UNDECODABLE_TYPES = frozenset({"json_invalid", "json_type"})
 
 
@@ -49,6 +53,9 @@ def describe(exc: BaseException) -> str:
 
 
 def dead_letter(record: InputRecord, stage: str, exc: BaseException, now: datetime | None = None) -> DeadLetter:
+    value = record.value or b""
+    key = record.key
+    truncated = len(value) > MAX_ORIGINAL_BYTES or (key is not None and len(key) > MAX_ORIGINAL_BYTES)
     return DeadLetter(
         stage=stage,
         reason=classify(exc),
@@ -58,11 +65,16 @@ def dead_letter(record: InputRecord, stage: str, exc: BaseException, now: dateti
         source_partition=record.partition,
         source_offset=record.offset,
         source_timestamp_ms=record.timestamp,
-        original_key_b64=base64.b64encode(record.key).decode() if record.key is not None else None,
-        original_value_b64=base64.b64encode(record.value or b"").decode(),
+        original_key_b64=base64.b64encode(key[:MAX_ORIGINAL_BYTES]).decode() if key is not None else None,
+        original_value_b64=base64.b64encode(value[:MAX_ORIGINAL_BYTES]).decode(),
+        original_truncated=truncated,
+        original_size_bytes=len(value),
+        original_sha256=hashlib.sha256(value).hexdigest(),
         failed_at=now or datetime.now(UTC),
     )
 
 
 def dead_letter_output(dlq_topic: str, letter: DeadLetter, key: bytes | None) -> Output:
+    if key is not None and len(key) > MAX_ORIGINAL_BYTES:
+        key = hashlib.sha256(key).hexdigest().encode()  # an oversize key would not fit either
     return Output(topic=dlq_topic, key=key, value=letter.model_dump_json().encode())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,46 +42,3 @@ class Output:
     value: bytes | None  # None: a tombstone (changelogs)
     timestamp_ms: int | None = None  # carries the ingest time along the pipeline
     partition: int | None = None  # set for changelogs and repartitioning; else the key decides
-
-
-class Stage(Protocol):
-    """One processing step: reads one topic, appends zero or more outputs per record.
-
-    ``handle`` may raise; the runner turns any exception into a dead letter and discards the
-    outputs this record had appended, so a record ends in exactly one place.
-    """
-
-    name: str
-    input_topic: str
-
-    def handle(self, record: InputRecord, out: list[Output]) -> None: ...
-
-    def partitions_revoked(self, partitions: set[int]) -> None: ...
-
-
-class BatchAwareStage(Stage, Protocol):
-    """A stage that does part of its work for a whole fetched batch at once (the enrich stage runs each
-    enricher over the batch: the CPU caches stay warm). ``begin_batch`` sees every record of the batch before
-    the first ``handle``; it must not emit outputs or fail records (``handle`` still does both, in order),
-    and an exception from it only means ``handle`` does all the work.
-    """
-
-    def begin_batch(self, records: Sequence[InputRecord]) -> None: ...
-
-
-class StatefulStage(Stage, Protocol):
-    """A stage whose per-partition state is kept in a compacted changelog topic.
-
-    The runner restores a partition's state from its changelog partition (same number as the input
-    partition) before the first record of that partition is handled, and drops it on revocation.
-    The stage writes its state changes as outputs to the changelog in the same batch as the records
-    that caused them, so they are acknowledged before the input offsets are committed.
-    """
-
-    changelog_topic: str
-
-    def restore(self, partition: int, key: bytes, value: bytes | None) -> None: ...
-
-    def partitions_assigned(self, partitions: set[int], partition_count: int) -> None: ...
-
-    def end_batch(self, out: list[Output]) -> None: ...

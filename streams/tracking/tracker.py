@@ -285,7 +285,7 @@ class PartitionTracker:
     def is_open(self, mention_id: str) -> bool:
         return mention_id in self._open
 
-    def state_size(self) -> int:
+    def __len__(self) -> int:
         """Keys held: open + pending + closed (for mention_router_state_keys)."""
         return len(self._open) + len(self._pending) + len(self._closed)
 

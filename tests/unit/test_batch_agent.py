@@ -10,25 +10,24 @@ from prometheus_client import CollectorRegistry
 
 from schemas import DeadLetter
 from streams.metrics import Metrics
-from streams.runtime.batch_agent import BatchAgent, ProducerService
+from streams.runtime.batch_agent import BatchAgent
+from streams.runtime.producing import ProducerService
 from streams.runtime.records import InputRecord, Output, Record
+from streams.runtime.stage import Stage
 from streams.settings import Settings
 
 
-class HalfwayFailingStage:
+class HalfwayFailingStage(Stage):
     """Emits two outputs per record, but raises after the first one when the value says so."""
 
     name = "enrich"
-    input_topic = "in"
+    input_topics = ("in",)
 
     def handle(self, record: InputRecord, out: list[Output]) -> None:
         out.append(Output("first", record.key, record.value or b""))
         if record.value == b"boom":
             raise RuntimeError("failed halfway")
         out.append(Output("second", record.key, record.value or b""))
-
-    def partitions_revoked(self, partitions: set[int]) -> None:
-        pass
 
 
 def _agent(max_payload: int = 1024) -> tuple[BatchAgent, Metrics]:
@@ -38,6 +37,10 @@ def _agent(max_payload: int = 1024) -> tuple[BatchAgent, Metrics]:
     return agent, metrics
 
 
+def _handle(agent: BatchAgent, batch: dict[TopicPartition, list[Any]]) -> list[Output]:
+    return [o for work in agent.handle_batch(batch).values() for o in work.outputs]
+
+
 def _batch(*values: bytes | None) -> dict[TopicPartition, list[Any]]:
     records = [Record("in", 0, offset, 1_000, b"k%d" % offset, value) for offset, value in enumerate(values)]
     return {TopicPartition("in", 0): records}
@@ -45,7 +48,7 @@ def _batch(*values: bytes | None) -> dict[TopicPartition, list[Any]]:
 
 def test_each_record_ends_in_exactly_one_place() -> None:
     agent, metrics = _agent()
-    outputs = agent._handle_all(_batch(b"ok-1", b"boom", b"ok-2"))
+    outputs = _handle(agent, _batch(b"ok-1", b"boom", b"ok-2"))
     assert [o.topic for o in outputs] == ["first", "second", "dlq", "first", "second"]
     letter = DeadLetter.model_validate_json(outputs[2].value)
     assert letter.reason == "processing_error"
@@ -61,7 +64,7 @@ def test_each_record_ends_in_exactly_one_place() -> None:
 
 def test_oversize_and_empty_values_are_dead_lettered_before_the_stage_runs() -> None:
     agent, _ = _agent(max_payload=1024)
-    outputs = agent._handle_all(_batch(b"x" * 1025, None))
+    outputs = _handle(agent, _batch(b"x" * 1025, None))
     reasons = [DeadLetter.model_validate_json(o.value).reason for o in outputs]
     assert reasons == ["oversize", "undecodable"]
 
@@ -85,11 +88,11 @@ def test_a_batch_aware_stage_sees_every_record_before_the_first_handle() -> None
     agent = BatchAgent(stage, settings, metrics, ProducerService(settings), "dlq")
     batch = _batch(b"ok-1", b"ok-2")
     batch[TopicPartition("in", 1)] = [Record("in", 1, 7, 1_000, b"k", b"ok-3")]
-    outputs = agent._handle_all(batch)
+    outputs = _handle(agent, batch)
     assert stage.seen == [[b"ok-1", b"ok-2", b"ok-3"]]
     assert [o.topic for o in outputs] == ["first", "second"] * 3
     # A failing begin_batch is only a lost optimisation: every record is still handled, in order.
-    outputs = agent._handle_all(_batch(b"bad-batch", b"boom", b"ok"))
+    outputs = _handle(agent, _batch(b"bad-batch", b"boom", b"ok"))
     assert [o.topic for o in outputs] == ["first", "second", "dlq", "first", "second"]
     assert metrics.registry.get_sample_value("mention_router_stage_seconds_count", {"stage": "enrich"}) == 6
 
@@ -98,6 +101,6 @@ def test_begin_batch_sees_only_the_records_handle_will_see() -> None:
     settings = Settings(max_payload_bytes=1024, metrics_port=0)
     stage = BatchPreparingStage()
     agent = BatchAgent(stage, settings, Metrics(CollectorRegistry()), ProducerService(settings), "dlq")
-    outputs = agent._handle_all(_batch(b"ok-1", b"x" * 1025, None, b"ok-2"))
+    outputs = _handle(agent, _batch(b"ok-1", b"x" * 1025, None, b"ok-2"))
     assert stage.seen == [[b"ok-1", b"ok-2"]]
     assert [o.topic for o in outputs] == ["first", "second", "dlq", "dlq", "first", "second"]

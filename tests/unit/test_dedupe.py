@@ -98,7 +98,7 @@ def test_state_changes_go_to_the_changelog_and_restore_the_index() -> None:
     home = partition_for(raw_partition_key(mention), 3)
     out: list[Output] = []
     agent.handle(_record(mention, partition=home), out)
-    agent.end_batch(out)
+    agent.end_batch(home, out)
     changes = [o for o in out if o.topic == "mention-router.dedupe.changelog"]
     assert changes
     assert {o.partition for o in changes} == {home}

@@ -53,7 +53,7 @@ def test_the_wave_state_survives_a_restart_through_the_changelog() -> None:
     out: list[Output] = []
     for n in range(2):
         agent.handle(_record(make_mention(OUTAGE, handle=f"c{n}", created_at=start), partition=4), out)
-    agent.end_batch(out)
+    agent.end_batch(4, out)
     changes = [o for o in out if o.topic == topics.changelog("enrich")]
     assert changes
     assert {o.partition for o in changes} == {4}
@@ -90,7 +90,7 @@ def test_begin_batch_gives_the_same_outputs_as_one_by_one_and_leaves_bad_records
                 agent.handle(record, out)
             except ValueError:
                 out.append(Output("dead-letter", None, record.value))  # what the runner does with it
-        agent.end_batch(out)
+        agent.end_batch(0, out)
         return out
 
     batched, one_by_one = run(batched=True), run(batched=False)

@@ -72,5 +72,6 @@ def test_responses_breaches_and_escalations_are_counted_per_label() -> None:
                responded_at=T0 + timedelta(minutes=20)).model_dump_json().encode()),
         out,
     )  # fmt: skip
-    agent.tick(out)
+    agent.tick(0, out)
+    agent.after_ticks()
     assert sample("mention_router_escalations_total", {"team": "care", "brand": "acme"}) == 1

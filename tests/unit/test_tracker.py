@@ -412,7 +412,7 @@ def test_an_unanswered_mention_expires_after_max_age() -> None:
     assert tracker.oldest_unanswered("care") == minutes(60)
     assert tracker.on_response(response("m1", at=T0 + timedelta(days=2, hours=1))) == []  # closed
     assert tracker.due(T0 + timedelta(days=4)) == [ExpiredOutput("m2", "care", "normal", minutes(60), minutes(60 * 49))]
-    assert tracker.state_size() == 1  # m2 closed; m1 closed at day 2, forgotten a day later
+    assert len(tracker) == 1  # m2 closed; m1 closed at day 2, forgotten a day later
 
 
 def test_an_assignment_already_older_than_max_age_is_not_tracked() -> None:
@@ -434,7 +434,7 @@ def test_pending_responses_expire_and_are_bounded() -> None:
 
     for n in range(5):
         tracker.on_response(response(f"p{n}", at=minutes(62)))
-    assert tracker.state_size() == 2 + 3  # open "other" and "gone" + the 3 newest pending
+    assert len(tracker) == 2 + 3  # open "other" and "gone" + the 3 newest pending
     assert first_responses(tracker.on_assignment(assignment("p4", created_at=minutes(50))))
     assert tracker.on_assignment(assignment("p0", created_at=minutes(50))) == []  # evicted: opened instead
 
@@ -465,7 +465,7 @@ def test_closed_set_is_bounded() -> None:
     for n in range(100):
         tracker.on_assignment(assignment(f"m{n}"))
         tracker.on_response(response(f"m{n}", at=minutes(1)))
-    assert tracker.state_size() == 10
+    assert len(tracker) == 10
 
 
 def test_timer_heap_stays_bounded_when_mentions_close_before_their_timers() -> None:
@@ -491,7 +491,7 @@ def snapshot(tracker: PartitionTracker) -> tuple[object, ...]:
     return (
         tracker.backlog(),
         {team: tracker.oldest_unanswered(team) for team in teams},
-        tracker.state_size(),
+        len(tracker),
         tracker.watermark,
     )
 

@@ -1,0 +1,226 @@
+"""How a stage's handled batch becomes durable: the two processing guarantees.
+
+``ExactlyOnce`` (the default) commits each input partition's share of a batch — its outputs, its changelog
+changes and its input offsets — as one Kafka transaction, with one transactional producer per input
+partition (transactional id ``<group>.<partition>``, the scheme Kafka Streams used before KIP-447: aiokafka
+has no consumer-group-metadata fencing). Opening a partition's producer fences every earlier owner of that
+partition and finishes (commits or aborts) its open transaction, so a worker that lost its partitions (a
+long pause, a network partition) cannot write for them any more.
+
+``AtLeastOnce`` sends a batch's outputs through the worker's shared producer and commits its offsets
+after the broker acknowledged them, pipelining up to ``max_batches_in_flight`` batches; a crash means the
+unacknowledged batches are processed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber, ProducerFenced, TransactionalIdAuthorizationFailed
+
+from streams.runtime.producing import ProducerService, producer_options, send_outputs
+from streams.runtime.records import Output
+from streams.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+COMMIT_EVERY_S = 0.05
+# Errors after which a transactional producer can never write again: another worker owns the partition now.
+_FENCED = (ProducerFenced, OutOfOrderSequenceNumber, TransactionalIdAuthorizationFailed)
+
+
+@dataclass(slots=True)
+class PartitionWork:
+    """One input partition's share of a batch: what it wrote and where its inputs continue."""
+
+    outputs: list[Output] = field(default_factory=list)
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)  # next offset to read, per input topic
+
+
+class Outcome(Enum):
+    COMMITTED = "committed"
+    ABORTED = "aborted"  # nothing of the batch is visible; the partition's state must be rolled back
+    LOST = "lost"  # fenced: another worker owns the partition; drop it
+
+
+class Committer:
+    """The interface the batch agent commits through."""
+
+    transactional = False
+
+    async def open(self, partitions: set[int]) -> None:
+        """Before ``partitions``' state is restored: take ownership of them (fencing earlier owners)."""
+
+    async def close(self, partitions: set[int]) -> None:
+        """``partitions`` are no longer this worker's."""
+
+    async def commit(self, work: dict[int, PartitionWork]) -> dict[int, Outcome]:
+        raise NotImplementedError
+
+    async def drain(self) -> None:
+        """Return when everything handed to ``commit`` so far is committed."""
+
+    async def run(self) -> None:
+        """A background loop, if the committer needs one (run by the agent as a service task)."""
+
+    async def stop(self) -> None:
+        """Release every producer."""
+
+
+class ExactlyOnce(Committer):
+    transactional = True
+
+    def __init__(self, settings: Settings, group_id: str) -> None:
+        self._settings = settings
+        self._group_id = group_id
+        self._producers: dict[int, AIOKafkaProducer] = {}
+
+    def transactional_id(self, partition: int) -> str:
+        return f"{self._group_id}.{partition}"
+
+    async def open(self, partitions: set[int]) -> None:
+        await asyncio.gather(*(self._open(p) for p in partitions if p not in self._producers))
+
+    async def _open(self, partition: int) -> None:
+        producer = AIOKafkaProducer(
+            **producer_options(
+                self._settings,
+                transactional_id=self.transactional_id(partition),
+                transaction_timeout_ms=self._settings.transaction_timeout_ms,
+                client_id=f"{self._group_id}.{partition}",
+            )
+        )
+        await producer.start()  # InitProducerId: bumps the epoch, ends the previous owner's open transaction
+        self._producers[partition] = producer
+
+    async def close(self, partitions: set[int]) -> None:
+        await asyncio.gather(*(self._close(p) for p in partitions))
+
+    async def _close(self, partition: int) -> None:
+        producer = self._producers.pop(partition, None)
+        if producer is not None:
+            try:
+                await producer.stop()
+            except Exception as exc:  # a fenced producer may fail to flush; it has nothing left to say
+                logger.info("closing the producer of partition %d: %s", partition, type(exc).__name__)
+
+    async def commit(self, work: dict[int, PartitionWork]) -> dict[int, Outcome]:
+        partitions = [p for p, w in work.items() if w.outputs or w.offsets]
+        outcomes = await asyncio.gather(*(self._commit(p, work[p]) for p in partitions))
+        return dict(zip(partitions, outcomes, strict=True))
+
+    async def _commit(self, partition: int, work: PartitionWork) -> Outcome:
+        producer = self._producers.get(partition)
+        if producer is None:
+            return Outcome.LOST
+        try:
+            await producer.begin_transaction()
+            futures = await send_outputs(producer, work.outputs)
+            if work.offsets:
+                await producer.send_offsets_to_transaction(work.offsets, self._group_id)
+            await producer.commit_transaction()  # flushes the sends first; raises what failed in the transaction
+            await asyncio.gather(*futures)
+            return Outcome.COMMITTED
+        except _FENCED as exc:
+            logger.warning(
+                "partition %d: fenced (%s); another worker owns it now, nothing of the batch is visible",
+                partition, type(exc).__name__,
+            )  # fmt: skip
+            await self._close(partition)
+            return Outcome.LOST
+        except (TimeoutError, KafkaError, OSError) as exc:
+            logger.warning("partition %d: transaction failed (%s: %s); aborting", partition, type(exc).__name__, exc)
+            return await self._abort(partition, producer)
+
+    async def _abort(self, partition: int, producer: AIOKafkaProducer) -> Outcome:
+        try:
+            if producer._txn_manager.is_fatal_error():  # aiokafka has no public check
+                raise RuntimeError("the producer is in a fatal state")
+            await producer.abort_transaction()
+            return Outcome.ABORTED
+        except Exception as exc:
+            # The producer cannot go on. Re-opening it here could fence a rightful new owner, so the partition is
+            # given up and taken back only through a new group assignment.
+            logger.warning("partition %d: abort failed (%s); giving the partition up", partition, type(exc).__name__)
+            await self._close(partition)
+            return Outcome.LOST
+
+    async def stop(self) -> None:
+        await self.close(set(self._producers))
+
+
+class AtLeastOnce(Committer):
+    def __init__(
+        self,
+        producer: ProducerService,
+        commit_offsets: Callable[[dict[TopicPartition, int]], Awaitable[None]],
+        on_failure: Callable[[BaseException], Awaitable[None]],
+        max_in_flight: int,
+    ) -> None:
+        self._producer = producer
+        self._commit_offsets = commit_offsets
+        self._on_failure = on_failure
+        # (offsets to commit, future of the batch's deliveries), in fetch order.
+        self._unacknowledged: asyncio.Queue[tuple[dict[TopicPartition, int], asyncio.Future[Any]]] = asyncio.Queue(
+            maxsize=max_in_flight
+        )
+
+    async def commit(self, work: dict[int, PartitionWork]) -> dict[int, Outcome]:
+        outputs = [output for w in work.values() for output in w.outputs]
+        offsets = {tp: offset for w in work.values() for tp, offset in w.offsets.items()}
+        try:
+            delivered = await self._producer.send_all(outputs)
+        except KafkaError:
+            logger.exception("producing %d outputs failed; stopping so the batch is re-read", len(outputs))
+            raise
+        await self._unacknowledged.put((offsets, delivered))  # waits when too many are in flight
+        return dict.fromkeys(work, Outcome.COMMITTED)
+
+    async def drain(self) -> None:
+        await self._unacknowledged.join()
+
+    async def run(self) -> None:
+        """Commit, in fetch order, the offsets of batches whose outputs the broker acknowledged."""
+        queue = self._unacknowledged
+        pending: dict[TopicPartition, int] = {}
+        batches = 0
+        last_commit = time.monotonic()
+        while True:  # not `should_stop`: the agent drains this queue before its tasks are cancelled
+            offsets, delivered = await queue.get()
+            try:
+                await delivered
+            except Exception as exc:
+                await self._delivery_failed(exc, unreleased=batches + 1)
+                return
+            pending.update(offsets)  # later batches carry later offsets
+            batches += 1
+            # Under load, one commit covers the batches acknowledged within COMMIT_EVERY_S.
+            if queue.empty() or time.monotonic() - last_commit >= COMMIT_EVERY_S:
+                if pending:
+                    await self._commit_offsets(pending)
+                pending, last_commit = {}, time.monotonic()
+                for _ in range(batches):
+                    queue.task_done()
+                batches = 0
+
+    async def _delivery_failed(self, exc: Exception, unreleased: int) -> None:
+        """Commit nothing more, crash the worker (it restarts from the last commit), and keep releasing
+        the queue so that nobody waiting in drain() or commit() blocks the shutdown."""
+        logger.critical(
+            "the broker did not acknowledge outputs (%s); nothing after the last commit is committed",
+            type(exc).__name__,
+        )
+        queue = self._unacknowledged
+        for _ in range(unreleased):
+            queue.task_done()
+        await self._on_failure(exc)
+        while True:
+            await queue.get()
+            queue.task_done()

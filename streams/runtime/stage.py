@@ -1,0 +1,103 @@
+"""The contract between a stage's logic and the runner that hosts it (``streams.runtime.batch_agent``).
+
+A stage is plain Python: it reads ``InputRecord`` values and appends ``Output`` values, so it is tested
+without Kafka. Every hook the runner calls is declared here with a default, so the runner never probes a
+stage for optional methods. A stage's state is kept per input partition (a *task*, in Kafka Streams'
+words): partition p of every input topic, of the changelog and of the stage's state belong together, and
+the runner commits each partition's outputs, state changes and input offsets as one unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import ClassVar, Generic, Protocol, TypeVar
+
+from streams.runtime.records import InputRecord, Output
+
+
+class Stage:
+    """One processing step. Subclasses set ``name`` and ``input_topics`` and implement ``handle``."""
+
+    name: ClassVar[str]
+    input_topics: tuple[str, ...]
+    changelog_topic: str | None = None  # set by stages whose state is restored on assignment
+    has_timers: ClassVar[bool] = False  # True: the runner calls ``tick`` for each owned partition every second
+
+    def handle(self, record: InputRecord, out: list[Output]) -> None:
+        """Append the record's outputs to ``out``. May raise: the runner discards what this record appended and
+        dead-letters it, so a record ends in exactly one place."""
+        raise NotImplementedError
+
+    def begin_batch(self, records: Sequence[InputRecord]) -> None:
+        """See every record of a fetched batch before the first ``handle`` (batch-wide work). It must not emit
+        outputs or fail records; an exception here only means ``handle`` does all the work."""
+
+    def end_batch(self, partition: int, out: list[Output]) -> None:
+        """Append ``partition``'s state changes since the last call (changelog outputs)."""
+
+    def tick(self, partition: int, out: list[Output]) -> None:
+        """Timers due on ``partition`` (only when ``has_timers``); state changes follow via ``end_batch``."""
+
+    def after_ticks(self) -> None:
+        """Called after each round of ``tick`` calls (refresh gauges computed from state)."""
+
+    def restore(self, partition: int, key: bytes, value: bytes | None) -> None:
+        """One changelog record of ``partition``, replayed before its first input record."""
+
+    def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
+        """``partitions`` are now this stage's, their state restored; ``partition_count`` is the input topics'."""
+
+    def partitions_revoked(self, partitions: set[int]) -> None:
+        """Forget the state of ``partitions`` (moved to another worker, or rolled back to be restored again)."""
+
+
+class StateStore(Protocol):
+    """One partition's state: rebuilt from changelog records, and asked for its changes since the last drain."""
+
+    def restore(self, key: bytes, value: bytes | None) -> None: ...
+
+    def drain_changes(self) -> list[tuple[bytes, bytes | None]]: ...
+
+    def __len__(self) -> int: ...
+
+
+S = TypeVar("S", bound=StateStore)
+
+
+class PartitionStores(Generic[S]):
+    """The per-partition state bookkeeping every stateful stage needs: one store per owned partition, created
+    on first use, restored from and drained into the changelog, dropped on revocation."""
+
+    def __init__(self, changelog_topic: str, new_store: Callable[[], S]) -> None:
+        self.changelog_topic = changelog_topic
+        self._new_store = new_store
+        self._stores: dict[int, S] = {}
+
+    def __getitem__(self, partition: int) -> S:
+        store = self._stores.get(partition)
+        if store is None:
+            store = self._stores[partition] = self._new_store()
+        return store
+
+    def __iter__(self) -> Iterator[tuple[int, S]]:
+        return iter(list(self._stores.items()))  # a copy: metrics scrapes read it from another thread
+
+    def drain(self, partition: int, out: list[Output]) -> None:
+        store = self._stores.get(partition)
+        if store is not None:
+            for key, value in store.drain_changes():  # value None: a tombstone, compaction forgets the key
+                out.append(Output(self.changelog_topic, key, value, None, partition))
+
+    def restore(self, partition: int, key: bytes, value: bytes | None) -> None:
+        self[partition].restore(key, value or None)
+
+    def assigned(self, partitions: set[int]) -> None:
+        for partition in partitions:
+            self[partition].drain_changes()  # what was restored is in the changelog already
+
+    def revoked(self, partitions: set[int]) -> None:
+        for partition in partitions:
+            self._stores.pop(partition, None)
+
+    def size(self) -> int:
+        return sum(len(store) for _, store in self)
