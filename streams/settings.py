@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     fetch_max_wait_ms: int = Field(
         default=10, ge=1, description="Longest the broker holds a fetch for new data; bounds idle-hop latency."
     )
+    session_timeout_ms: int = Field(
+        default=10_000, ge=1000, description="A stage's consumer leaves its group after this long without a heartbeat."
+    )
     processing_guarantee: Literal["exactly_once", "at_least_once"] = Field(
         default="exactly_once",
         description="exactly_once: each partition's batch (outputs, state changes, input offsets) is one Kafka "

@@ -112,6 +112,8 @@ class BatchAgent(Service):
             isolation_level="read_committed",
             max_poll_records=self.settings.batch_max_records,
             fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
+            session_timeout_ms=self.settings.session_timeout_ms,
+            heartbeat_interval_ms=max(100, self.settings.session_timeout_ms // 5),
             # Range assignment gives one member the same partition numbers of every input topic, which a
             # stage with several co-partitioned inputs (and its changelog) needs; round-robin would not.
             partition_assignment_strategy=(RangePartitionAssignor,),

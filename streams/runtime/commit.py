@@ -25,7 +25,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber, ProducerFenced, TransactionalIdAuthorizationFailed
 
-from streams.runtime.producing import ProducerService, producer_options, send_outputs
+from streams.runtime.producing import ProducerService, producer_options, send_outputs, settle_quietly
 from streams.runtime.records import Output
 from streams.settings import Settings
 
@@ -120,6 +120,7 @@ class ExactlyOnce(Committer):
         producer = self._producers.get(partition)
         if producer is None:
             return Outcome.LOST
+        futures: list[asyncio.Future[Any]] = []
         try:
             await producer.begin_transaction()
             futures = await send_outputs(producer, work.outputs)
@@ -129,6 +130,7 @@ class ExactlyOnce(Committer):
             await asyncio.gather(*futures)
             return Outcome.COMMITTED
         except _FENCED as exc:
+            settle_quietly(futures)
             logger.warning(
                 "partition %d: fenced (%s); another worker owns it now, nothing of the batch is visible",
                 partition, type(exc).__name__,
@@ -136,6 +138,7 @@ class ExactlyOnce(Committer):
             await self._close(partition)
             return Outcome.LOST
         except (TimeoutError, KafkaError, OSError) as exc:
+            settle_quietly(futures)
             logger.warning("partition %d: transaction failed (%s: %s); aborting", partition, type(exc).__name__, exc)
             return await self._abort(partition, producer)
 

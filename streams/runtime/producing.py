@@ -41,11 +41,31 @@ def producer_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
 
 async def send_outputs(producer: AIOKafkaProducer, outputs: list[Output]) -> list[asyncio.Future[Any]]:
     """Hand every output to ``producer``; each returned future completes when its records are acknowledged."""
+    futures: list[asyncio.Future[Any]] = []
+    try:
+        await _send(producer, outputs, futures)
+    except BaseException:
+        settle_quietly(futures)  # the caller only sees this exception; the futures fail with it
+        raise
+    return futures
+
+
+def settle_quietly(futures: list[asyncio.Future[Any]]) -> None:
+    """Mark the futures' outcomes as seen: the caller handles the failure that matters once."""
+    for future in futures:
+        future.add_done_callback(_retrieve)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+async def _send(producer: AIOKafkaProducer, outputs: list[Output], futures: list[asyncio.Future[Any]]) -> None:
     topics = {o.topic for o in outputs}
     counts = {topic: len(await producer.partitions_for(topic)) for topic in topics}
     cluster = producer.client.cluster
     available = {topic: sorted(cluster.available_partitions_for_topic(topic) or ()) for topic in topics}
-    futures = []
     for (topic, partition), group in group_by_partition(outputs, counts, available).items():
         if len(group) < BATCH_HANDOVER_MIN:
             for output in group:
@@ -58,7 +78,6 @@ async def send_outputs(producer: AIOKafkaProducer, outputs: list[Output]) -> lis
                 batch = producer.create_batch()  # full: a record alone always fits an empty batch
                 batch.append(key=output.key, value=output.value, timestamp=output.timestamp_ms)
         futures.append(await producer.send_batch(batch, topic, partition=partition))
-    return futures
 
 
 class ProducerService(Service):

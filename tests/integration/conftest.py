@@ -148,7 +148,12 @@ def read_topics(
     bootstrap: str, topics: list[str], stop: Callable[[list[Any]], bool], timeout: float = 60.0
 ) -> list[Any]:
     """Read the topics from the beginning until ``stop(records)`` is true or the timeout passes."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=500)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        consumer_timeout_ms=500,
+        isolation_level="read_committed",  # as downstream consumers are told to read
+    )
     try:
         partitions: list[TopicPartition] = []
         deadline = time.monotonic() + timeout
