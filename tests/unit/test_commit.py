@@ -1,0 +1,235 @@
+"""Commit and abort ordering of the exactly-once runtime, against fakes of the producer and consumer (no broker).
+
+The real-broker proof is tests/integration/test_exactly_once.py; these pin down the order of the calls and what
+the runner does with each outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaTimeoutError, ProducerFenced
+from prometheus_client import CollectorRegistry
+
+from streams.metrics import Metrics
+from streams.runtime.batch_agent import BatchAgent
+from streams.runtime.commit import ExactlyOnce, Outcome, PartitionWork
+from streams.runtime.producing import ProducerService
+from streams.runtime.records import InputRecord, Output, Record
+from streams.runtime.stage import Stage
+from streams.settings import Settings
+
+
+class _Cluster:
+    def available_partitions_for_topic(self, topic: str) -> set[int]:
+        return {0, 1, 2}
+
+
+class _TxnManager:
+    def __init__(self) -> None:
+        self.fatal = False
+
+    def is_fatal_error(self) -> bool:
+        return self.fatal
+
+
+@dataclass
+class FakeProducer:
+    """Records every call; ``fail`` names the step that raises (``send``, ``offsets`` or ``commit``)."""
+
+    fail: str | None = None
+    error: type[Exception] = KafkaTimeoutError
+    calls: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.client = type("Client", (), {"cluster": _Cluster()})()
+        self._txn_manager = _TxnManager()
+
+    def _step(self, name: str) -> None:
+        self.calls.append(name)
+        if self.fail == name:
+            raise self.error()
+
+    async def begin_transaction(self) -> None:
+        self._step("begin")
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1, 2}
+
+    async def send(self, topic: str, value: Any, key: Any, partition: int, timestamp_ms: Any) -> asyncio.Future[Any]:
+        self._step(f"send {topic}")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+    async def send_offsets_to_transaction(self, offsets: dict[TopicPartition, int], group_id: str) -> None:
+        self._step("offsets " + ",".join(f"{tp.topic}:{tp.partition}@{o}" for tp, o in sorted(offsets.items())))
+        if self.fail == "offsets":
+            raise self.error()
+
+    async def commit_transaction(self) -> None:
+        self._step("commit")
+
+    async def abort_transaction(self) -> None:
+        self.calls.append("abort")
+
+    async def stop(self) -> None:
+        self.calls.append("stop")
+
+
+def _committer(*producers: FakeProducer) -> ExactlyOnce:
+    committer = ExactlyOnce(Settings(metrics_port=0), "app.stage")
+    committer._producers.update(enumerate(producers))  # type: ignore[arg-type]
+    return committer
+
+
+def _work(partition: int, offset: int) -> PartitionWork:
+    return PartitionWork([Output("out", b"k", b"v", None, partition)], {TopicPartition("in", partition): offset})
+
+
+async def test_a_partition_commits_outputs_then_offsets_in_one_transaction() -> None:
+    producer = FakeProducer()
+    outcomes = await _committer(producer).commit({0: _work(0, 8)})
+    assert outcomes == {0: Outcome.COMMITTED}
+    assert producer.calls == ["begin", "send out", "offsets in:0@8", "commit"]
+
+
+@pytest.mark.parametrize("step", ["send out", "offsets", "commit"])
+async def test_a_failure_anywhere_aborts_the_whole_transaction(step: str) -> None:
+    producer = FakeProducer(fail=step)
+    outcomes = await _committer(producer).commit({0: _work(0, 8)})
+    assert outcomes == {0: Outcome.ABORTED}
+    assert producer.calls[-1] == "abort"
+    assert "commit" not in producer.calls[:-1] or step == "commit"
+
+
+async def test_a_fenced_producer_loses_its_partition_and_is_closed_without_an_abort() -> None:
+    fenced, healthy = FakeProducer(fail="commit", error=ProducerFenced), FakeProducer()
+    committer = _committer(fenced, healthy)
+    outcomes = await committer.commit({0: _work(0, 3), 1: _work(1, 5)})
+    assert outcomes == {0: Outcome.LOST, 1: Outcome.COMMITTED}
+    assert fenced.calls[-1] == "stop"
+    assert "abort" not in fenced.calls
+    assert await committer.commit({0: _work(0, 4)}) == {0: Outcome.LOST}, "never re-opened by itself"
+
+
+async def test_a_producer_that_cannot_abort_gives_its_partition_up() -> None:
+    producer = FakeProducer(fail="commit")
+    producer._txn_manager.fatal = True
+    outcomes = await _committer(producer).commit({0: _work(0, 8)})
+    assert outcomes == {0: Outcome.LOST}
+    assert producer.calls[-1] == "stop"
+
+
+async def test_a_partition_with_nothing_to_write_opens_no_transaction() -> None:
+    producer = FakeProducer()
+    assert await _committer(producer).commit({0: PartitionWork()}) == {}
+    assert producer.calls == []
+
+
+# ------------------------------------------------------------------------------------------ the agent's side
+
+
+class CountingStage(Stage):
+    """Counts records per partition in memory: the state an abort must roll back."""
+
+    name = "dedupe"
+    input_topics = ("in",)
+
+    def __init__(self) -> None:
+        self.counts: dict[int, int] = {}
+        self.events: list[str] = []
+
+    def handle(self, record: InputRecord, out: list[Output]) -> None:
+        self.counts[record.partition] = self.counts.get(record.partition, 0) + 1
+        out.append(Output("out", record.key, record.value))
+
+    def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
+        self.events.append(f"assigned {sorted(partitions)}")
+
+    def partitions_revoked(self, partitions: set[int]) -> None:
+        self.events.append(f"revoked {sorted(partitions)}")
+        for partition in partitions:
+            self.counts.pop(partition, None)
+
+
+class FakeConsumer:
+    def __init__(self, committed: dict[TopicPartition, int]) -> None:
+        self._committed = committed
+        self.seeks: list[tuple[int, int]] = []
+        self.rejoins = 0
+        self._coordinator = self
+
+    def request_rejoin(self) -> None:
+        self.rejoins += 1
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TopicPartition("in", p) for p in (0, 1)}
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return {0, 1}
+
+    async def committed(self, tp: TopicPartition) -> int | None:
+        return self._committed.get(tp)
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.seeks.append((tp.partition, offset))
+
+
+def _agent(*producers: FakeProducer) -> tuple[BatchAgent, CountingStage, FakeConsumer]:
+    settings = Settings(metrics_port=0)
+    stage = CountingStage()
+    agent = BatchAgent(stage, settings, Metrics(CollectorRegistry()), ProducerService(settings), "dlq")
+    agent.committer = _committer(*producers)
+    consumer = FakeConsumer({TopicPartition("in", 0): 10, TopicPartition("in", 1): 20})
+    agent.consumer = consumer  # type: ignore[assignment]
+    agent.owned = {0, 1}
+    agent._positions = {TopicPartition("in", 0): 10, TopicPartition("in", 1): 20}
+    agent._committed = dict(agent._positions)
+    return agent, stage, consumer
+
+
+def _fetch(partition: int, first: int, count: int) -> dict[TopicPartition, list[Any]]:
+    return {TopicPartition("in", partition): [Record("in", partition, first + n, 0, b"k", b"v") for n in range(count)]}
+
+
+async def test_an_aborted_partition_rolls_its_state_back_and_rereads_from_its_commit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("streams.runtime.batch_agent.MAX_RETRY_PAUSE_S", 0.0)
+    failing, healthy = FakeProducer(fail="commit"), FakeProducer()
+    agent, stage, consumer = _agent(failing, healthy)
+    await agent.process(_fetch(0, 10, 3) | _fetch(1, 20, 2))
+    assert stage.counts == {1: 2}, "partition 0's state is back to its committed (restored) state"
+    assert stage.events == ["revoked [0]", "assigned [0]"]
+    assert consumer.seeks == [(0, 10)]
+    assert agent._positions[TopicPartition("in", 0)] == 10
+    assert agent._committed == {TopicPartition("in", 0): 10, TopicPartition("in", 1): 22}
+    # The same records come again and now commit.
+    failing.fail = None
+    await agent.process(_fetch(0, 10, 3))
+    assert agent._committed[TopicPartition("in", 0)] == 13
+    assert stage.counts == {0: 3, 1: 2}
+
+
+async def test_records_before_the_expected_position_are_not_handled_twice() -> None:
+    agent, stage, _ = _agent(FakeProducer(), FakeProducer())
+    await agent.process(_fetch(0, 10, 3))
+    await agent.process(_fetch(0, 11, 4))  # a fetch that raced a seek repeats offsets 11 and 12
+    assert stage.counts == {0: 5}
+    assert agent._committed[TopicPartition("in", 0)] == 15
+
+
+async def test_a_lost_partition_is_dropped_and_the_group_is_rejoined() -> None:
+    fenced = FakeProducer(fail="commit", error=ProducerFenced)
+    agent, stage, consumer = _agent(fenced, FakeProducer())
+    await agent.process(_fetch(0, 10, 3))
+    assert agent.owned == {1}
+    assert 0 not in stage.counts
+    assert consumer.rejoins == 1
+    await agent.process(_fetch(0, 13, 1))
+    assert 0 not in stage.counts, "records of a lost partition are not handled until it is assigned again"
