@@ -12,6 +12,7 @@ class DeadLetterReason(StrEnum):
     UNDECODABLE = "undecodable"  # not UTF-8 JSON
     SCHEMA_VIOLATION = "schema_violation"  # JSON, but not a valid record for the stage
     OVERSIZE = "oversize"  # larger than the configured maximum payload
+    TIME_OUT_OF_RANGE = "time_out_of_range"  # an event time too far ahead of the clock (streams.event_time)
     PROCESSING_ERROR = "processing_error"  # any exception inside the stage's logic
 
 

@@ -30,6 +30,10 @@ class Channel(StrEnum):
 NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
 
+# Far above any real account; keeps reach sums and the dedupe state's packed integers in range.
+MAX_FOLLOWERS = 10**12
+
+
 class Author(BaseModel):
     """Who wrote the mention, as the channel knows them."""
 
@@ -38,7 +42,7 @@ class Author(BaseModel):
     handle: NonEmpty
     id: str | None = None
     display_name: str | None = None
-    followers: int = Field(default=0, ge=0)
+    followers: int = Field(default=0, ge=0, le=MAX_FOLLOWERS)
     verified: bool = False
     # Handles of the same person on other channels ("channel:handle"), when a connector knows them.
     linked_handles: tuple[str, ...] = ()

@@ -13,6 +13,7 @@ from streams.agents.dedupe import DedupeAgent
 from streams.agents.enrich import EnrichAgent
 from streams.agents.route import RouteAgent
 from streams.agents.track import TrackAgent
+from streams.event_time import EventTimeBounds
 from streams.metrics import Metrics
 from streams.observability import LagExporterService
 from streams.routing import RuleSet, load_rules
@@ -58,9 +59,12 @@ def build_stages(
     settings: Settings, metrics: Metrics, rules: RuleSet, customer_tiers: Mapping[str, str] | None = None
 ) -> list[Stage]:
     topics = TopicNames.from_settings(settings)
+    bounds = EventTimeBounds(settings.max_event_time_skew_seconds)
     stages: list[Stage] = []
     if "dedupe" in settings.stages:
-        stages.append(DedupeAgent(topics, metrics, settings.dedupe_window_seconds, settings.dedupe_max_keys))
+        stages.append(
+            DedupeAgent(topics, metrics, settings.dedupe_window_seconds, settings.dedupe_max_keys, bounds=bounds)
+        )
     if "enrich" in settings.stages:
         stages.append(
             EnrichAgent(
@@ -69,12 +73,14 @@ def build_stages(
                 customer_tiers=customer_tiers,
                 wave_window_seconds=settings.wave_window_seconds,
                 wave_min_authors=settings.wave_min_authors,
+                bounds=bounds,
             )
         )
     if "route" in settings.stages:
-        stages.append(RouteAgent(topics, metrics, rules, redact_text=settings.routed_text == "redacted"))
+        redact = settings.routed_text == "redacted"
+        stages.append(RouteAgent(topics, metrics, rules, redact_text=redact, bounds=bounds))
     if "track" in settings.stages:
-        stages.append(TrackAgent(topics, metrics, brands=rules.brands))
+        stages.append(TrackAgent(topics, metrics, teams=rules.team_names, brands=rules.brands, bounds=bounds))
     return stages
 
 
@@ -114,17 +120,25 @@ def create_app(settings: Settings, metrics: Metrics | None = None, rules: RuleSe
         table = CustomerTable(settings, metrics, producer, topics.customers, topics.dlq, loop=app.loop)
         app.add_dependency(table)
         customer_tiers = table.tiers
-    for stage in build_stages(settings, metrics, rules, customer_tiers):
+    stages = build_stages(settings, metrics, rules, customer_tiers)
+    for stage in stages:
         app.add_dependency(BatchAgent(stage, settings, metrics, producer, topics.dlq, loop=app.loop))
-        if isinstance(stage, RouteAgent):
-            app.add_dependency(_rules_watcher(settings, metrics, stage))
+    ruled = [stage for stage in stages if isinstance(stage, RouteAgent | TrackAgent)]
+    if ruled:
+        app.add_dependency(_rules_watcher(settings, metrics, rules, ruled))
     if settings.metrics_port:  # consumer-group lag, read in a thread and served with the other metrics
         app.add_dependency(LagExporterService(settings, metrics.registry, loop=app.loop))
     return app
 
 
-def _rules_watcher(settings: Settings, metrics: Metrics, route: RouteAgent) -> RulesWatcher:
+def _rules_watcher(
+    settings: Settings, metrics: Metrics, rules: RuleSet, stages: list[RouteAgent | TrackAgent]
+) -> RulesWatcher:
     def prepare(rules: RuleSet) -> None:
         ensure_topics(settings, rules)  # a new team's topic exists before its first record
 
-    return RulesWatcher(settings.rules_path, route.rules, metrics, apply=route.set_rules, prepare=prepare)
+    def apply(rules: RuleSet) -> None:
+        for stage in stages:
+            stage.set_rules(rules)
+
+    return RulesWatcher(settings.rules_path, rules, metrics, apply=apply, prepare=prepare)

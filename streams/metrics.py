@@ -120,6 +120,12 @@ class Metrics:
             ["stage"],
             registry=r,
         )
+        self.state_restore_errors = Counter(
+            "mention_router_state_restore_errors",
+            "Changelog records that could not be restored and were skipped (logged with their offset).",
+            ["stage"],
+            registry=r,
+        )
         self.transaction_aborts = Counter(
             "mention_router_transaction_aborts",
             "Partition transactions aborted and rolled back (state restored, input re-read).",
@@ -224,6 +230,7 @@ class Metrics:
             self.batch_records.labels(stage=stage)
             self.commits.labels(stage=stage)
             self.transaction_aborts.labels(stage=stage)
+            self.state_restore_errors.labels(stage=stage)
             self.rebalances.labels(stage=stage)
             for reason in DeadLetterReason:
                 self.dead_letters.labels(stage=stage, reason=reason.value)

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
         default="redacted",
         description="Text that routed records carry when PII was found: the redacted text, or the original.",
     )
+    max_event_time_skew_seconds: int = Field(
+        default=300, ge=0, description="Records dated further ahead of the worker's clock are dead-lettered."
+    )
     dedupe_window_seconds: int = Field(default=24 * 3600, ge=1)
     dedupe_max_keys: int = Field(default=1_000_000, ge=1)  # ~150 B each: the worker stays under 300 MB
     # Waves: this many different authors posting near-identical text within the window (docs/dedupe.md).

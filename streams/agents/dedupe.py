@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from schemas import Channel, DuplicateKind, DuplicateRecord, Mention
 from streams.dedupe import DedupeIndex, identity_key, wave_key
+from streams.event_time import EventTimeBounds
 from streams.metrics import Metrics
 from streams.partitioning import partition_for, raw_partition_key
 from streams.runtime.records import InputRecord, Output
@@ -25,7 +26,15 @@ from streams.topics import TopicNames
 class DedupeAgent(Stage):
     name = "dedupe"
 
-    def __init__(self, topics: TopicNames, metrics: Metrics, window_seconds: float, max_keys: int) -> None:
+    def __init__(
+        self,
+        topics: TopicNames,
+        metrics: Metrics,
+        window_seconds: float,
+        max_keys: int,
+        bounds: EventTimeBounds | None = None,
+    ) -> None:
+        self._bounds = bounds or EventTimeBounds(300)
         self.input_topic = topics.raw
         self._repartition_topic = topics.repartition(self.name)
         self.input_topics = (topics.raw, self._repartition_topic)
@@ -43,6 +52,7 @@ class DedupeAgent(Stage):
     def handle(self, record: InputRecord, out: list[Output]) -> None:
         assert record.value is not None
         mention = Mention.model_validate_json(record.value)
+        self._bounds.check(mention.created_at, "created_at")
         identity = identity_key(mention)
         if record.topic == self.input_topic:
             self._ingested[mention.channel].inc()

@@ -15,6 +15,7 @@ from schemas.enriched import Wave
 from streams.dedupe import WaveTracker, identity_key
 from streams.enrich import Enricher
 from streams.enrich.customers import lookup_tier, with_customer_tier
+from streams.event_time import EventTimeBounds
 from streams.metrics import Metrics
 from streams.runtime.records import InputRecord, Output
 from streams.runtime.stage import PartitionStores, Stage
@@ -32,7 +33,9 @@ class EnrichAgent(Stage):
         customer_tiers: Mapping[str, str] | None = None,
         wave_window_seconds: float = 1800.0,
         wave_min_authors: int = 5,
+        bounds: EventTimeBounds | None = None,
     ) -> None:
+        self._bounds = bounds or EventTimeBounds(300)
         self.input_topics = (topics.unique,)
         self.changelog_topic = topics.changelog(self.name)
         self._waves = PartitionStores(self.changelog_topic, lambda: WaveTracker(wave_window_seconds, wave_min_authors))
@@ -73,6 +76,7 @@ class EnrichAgent(Stage):
         else:
             mention = Mention.model_validate_json(record.value)
             enrichment = self._enricher.enrich(mention)
+        self._bounds.check(mention.created_at, "created_at")  # before the wave window sees it
         wave = self._waves[record.partition].observe(mention, identity_key(mention))
         if wave is not None:
             enrichment = self._with_wave(enrichment, *wave)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from schemas import EnrichedMention, Mention, Route, RoutedMention
+from streams.event_time import EventTimeBounds
 from streams.metrics import LabelledChildren, Metrics
 from streams.partitioning import response_key
 from streams.routing import RuleSet
@@ -68,7 +69,9 @@ class RouteAgent(Stage):
         redact_text: bool = True,
         rerouting: bool = False,
         now: Callable[[], datetime] = _utc_now,
+        bounds: EventTimeBounds | None = None,
     ) -> None:
+        self._bounds = bounds or EventTimeBounds(300)
         self.input_topics = (topics.enriched,)
         self._topics = topics
         self._redact_text = redact_text
@@ -115,6 +118,7 @@ class RouteAgent(Stage):
             self._handle_validated(EnrichedMention.model_validate_json(value), record, out)
             return
         created_at = view.created_at
+        self._bounds.check(created_at, "mention.created_at")
         # Business hours are judged at the mention's event time, so a replay decides as live routing did.
         plan = self._planner.assign(decision, created_at, created_at)
         routed_at = self._now()
@@ -125,6 +129,7 @@ class RouteAgent(Stage):
 
     def _handle_validated(self, enriched: EnrichedMention, record: InputRecord, out: list[Output]) -> None:
         """The same from the pydantic model (the reference for the path above; tests compare the two)."""
+        self._bounds.check(enriched.mention.created_at, "mention.created_at")
         rules = self._rules
         decision = rules.decide(enriched)
         routed_at = self._now()

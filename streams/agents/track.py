@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 
 from schemas import Assignment, Response, RoutedMention
 from streams.agents.route import conversation_key
+from streams.event_time import EventTimeBounds
 from streams.metrics import OTHER_BRAND, LabelledChildren, Metrics
 from streams.partitioning import partition_for, response_key
+from streams.routing import RuleSet
 from streams.routing.ruleset import priority_band
 from streams.runtime.records import InputRecord, Output
 from streams.runtime.stage import PartitionStores, Stage
@@ -36,7 +38,7 @@ from streams.tracking.tracker import (
 
 logger = logging.getLogger(__name__)
 
-OTHER_TEAM = "other"  # label for responses naming a team the rules do not know (bounded labels)
+OTHER_TEAM = "other"  # the label of any team the rules do not name: records cannot create metric series
 
 
 class TrackAgent(Stage):
@@ -47,9 +49,12 @@ class TrackAgent(Stage):
         self,
         topics: TopicNames,
         metrics: Metrics,
+        teams: Iterable[str] = (),
         brands: Iterable[str] = (),
         wall: Callable[[], float] = time.monotonic,
+        bounds: EventTimeBounds | None = None,
     ) -> None:
+        self._bounds = bounds or EventTimeBounds(300)
         self._assignments_topic = topics.assignments
         self._responses_topic = topics.responses
         self._repartition_topic = topics.repartition("track")
@@ -67,8 +72,8 @@ class TrackAgent(Stage):
         self._trackers = PartitionStores(self.changelog_topic, PartitionTracker)
         self._clocks: dict[int, StreamClock] = {}
         self._partition_count = 0
-        self._known_teams: set[str] = set()
-        self._brands = frozenset(brands)  # the rules file's `brands`: a bounded label, others are "other"
+        self._teams = frozenset(teams)  # the rules' teams and `brands`: bounded labels, anything else is "other"
+        self._brands = frozenset(brands)
         self._reported: set[tuple[str, str]] = set()
         self._reported_teams: set[str] = set()
 
@@ -79,20 +84,20 @@ class TrackAgent(Stage):
         partition = record.partition
         if record.topic == self._assignments_topic:
             assignment = Assignment.model_validate_json(record.value)
-            self._known_teams.add(assignment.team)
+            self._bounds.check(assignment.created_at, "created_at")
             tracker, clock = self._state(partition)
             clock.observe(assignment.created_at)
             self._emit(tracker.on_assignment(assignment, record.value), out)
             return
         response = Response.model_validate_json(record.value)
+        self._bounds.check(response.responded_at, "responded_at")
         key = response_key(response.mention_id)
         if record.topic == self._responses_topic and self._partition_count:
             expected = partition_for(key, self._partition_count)
             if expected != partition:  # written with another partitioner: move it where its assignment is
                 out.append(Output(self._repartition_topic, key, record.value, record.timestamp, expected))
                 return
-        team = response.team if response.team in self._known_teams else OTHER_TEAM
-        self._responses(team, response.kind.value).inc()
+        self._responses(self._team(response.team), response.kind.value).inc()
         tracker, clock = self._state(partition)
         clock.observe(response.responded_at)
         self._emit(tracker.on_response(response), out)
@@ -120,7 +125,7 @@ class TrackAgent(Stage):
         self._trackers.assigned(partitions)
         for partition in partitions:
             tracker, clock = self._state(partition)
-            if tracker.watermark is not None:
+            if tracker.watermark is not None and self._bounds.accepts(tracker.watermark):  # not a poisoned one
                 clock.observe(tracker.watermark)
 
     def partitions_revoked(self, partitions: set[int]) -> None:
@@ -144,7 +149,7 @@ class TrackAgent(Stage):
                 key = response_key(record.mention_id)
                 out.append(Output(self._topics.response_times, key, record.model_dump_json().encode()))
                 brand = self._brand(record.brand_account)
-                self._first_response(record.team, record.priority_band, brand).observe(
+                self._first_response(self._team(record.team), record.priority_band, brand).observe(
                     max(0.0, record.seconds_since_created)
                 )
             elif isinstance(item, EscalationOutput):
@@ -153,12 +158,12 @@ class TrackAgent(Stage):
                     Output(self._topics.escalations, response_key(escalation.mention_id),
                            escalation.model_dump_json().encode())
                 )  # fmt: skip
-                self._escalations(escalation.from_team, self._brand(escalation.brand_account)).inc()
+                self._escalations(self._team(escalation.from_team), self._brand(escalation.brand_account)).inc()
             elif isinstance(item, RerouteOutput):
                 self._reroute(item, out)
             elif isinstance(item, BreachOutput):
                 brand = self._brand(item.brand_account)
-                self._breaches(item.team, item.priority_band, brand).inc()
+                self._breaches(self._team(item.team), item.priority_band, brand).inc()
             elif isinstance(item, ExpiredOutput):
                 logger.info(
                     "mention unanswered after the tracking horizon; no longer in the backlog (team=%s)", item.team
@@ -179,7 +184,15 @@ class TrackAgent(Stage):
         value = moved.model_dump_json().encode()
         out.append(Output(self._topics.routed(item.to_team), conversation_key(moved.mention), value))
         brand = self._brand(moved.mention.brand_account)
-        self._routed(item.to_team, priority_band(moved.route.priority), brand).inc()
+        self._routed(self._team(item.to_team), priority_band(moved.route.priority), brand).inc()
+
+    def set_rules(self, rules: RuleSet) -> None:
+        """A reloaded rules file: its teams and brands are the label values from now on."""
+        self._teams = frozenset(rules.team_names)
+        self._brands = frozenset(rules.brands)
+
+    def _team(self, team: str) -> str:
+        return team if team in self._teams else OTHER_TEAM
 
     def _brand(self, brand_account: str) -> str:
         return brand_account if brand_account in self._brands else OTHER_BRAND
@@ -188,7 +201,8 @@ class TrackAgent(Stage):
         backlog: dict[tuple[str, str], int] = {}
         oldest: dict[str, float] = {}
         for partition, tracker in self._trackers:
-            for key, count in tracker.backlog().items():
+            for (team, band), count in tracker.backlog().items():
+                key = (self._team(team), band)
                 backlog[key] = backlog.get(key, 0) + count
             clock = self._clocks.get(partition)
             now = clock.now() if clock is not None else None
@@ -197,7 +211,8 @@ class TrackAgent(Stage):
             for team in tracker.teams():
                 created = tracker.oldest_unanswered(team)
                 if created is not None:
-                    oldest[team] = max(oldest.get(team, 0.0), (now - created).total_seconds())
+                    label = self._team(team)
+                    oldest[label] = max(oldest.get(label, 0.0), (now - created).total_seconds())
         metrics = self._metrics
         for team, band in self._reported - set(backlog):
             metrics.backlog.labels(team=team, priority=band).set(0)

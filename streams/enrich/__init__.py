@@ -46,7 +46,9 @@ _UNDETERMINED: tuple[str, float] = (UNDETERMINED, 0.0)
 _OTHER_INTENT: tuple[Intent, float] = (Intent.OTHER, 0.0)
 _NO_URGENCY: tuple[str, ...] = ()
 _NO_TOPICS: tuple[str, ...] = ()
-_NOT_REDACTED: tuple[str, tuple[str, ...]] = ("", ())  # no kinds found -> redacted_text stays None
+# When the PII check itself fails the text is withheld, not passed on unchecked (fail closed).
+WITHHELD_TEXT = "[text withheld: the personal-data check failed]"
+_WITHHELD: tuple[str, tuple[str, ...]] = (WITHHELD_TEXT, ("unchecked",))
 _FALLBACK_PRIORITY: tuple[int, tuple[PriorityReason, ...]] = (
     BASE_POINTS,
     (PriorityReason(factor="base", points=BASE_POINTS, detail="fallback: priority enricher failed"),),
@@ -63,7 +65,8 @@ class Enricher:
     ``taxonomy_path``: the topic taxonomy (default ``streams/config/taxonomy.yaml``); a bad file raises
     ``streams.enrich.topics.TaxonomyError`` here, at start-up, never in ``enrich``.
     ``Enrichment.redacted_text`` is the text with PII replaced by placeholders when PII was found, else None
-    (use ``mention.text``). When "pii" is in ``failed_enrichers`` the text was NOT checked for PII.
+    (use ``mention.text``). When "pii" is in ``failed_enrichers`` the check failed and ``redacted_text`` is
+    ``WITHHELD_TEXT``: routed records then carry no text rather than text nobody checked.
     """
 
     def __init__(self, taxonomy_path: str | Path = DEFAULT_TAXONOMY_PATH) -> None:
@@ -95,6 +98,7 @@ class Enricher:
                 sentiment=UNKNOWN_SENTIMENT,
                 priority=BASE_POINTS,
                 priority_reasons=_FALLBACK_REASONS,
+                redacted_text=WITHHELD_TEXT,  # nothing checked the text for personal data
                 failed_enrichers=(*dict.fromkeys(failed), ENRICHMENT),
             )
 
@@ -172,7 +176,7 @@ class Enricher:
             urgency,
         )
         topics = run(failed, mention_id, TOPICS, _NO_TOPICS, self.match_topics, text)
-        redaction = run(failed, mention_id, PII, _NOT_REDACTED, self.redact_pii, text)
+        redaction = run(failed, mention_id, PII, _WITHHELD, self.redact_pii, text)
         fields = _fields(language, sentiment, intent, urgency, influence, priority, topics, redaction, tuple(failed))
         # Validated: a step's out-of-range output fails here, and ``enrich`` falls back.
         return Enrichment.model_validate(fields)

@@ -156,7 +156,8 @@ class BatchAgent(Service):
         stage = self.stage
         if stage.changelog_topic is not None:
             started = time.monotonic()
-            await restore_partitions(self.settings, stage.changelog_topic, partitions, stage.restore)
+            _, failed = await restore_partitions(self.settings, stage.changelog_topic, partitions, stage.restore)
+            self.metrics.state_restore_errors.labels(stage=stage.name).inc(failed)
             self.metrics.state_restore_seconds.labels(stage=stage.name).observe(time.monotonic() - started)
         stage.partitions_assigned(set(partitions), self._partition_count())
 

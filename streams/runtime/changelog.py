@@ -23,11 +23,15 @@ logger = logging.getLogger(__name__)
 RestoreFn = Callable[[int, bytes, "bytes | None"], None]
 
 
-async def restore_partitions(settings: Settings, topic: str, partitions: Iterable[int], restore: RestoreFn) -> int:
-    """Feed every changelog record of ``partitions`` to ``restore(partition, key, value)``; return the count."""
+async def restore_partitions(
+    settings: Settings, topic: str, partitions: Iterable[int], restore: RestoreFn
+) -> tuple[int, int]:
+    """Feed every changelog record of ``partitions`` to ``restore(partition, key, value)``; return how many were
+    restored and how many failed. A record that does not restore (written by another version, or by anyone
+    with access to the topic) is logged and skipped: the rest of the partition's state still comes back."""
     tps = [TopicPartition(topic, p) for p in sorted(set(partitions))]
     if not tps:
-        return 0
+        return 0, 0
     started = time.monotonic()
     consumer = AIOKafkaConsumer(
         group_id=None,
@@ -38,7 +42,7 @@ async def restore_partitions(settings: Settings, topic: str, partitions: Iterabl
         **settings.kafka_client_kwargs(),
     )
     await consumer.start()
-    count = 0
+    count = failed = 0
     try:
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
@@ -53,16 +57,24 @@ async def restore_partitions(settings: Settings, topic: str, partitions: Iterabl
                 for record in records:
                     if record.offset >= ends[tp]:
                         break
-                    if record.key is not None:
+                    if record.key is None:
+                        continue
+                    try:
                         restore(tp.partition, record.key, record.value)
                         count += 1
+                    except Exception as exc:
+                        failed += 1
+                        logger.error(
+                            "changelog record skipped: topic=%s partition=%d offset=%d error=%s",
+                            tp.topic, tp.partition, record.offset, type(exc).__name__,
+                        )  # fmt: skip
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
     finally:
         await consumer.stop()
     logger.info(
-        "restored %d changelog records from %s partitions %s in %.2fs",
-        count, topic, [tp.partition for tp in tps], time.monotonic() - started,
+        "restored %d changelog records (%d skipped) from %s partitions %s in %.2fs",
+        count, failed, topic, [tp.partition for tp in tps], time.monotonic() - started,
     )  # fmt: skip
-    return count
+    return count, failed

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from schemas import DeadLetter, DeadLetterReason
+from streams.event_time import TimeOutOfRangeError
 from streams.runtime.records import InputRecord, Output
 
 MAX_ERROR_CHARS = 2000
@@ -29,6 +30,8 @@ class EmptyValueError(ValueError):
 def classify(exc: BaseException) -> DeadLetterReason:
     if isinstance(exc, OversizeError):
         return DeadLetterReason.OVERSIZE
+    if isinstance(exc, TimeOutOfRangeError):
+        return DeadLetterReason.TIME_OUT_OF_RANGE
     if isinstance(exc, EmptyValueError | UnicodeDecodeError):
         return DeadLetterReason.UNDECODABLE
     if isinstance(exc, ValidationError):

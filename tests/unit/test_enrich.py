@@ -19,7 +19,7 @@ import pytest
 
 from schemas.enriched import Enrichment, Intent, Sentiment, SentimentLabel
 from schemas.mention import MAX_TEXT_CHARS, Author, Channel, Mention
-from streams.enrich import Enricher, bench
+from streams.enrich import WITHHELD_TEXT, Enricher, bench
 from streams.enrich import cues as cues_module
 from streams.enrich import priority as priority_module
 from streams.enrich.cues import CueSet, expand, normalise
@@ -618,12 +618,21 @@ def test_enrich_fallback_values(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.priority == BASE_POINTS
 
 
+def test_a_failing_pii_check_withholds_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    enricher = Enricher()
+    monkeypatch.setattr(enricher, "redact_pii", _boom)
+    for result in (enricher.enrich(make_mention(COMPLAINT)), *enricher.enrich_many([make_mention(COMPLAINT)])):
+        assert "pii" in result.failed_enrichers
+        assert result.redacted_text == WITHHELD_TEXT, "fails closed: no unchecked text is passed on"
+
+
 def test_enrich_survives_invalid_step_output(monkeypatch: pytest.MonkeyPatch) -> None:
     enricher = Enricher()
     monkeypatch.setattr(enricher, "detect_language", lambda text: ("en", 7.0))  # out of range
     result = enricher.enrich(make_mention(COMPLAINT))
     assert "enrichment" in result.failed_enrichers
     assert result.language == "und"
+    assert result.redacted_text == WITHHELD_TEXT
 
 
 def test_enrich_survives_a_non_mention(enricher: Enricher) -> None:

@@ -40,7 +40,7 @@ def _assignment(mention_id: str, *, team: str = "care", escalations: tuple[Escal
 def test_responses_breaches_and_escalations_are_counted_per_label() -> None:
     metrics = Metrics(CollectorRegistry())
     topics = TopicNames()
-    agent = TrackAgent(topics, metrics, brands=["acme"])
+    agent = TrackAgent(topics, metrics, teams=["care"], brands=["acme"])
     agent.partitions_assigned({0}, 1)
     out: list[Output] = []
     plan = (EscalationLevel(level=1, due_at=T0 + timedelta(minutes=10), notify="lead"),)
