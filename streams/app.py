@@ -9,6 +9,7 @@ import faust
 from faust.app.base import BootStrategy
 
 from streams.admin import ensure_topics
+from streams.agents.customers import CustomersAgent
 from streams.agents.dedupe import DedupeAgent
 from streams.agents.enrich import EnrichAgent
 from streams.agents.route import RouteAgent
@@ -76,6 +77,7 @@ def build_stages(
                 bounds=bounds,
             )
         )
+        stages.append(CustomersAgent(topics))  # dead-letters bad CRM records once for the app
     if "route" in settings.stages:
         redact = settings.routed_text == "redacted"
         stages.append(RouteAgent(topics, metrics, rules, redact_text=redact, bounds=bounds))
@@ -117,7 +119,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, rules: RuleSe
     customer_tiers: Mapping[str, str] | None = None
     if "enrich" in settings.stages:
         # Started (and caught up) before the stages, which start after it.
-        table = CustomerTable(settings, metrics, producer, topics.customers, topics.dlq, loop=app.loop)
+        table = CustomerTable(settings, metrics, topics.customers, loop=app.loop)
         app.add_dependency(table)
         customer_tiers = table.tiers
     stages = build_stages(settings, metrics, rules, customer_tiers)

@@ -298,6 +298,7 @@ class BatchAgent(Service):
         stage = self.stage
         handle = stage.handle
         max_bytes = self.settings.max_payload_bytes
+        tombstones = stage.accepts_tombstones
         observe = self._stage_seconds.observe
         clock = time.perf_counter
         count = sum(map(len, batch.values()))
@@ -322,8 +323,9 @@ class BatchAgent(Service):
                 try:
                     value = record.value
                     if value is None:
-                        raise EmptyValueError("record has no value")
-                    if len(value) > max_bytes:
+                        if not tombstones:
+                            raise EmptyValueError("record has no value")
+                    elif len(value) > max_bytes:
                         raise OversizeError(f"value is {len(value)} bytes; the maximum is {max_bytes}")
                     handle(record, out)
                 except Exception as exc:  # every failure becomes a dead letter; the stream goes on

@@ -3,7 +3,8 @@
 On start it reads the topic from the beginning up to its end offsets before the stages start, so no
 mention is enriched against a half-loaded CRM; afterwards it follows new records, so a CRM change
 reaches the next mention within a fetch. It uses no consumer group: every worker reads every
-partition. Records that are not a valid Customer go to the dead-letter topic.
+partition. Records that are not a valid Customer are skipped here; the ``customers`` stage
+(``streams.agents.customers``) dead-letters each of them once for the whole app.
 """
 
 from __future__ import annotations
@@ -17,14 +18,9 @@ from mode import Service
 
 from schemas import Customer
 from streams.metrics import Metrics
-from streams.runtime.dead_letters import dead_letter, dead_letter_output
-from streams.runtime.producing import ProducerService
-from streams.runtime.records import Output
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-STAGE = "customers"
 
 
 class CustomerTable(Service):
@@ -32,15 +28,11 @@ class CustomerTable(Service):
         self,
         settings: Settings,
         metrics: Metrics,
-        producer: ProducerService,
         topic: str,
-        dlq_topic: str,
         **kwargs: Any,
     ) -> None:
         self.settings = settings
-        self.producer_service = producer
         self.topic = topic
-        self.dlq_topic = dlq_topic
         self.tiers: dict[str, str] = {}  # customer_key → tier; read by the enrich stage
         self.consumer: AIOKafkaConsumer | None = None
         self._updates = metrics.customer_updates
@@ -83,7 +75,6 @@ class CustomerTable(Service):
             await self._apply(await self.consumer.getmany(timeout_ms=500))
 
     async def _apply(self, batch: dict[TopicPartition, list[Any]]) -> None:
-        dead: list[Output] = []
         for records in batch.values():
             for record in records:
                 if record.value is None:  # tombstone: the CRM removed this author
@@ -93,13 +84,10 @@ class CustomerTable(Service):
                 try:
                     customer = Customer.model_validate_json(record.value)
                 except Exception as exc:  # a bad CRM record must not stop the table
-                    logger.warning(
-                        "dead letter: stage=%s topic=%s partition=%d offset=%d error=%s",
-                        STAGE, record.topic, record.partition, record.offset, type(exc).__name__,
+                    logger.debug(
+                        "customer record skipped (the customers stage dead-letters it): topic=%s partition=%d "
+                        "offset=%d error=%s", record.topic, record.partition, record.offset, type(exc).__name__,
                     )  # fmt: skip
-                    dead.append(dead_letter_output(self.dlq_topic, dead_letter(record, STAGE, exc), record.key))
                     continue
                 self.tiers[customer.key] = customer.tier
                 self._updates.inc()
-        if dead:
-            await (await self.producer_service.send_all(dead))

@@ -22,6 +22,7 @@ class Stage:
     input_topics: tuple[str, ...]
     changelog_topic: str | None = None  # set by stages whose state is restored on assignment
     has_timers: ClassVar[bool] = False  # True: the runner calls ``tick`` for each owned partition every second
+    accepts_tombstones: ClassVar[bool] = False  # False: a record without a value is dead-lettered before handle
 
     def handle(self, record: InputRecord, out: list[Output]) -> None:
         """Append the record's outputs to ``out``. May raise: the runner discards what this record appended and

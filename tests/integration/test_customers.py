@@ -68,3 +68,6 @@ def test_a_crm_record_changes_the_tier_of_the_authors_next_mention(
     later = make_worker(prefix=worker.prefix)
     later.start()
     assert later.metrics().total("mention_router_customers") == 1
+    time.sleep(2.0)  # the later worker has read the bad record too: it must not dead-letter it again
+    again = read_topics(worker.bootstrap, [worker.topic("dlq")], lambda recs: False, timeout=3)
+    assert len(again) == 1, "a bad CRM record costs exactly one dead letter, whatever reads the table"

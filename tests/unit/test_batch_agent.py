@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
-from schemas import DeadLetter
+from schemas import Customer, DeadLetter
+from streams.agents.customers import CustomersAgent
 from streams.metrics import Metrics
 from streams.runtime.batch_agent import BatchAgent
 from streams.runtime.producing import ProducerService
 from streams.runtime.records import InputRecord, Output, Record
 from streams.runtime.stage import Stage
 from streams.settings import Settings
+from streams.topics import TopicNames
 
 
 class HalfwayFailingStage(Stage):
@@ -104,3 +107,19 @@ def test_begin_batch_sees_only_the_records_handle_will_see() -> None:
     outputs = _handle(agent, _batch(b"ok-1", b"x" * 1025, None, b"ok-2"))
     assert stage.seen == [[b"ok-1", b"ok-2"]]
     assert [o.topic for o in outputs] == ["first", "second", "dlq", "dlq", "first", "second"]
+
+
+def test_the_customers_stage_dead_letters_bad_crm_records_and_passes_tombstones() -> None:
+    settings = Settings(metrics_port=0)
+    metrics = Metrics(CollectorRegistry())
+    topics = TopicNames()
+    agent = BatchAgent(CustomersAgent(topics), settings, metrics, ProducerService(settings), "dlq")
+    good = Customer(channel="twitter", handle="dana_k", tier="vip", updated_at=datetime.now(UTC))
+    records = [
+        Record(topics.customers, 0, 0, 0, b"twitter:dana_k", good.model_dump_json().encode()),
+        Record(topics.customers, 0, 1, 0, b"twitter:dana_k", None),  # the CRM removed the author
+        Record(topics.customers, 0, 2, 0, b"twitter:x", b"{not a customer"),
+    ]
+    outputs = _handle(agent, {TopicPartition(topics.customers, 0): records})
+    [letter] = [DeadLetter.model_validate_json(o.value or b"") for o in outputs]
+    assert (letter.stage, letter.reason, letter.source_offset) == ("customers", "undecodable", 2)
