@@ -102,6 +102,10 @@ def test_reroute_applies_new_rules_to_history(
     _send(producer, worker, mention)
     assert _routed(worker, "care", mention).route.rule_id == "refunds-to-care"
     wait_for(lambda: worker.metrics().total("mention_router_backlog", team="care") == 1, timeout=15)
+    # The fixed rules go live first (metric labels name only the teams of the rules in force), then history
+    # is routed again with them.
+    rules.write_text(V2)
+    wait_for(lambda: worker.metrics().total("mention_router_rules_info", version="live.2") == 1, timeout=10)
 
     done = subprocess.run(
         [sys.executable, "-m", "streams.cli", "reroute", "--since", since.isoformat(), "--rules", str(fixed)],
