@@ -24,6 +24,6 @@ ENV MENTION_ROUTER_METRICS_HOST=0.0.0.0 \
     PYTHONDONTWRITEBYTECODE=1
 EXPOSE 9310
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
-  CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/metrics' % os.environ.get('MENTION_ROUTER_METRICS_PORT', '9310'), timeout=2)"]
+  CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('MENTION_ROUTER_METRICS_PORT', '9310'), timeout=2)"]
 ENTRYPOINT ["mention-router"]
 CMD ["worker"]

@@ -17,6 +17,7 @@ from streams.agents.track import TrackAgent
 from streams.event_time import EventTimeBounds
 from streams.metrics import Metrics
 from streams.observability import LagExporterService
+from streams.observability.health import Health, Heartbeat
 from streams.routing import RuleSet, load_rules
 from streams.runtime.batch_agent import BatchAgent
 from streams.runtime.customer_table import CustomerTable
@@ -100,9 +101,12 @@ def _broker_credentials(settings: Settings) -> faust.auth.Credentials | None:
     return None
 
 
-def create_app(settings: Settings, metrics: Metrics | None = None, rules: RuleSet | None = None) -> faust.App:
+def create_app(
+    settings: Settings, metrics: Metrics | None = None, rules: RuleSet | None = None, health: Health | None = None
+) -> faust.App:
     """A faust app whose dependencies are the producer and one batch agent per configured stage."""
     metrics = metrics or Metrics()
+    health = health or Health()
     rules = rules or load_rules(settings.rules_path)
     app = RouterApp(
         settings.app_id,
@@ -116,6 +120,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, rules: RuleSe
     topics = TopicNames.from_settings(settings)
     producer = ProducerService(settings, loop=app.loop)
     app.add_dependency(producer)
+    app.add_dependency(Heartbeat(health, loop=app.loop))
     customer_tiers: Mapping[str, str] | None = None
     if "enrich" in settings.stages:
         # Started (and caught up) before the stages, which start after it.
@@ -124,7 +129,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, rules: RuleSe
         customer_tiers = table.tiers
     stages = build_stages(settings, metrics, rules, customer_tiers)
     for stage in stages:
-        app.add_dependency(BatchAgent(stage, settings, metrics, producer, topics.dlq, loop=app.loop))
+        app.add_dependency(BatchAgent(stage, settings, metrics, producer, topics.dlq, health, loop=app.loop))
     ruled = [stage for stage in stages if isinstance(stage, RouteAgent | TrackAgent)]
     if ruled:
         app.add_dependency(_rules_watcher(settings, metrics, rules, ruled))

@@ -12,6 +12,8 @@ import click
 from streams.broker import local
 from streams.settings import Settings
 
+EXIT_FATAL = 70  # EX_SOFTWARE: a fatal error inside the worker (logged as CRITICAL before the exit)
+
 
 def _settings() -> Settings:
     return Settings()
@@ -30,6 +32,7 @@ def worker(stages: str | None, loglevel: str | None) -> None:
     from streams.admin import ensure_topics
     from streams.app import RouterWorker, create_app
     from streams.metrics import Metrics
+    from streams.observability.health import Health, serve
     from streams.routing import load_rules
 
     overrides = {"stages": stages} if stages else {}
@@ -38,17 +41,23 @@ def worker(stages: str | None, loglevel: str | None) -> None:
     rules = load_rules(settings.rules_path)
     ensure_topics(settings, rules)
     metrics = Metrics()
+    health = Health()
     if settings.metrics_port:
         try:
-            metrics.serve(settings.metrics_host, settings.metrics_port)
+            serve(metrics.registry, health, settings.metrics_host, settings.metrics_port)
         except OSError as exc:
             raise click.ClickException(
                 f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port} ({exc.strerror}); "
                 "set MENTION_ROUTER_METRICS_PORT to a free port, or 0 to disable"
             ) from exc
-    app = create_app(settings, metrics, rules)
+    app = create_app(settings, metrics, rules, health)
     level = loglevel or {"WARNING": "warn"}.get(settings.log_level, settings.log_level.lower())
-    RouterWorker(app, loglevel=level, quiet=True).execute_from_commandline()
+    try:
+        RouterWorker(app, loglevel=level, quiet=True).execute_from_commandline()
+    except SystemExit:
+        if health.failed:  # the orchestrator must see a failure and restart the worker
+            raise SystemExit(EXIT_FATAL) from None
+        raise
 
 
 def _use_uvloop() -> None:

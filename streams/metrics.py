@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from schemas import Channel, DeadLetterReason, DuplicateKind
 from streams import __version__
@@ -242,8 +242,3 @@ class Metrics:
             for band in PRIORITY_BANDS:
                 for brand in brand_labels:
                     self.routed.labels(team=team, priority=band, brand=brand)
-
-    def serve(self, host: str, port: int) -> None:
-        """Serve /metrics from a daemon thread (scrapes never wait on the event loop)."""
-        start_http_server(port, addr=host, registry=self.registry)
-        logger.info("metrics at http://%s:%d/metrics", host, port)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 STAGES = ("dedupe", "enrich", "route", "track")
@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
     ssl_cafile: Path | None = None
+    allow_plaintext_password: bool = Field(
+        default=False,
+        validate_default=True,
+        description="Allow SASL PLAIN over an unencrypted connection (the password crosses in clear).",
+    )
 
     topic_prefix: str = Field(default="", description="Prepended to every topic name, e.g. 'acme.'.")
     partitions: int = Field(default=6, ge=1, description="Partitions of topics the router creates.")
@@ -80,6 +85,18 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown stages {sorted(unknown)}; known: {', '.join(STAGES)}")
         return value
+
+    @field_validator("allow_plaintext_password", mode="after")
+    @classmethod
+    def _no_password_in_clear(cls, allowed: bool, info: ValidationInfo) -> bool:
+        # A field validator, not a model one: its error quotes only this flag, never the credentials beside it.
+        plain = info.data.get("sasl_mechanism") in (None, "PLAIN")
+        if info.data.get("security_protocol") == "SASL_PLAINTEXT" and plain and not allowed:
+            raise ValueError(
+                "SASL_PLAINTEXT with PLAIN sends the password unencrypted; use SASL_SSL, a SCRAM mechanism, or set "
+                "MENTION_ROUTER_ALLOW_PLAINTEXT_PASSWORD=true for a trusted network"
+            )
+        return allowed
 
     def kafka_client_kwargs(self) -> dict[str, Any]:
         """Connection arguments shared by aiokafka and kafka-python clients."""

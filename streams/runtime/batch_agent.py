@@ -28,6 +28,7 @@ from aiokafka.errors import CommitFailedError, ConsumerStoppedError, IllegalStat
 from mode import Service
 
 from streams.metrics import Metrics
+from streams.observability.health import Health
 from streams.runtime.changelog import restore_partitions
 from streams.runtime.commit import AtLeastOnce, Committer, ExactlyOnce, Outcome, PartitionWork
 from streams.runtime.dead_letters import EmptyValueError, OversizeError, classify, dead_letter, dead_letter_output
@@ -39,6 +40,7 @@ from streams.settings import Settings
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_PAUSE_S = 5.0
+MAX_ABORTS_IN_ROW = 30  # about two minutes of retries (pauses double up to MAX_RETRY_PAUSE_S)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -69,9 +71,12 @@ class BatchAgent(Service):
         metrics: Metrics,
         producer: ProducerService,
         dlq_topic: str,
+        health: Health | None = None,
         **kwargs: Any,
     ) -> None:
         self.stage = stage
+        self.health = health or Health()
+        self.health.stage(stage.name, False)
         self.settings = settings
         self.metrics = metrics
         self.dlq_topic = dlq_topic
@@ -80,7 +85,7 @@ class BatchAgent(Service):
         self.committer: Committer = (
             ExactlyOnce(settings, self.group_id)
             if settings.processing_guarantee == "exactly_once"
-            else AtLeastOnce(producer, self._commit_offsets, self.crash, settings.max_batches_in_flight)
+            else AtLeastOnce(producer, self._commit_offsets, self._fatal, settings.max_batches_in_flight)
         )
         self._stage_seconds = metrics.stage_seconds.labels(stage=stage.name)
         self._batch_records = metrics.batch_records.labels(stage=stage.name)
@@ -134,6 +139,7 @@ class BatchAgent(Service):
     async def partitions_revoked(self) -> None:
         await self.committer.drain()
         self._rebalancing = True
+        self.health.stage(self.stage.name, False)
         self.assigned.set(0)
         if not self.committer.transactional:
             # Without fencing a partition that comes back may have been changed by another worker meanwhile.
@@ -151,6 +157,7 @@ class BatchAgent(Service):
         await self._seek(partitions - new, trust_local=True)
         await self._seek(new, trust_local=False)
         self._rebalancing = False
+        self.health.stage(self.stage.name, True)
 
     async def _restore(self, partitions: set[int]) -> None:
         stage = self.stage
@@ -201,6 +208,14 @@ class BatchAgent(Service):
         """An aborted transaction: state back to the committed changelog, input back to the committed offsets."""
         self._aborts.inc(len(partitions))
         self._aborts_in_row += 1
+        if self._aborts_in_row > MAX_ABORTS_IN_ROW:
+            # Never skip: stop with the records named; the orchestrator restarts the worker, which retries them.
+            where = {f"{tp.topic}:{tp.partition}": offset for tp, offset in self._committed.items()
+                     if tp.partition in partitions}  # fmt: skip
+            raise RuntimeError(
+                f"stage {self.stage.name}: {self._aborts_in_row} transactions in a row aborted for partitions "
+                f"{sorted(partitions)}; the batch starting at {where} cannot be committed"
+            )
         pause = min(MAX_RETRY_PAUSE_S, 0.05 * 2**self._aborts_in_row)
         logger.warning("stage=%s: partitions %s rolled back; re-reading in %.2fs", self.stage.name, sorted(partitions),
                        pause)  # fmt: skip
@@ -214,15 +229,24 @@ class BatchAgent(Service):
     @Service.task
     async def _consume(self) -> None:
         assert self.consumer is not None
-        while not self.should_stop:
-            try:
-                batch = await self.consumer.getmany(
-                    timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.batch_max_records
-                )
-            except ConsumerStoppedError:
-                return  # on_stop ran between two batches
-            if batch:
-                await self.process(batch)
+        try:
+            while not self.should_stop:
+                try:
+                    batch = await self.consumer.getmany(
+                        timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.batch_max_records
+                    )
+                except ConsumerStoppedError:
+                    return  # on_stop ran between two batches
+                if batch:
+                    await self.process(batch)
+        except Exception as exc:
+            await self._fatal(exc)
+
+    async def _fatal(self, exc: BaseException) -> None:
+        """The stage cannot go on: liveness fails at once and the worker exits non-zero (streams.cli)."""
+        logger.critical("stage=%s: fatal %s: %s; the worker stops", self.stage.name, type(exc).__name__, exc)
+        self.health.fail(f"{self.stage.name}: {type(exc).__name__}")
+        await self.crash(exc)
 
     @Service.task
     async def _run_committer(self) -> None:
@@ -279,18 +303,33 @@ class BatchAgent(Service):
         """Let a stage with timers (escalations) emit outputs; each partition's are committed with its state."""
         if not self.stage.has_timers or self.consumer is None:
             return
+        try:
+            await self._fire_timers()
+        except Exception as exc:
+            await self._fatal(exc)
+
+    async def _fire_timers(self) -> None:
         async with self.batch_lock:
             if self._rebalancing:
                 return
             work: dict[int, PartitionWork] = {}
+            failed: set[int] = set()
             for partition in sorted(self.owned):
                 outputs: list[Output] = []
-                self.stage.tick(partition, outputs)
-                self.stage.end_batch(partition, outputs)
+                try:
+                    self.stage.tick(partition, outputs)
+                    self.stage.end_batch(partition, outputs)
+                except Exception as exc:  # this partition's timers only; its state goes back to the changelog's
+                    logger.error("stage=%s partition=%d: timers failed: %s", self.stage.name, partition,
+                                 type(exc).__name__)  # fmt: skip
+                    failed.add(partition)
+                    continue
                 if outputs:
                     work[partition] = PartitionWork(outputs)
             if work:
                 await self._commit(work)
+            if failed:
+                await self._rewind(failed)
             self.stage.after_ticks()
 
     def handle_batch(self, batch: dict[TopicPartition, list[Any]]) -> dict[int, PartitionWork]:

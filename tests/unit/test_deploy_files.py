@@ -149,6 +149,10 @@ def test_sasl_credentials_come_from_the_environment(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("MENTION_ROUTER_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
     monkeypatch.setenv("MENTION_ROUTER_SASL_USERNAME", "router")
     monkeypatch.setenv("MENTION_ROUTER_SASL_PASSWORD", "from-env-pw")
+    with pytest.raises(ValueError, match="unencrypted") as refused:
+        Settings()  # PLAIN over plaintext sends the password in clear: refused unless allowed
+    assert "from-env-pw" not in str(refused.value)
+    monkeypatch.setenv("MENTION_ROUTER_ALLOW_PLAINTEXT_PASSWORD", "true")
     settings = Settings()
     assert settings.kafka_client_kwargs()["sasl_plain_password"] == "from-env-pw"
     assert settings.kafka_client_kwargs()["sasl_mechanism"] == "PLAIN"
@@ -166,3 +170,16 @@ def test_prometheus_config_is_valid() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_confines_the_workers() -> None:
+    router = COMPOSE["services"]["router"]
+    assert router["read_only"] is True
+    assert router["cap_drop"] == ["ALL"]
+    assert router["mem_limit"]
+    assert router["cpus"]
+    assert "no-new-privileges:true" in router["security_opt"]
+
+
+def test_the_image_health_check_asks_for_liveness() -> None:
+    assert "/healthz" in (ROOT / "Dockerfile").read_text().split("HEALTHCHECK", 1)[1]

@@ -79,8 +79,9 @@ def test_deployment_probes_the_metrics_port_with_resources_and_non_root() -> Non
     config = manifest("configmap.yaml")["data"]
     assert port == {"name": "metrics", "containerPort": int(config["MENTION_ROUTER_METRICS_PORT"]), "protocol": "TCP"}
     assert config["MENTION_ROUTER_METRICS_HOST"] == "0.0.0.0"  # scraped from outside the pod
-    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/metrics", "port": "metrics"}, probe
+    for probe, path in (("startupProbe", "/healthz"), ("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        assert container[probe]["httpGet"] == {"path": path, "port": "metrics"}, probe
+    assert spec["automountServiceAccountToken"] is False
     assert container["resources"]["requests"]["cpu"]
     assert container["resources"]["requests"]["memory"]
     assert container["resources"]["limits"]["memory"]
@@ -123,3 +124,16 @@ def test_prometheusrule_carries_exactly_the_rule_files() -> None:
 @pytest.mark.parametrize("phrase", ["MENTION_ROUTER_PARTITIONS", "Partitions bound the useful workers"])
 def test_readme_explains_scaling(phrase: str) -> None:
     assert phrase in (K8S / "README.md").read_text()
+
+
+def test_a_disruption_budget_and_a_network_policy_guard_the_workers() -> None:
+    pod_labels = manifest("deployment.yaml")["spec"]["template"]["metadata"]["labels"]
+    budget = manifest("poddisruptionbudget.yaml")
+    assert budget["spec"]["maxUnavailable"] == 1
+    assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    policy = manifest("networkpolicy.yaml")
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    [rule] = policy["spec"]["ingress"]
+    assert rule["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+    assert rule["from"], "only named peers may reach the metrics port"

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from schemas.mention import MAX_TEXT_CHARS
-from streams.enrich import Enricher, pii
+from streams.enrich import WITHHELD_TEXT, Enricher, pii
 from streams.enrich.pii import iban_valid, luhn_valid, redact
 from tests.factories import make_mention
 
@@ -208,7 +208,7 @@ def test_enrich_never_raises_when_pii_fails(monkeypatch: pytest.MonkeyPatch, cap
     with caplog.at_level(logging.DEBUG, logger="streams.enrich"):
         result = enricher.enrich(make_mention("refund to card 4111 1111 1111 1111 please"))
     assert result.failed_enrichers == ("pii",)
-    assert result.redacted_text is None
+    assert result.redacted_text == WITHHELD_TEXT, "fails closed: the unchecked text is withheld"
     assert result.topics  # the other steps still ran
     assert "pii" in caplog.text
     assert "4111" not in caplog.text

@@ -1,0 +1,241 @@
+"""Hostile input on every topic the router reads: one bad record costs one dead letter, and nothing else.
+
+A seeded fuzz run writes over ten thousand bad records (random bytes, truncated and deeply nested JSON, wrong
+types, huge strings and keys, values just under and over the size limit, event times at the extremes, unknown
+teams and mention ids) across every input topic, interleaved with good mentions, to one real worker. The worker
+must stay up, every bad record must be exactly one dead letter with a reason, every good mention must be routed
+exactly once, no escalation may fire, and no record may create metric series.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer
+
+from schemas import Assignment, Channel, Customer, DeadLetter, EnrichedMention, Response, RoutedMention
+from streams.enrich import Enricher
+from streams.runtime.dead_letters import MAX_ORIGINAL_BYTES
+from streams.topics import TopicNames
+from tests.factories import make_mention
+from tests.integration.conftest import Worker, read_topics
+
+pytestmark = pytest.mark.integration
+
+RULES = """
+version: "fuzz.1"
+triage_team: care
+teams:
+  - name: care
+    sla: {urgent: 2h, high: 2h, normal: 2h, low: 2h}
+    escalation:
+      - {after: sla, to: vip, notify: duty-manager}
+  - name: vip
+rules: []
+"""
+MAX_PAYLOAD = 262_144
+BAD_RECORDS = 10_500
+GOOD_MENTIONS = 300
+
+
+@dataclass
+class Sent:
+    topic: str
+    key: bytes
+    value: bytes | None
+    fate: str  # "dead": one dead letter; "kept": valid, held by the tracker (no dead letter); "routed": good
+
+
+def _base_values(now: datetime) -> dict[str, dict[str, Any]]:
+    mention = make_mention("@AcmeAir base record for the fuzzer", handle="fuzz_base", created_at=now)
+    enriched = EnrichedMention(mention=mention, enrichment=Enricher().enrich(mention), ingested_at=now)
+    assignment = Assignment(
+        mention_id=mention.id, team="care", priority=50, priority_band="normal", channel=Channel.TWITTER,
+        brand_account="AcmeAir", created_at=now, routed_at=now, conversation_key="k", rules_version="fuzz.1",
+    )  # fmt: skip
+    response = Response(mention_id=mention.id, team="care", responder="x", responded_at=now)
+    customer = Customer(channel=Channel.TWITTER, handle="fuzz_base", tier="vip", updated_at=now)
+    return {
+        "mention": json.loads(mention.model_dump_json()),
+        "enriched": json.loads(enriched.model_dump_json()),
+        "assignment": json.loads(assignment.model_dump_json()),
+        "response": json.loads(response.model_dump_json()),
+        "customer": json.loads(customer.model_dump_json()),
+    }
+
+
+# Required fields and values of a type the schema can never accept.
+WRONG = {
+    "mention": [("created_at", {"x": 1}), ("author", "nobody"), ("channel", "myspace"), ("text", 42), ("id", ""),
+                ("author", {"handle": "x", "followers": 2**70}), ("created_at", "yesterday"), ("brand_account", None)],
+    "enriched": [("mention", "x"), ("enrichment", []), ("ingested_at", 17), ("enrichment", {"priority": "high"})],
+    "assignment": [("priority", 101), ("priority_band", "whenever"), ("created_at", None), ("team", {"a": 1}),
+                   ("channel", 7), ("escalations", "now")],
+    "response": [("responded_at", "soon"), ("mention_id", None), ("kind", "shout"), ("team", [])],
+    "customer": [("channel", "fax"), ("handle", ""), ("handle", "x" * 600), ("tier", 5)],
+}  # fmt: skip
+
+
+class Fuzzer:
+    def __init__(self, names: TopicNames, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.now = datetime.now(UTC)
+        self.base = _base_values(self.now)
+        self.names = names
+        # topic → the schema its records follow
+        self.topics = {
+            names.raw: "mention",
+            names.repartition("dedupe"): "mention",
+            names.unique: "mention",
+            names.enriched: "enriched",
+            names.assignments: "assignment",
+            names.responses: "response",
+            names.repartition("track"): "response",
+            names.customers: "customer",
+        }
+        self.n = 0
+
+    def _key(self) -> bytes:
+        self.n += 1
+        return b"fuzz-%d" % self.n
+
+    def bad(self) -> Sent:
+        topic = self.rng.choice(list(self.topics))
+        schema = self.topics[topic]
+        kind = self.rng.randrange(14)
+        key, rng = self._key(), self.rng
+        base = json.loads(json.dumps(self.base[schema]))
+        value: bytes | None
+        if kind == 0:
+            value = rng.randbytes(rng.randrange(1, 2000))
+        elif kind == 1:
+            text = json.dumps(base).encode()
+            value = text[: rng.randrange(1, len(text) - 1)]
+        elif kind == 2:
+            depth = rng.choice((100, 1000, 20_000))
+            value = (b"[" * depth + b"]" * depth) if rng.random() < 0.5 else (b'{"a":' * depth + b"1" + b"}" * depth)
+        elif kind in (3, 4, 5):
+            field, wrong = rng.choice(WRONG[schema])
+            base[field] = wrong
+            value = json.dumps(base).encode()
+        elif kind == 6:
+            value = rng.choice([b"null", b"[]", b'"a string"', b"3.14", b"true", b"{}", b"", b'{"a": NaN}'])
+        elif kind == 7:
+            value = b'{"text": "\xff\xfe broken utf-8"}'
+        elif kind == 8:  # just under the size limit, still not a record of the schema
+            value = json.dumps({"padding": "x" * (MAX_PAYLOAD - 20)}).encode()
+        elif kind == 9:  # just over it
+            value = b"x" * (MAX_PAYLOAD + rng.randrange(1, 600_000))
+        elif kind == 10:  # a huge key
+            key = key + b"-" + b"k" * rng.randrange(MAX_ORIGINAL_BYTES, 300_000)
+            value = rng.randbytes(100)
+        elif kind == 11 and schema != "customer":  # no value at all
+            value = None
+        elif kind == 12:  # an event time far in the future
+            field = {"mention": "created_at", "assignment": "created_at", "response": "responded_at"}.get(schema)
+            if field is None:
+                return self.bad()
+            base[field] = rng.choice(["9999-12-31T23:59:59Z", "9000-01-01T00:00:00Z", "2200-06-01T00:00:00Z"])
+            if schema == "mention":
+                base["id"] = base["native_id"] = key.decode()
+            value = json.dumps(base).encode()
+        elif schema in ("mention", "customer"):  # a huge string where the schema bounds its length
+            base["text" if schema == "mention" else "handle"] = "y" * 45_000
+            value = json.dumps(base).encode()
+        else:
+            field, wrong = rng.choice(WRONG[schema])
+            base[field] = wrong
+            value = json.dumps(base).encode()
+        return Sent(topic, key, value, "dead")
+
+    def kept(self) -> Sent:
+        """Valid records naming what nobody knows: the tracker holds them, labels them 'other'."""
+        key = self._key()
+        if self.rng.random() < 0.5:
+            base = dict(self.base["assignment"], mention_id=key.decode(), team=f"fuzz-team-{self.n}")
+            return Sent(self.names.assignments, key, json.dumps(base).encode(), "kept")
+        base = dict(self.base["response"], mention_id=key.decode(), team=f"fuzz-team-{self.n}")
+        return Sent(self.names.responses, key, json.dumps(base).encode(), "kept")
+
+
+def test_ten_thousand_bad_records_cost_one_dead_letter_each(
+    make_worker: Callable[..., Worker], producer: KafkaProducer, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES)
+    worker = make_worker(MENTION_ROUTER_RULES_PATH=str(rules))
+    worker.start()
+    names = TopicNames(prefix=worker.prefix, app_id=f"{worker.prefix}router")
+    fuzzer = Fuzzer(names, seed=20261207)
+    big = KafkaProducer(bootstrap_servers=worker.bootstrap, acks="all", linger_ms=5, max_request_size=2_000_000)
+    sent: list[Sent] = []
+    good = []
+    for n in range(BAD_RECORDS + GOOD_MENTIONS):
+        if n % 36 == 0 and len(good) < GOOD_MENTIONS:
+            mention = make_mention(f"@AcmeAir order {n} is late, ticket {n * 7}", handle=f"fuzz_good_{n}")
+            good.append(mention)
+            producer.send(names.raw, mention.model_dump_json().encode(), key=mention.id.encode())
+            continue
+        record = fuzzer.kept() if n % 50 == 1 else fuzzer.bad()
+        sent.append(record)
+        (big if record.value is not None and len(record.value) > 500_000 else producer).send(
+            record.topic, record.value, key=record.key
+        )
+    producer.flush(60)
+    big.flush(60)
+    big.close()
+    dead = [s for s in sent if s.fate == "dead"]
+    assert len(dead) >= 10_000
+    good_ids = {m.id for m in good}
+
+    routed: Counter[str] = Counter()
+    letters: Counter[bytes] = Counter()
+    reasons: Counter[str] = Counter()
+    escalations: list[Any] = []
+
+    def tally(records: list[Any]) -> bool:
+        routed.clear(), letters.clear(), reasons.clear(), escalations.clear()
+        for record in records:
+            if record.topic == names.dlq:
+                letter = DeadLetter.model_validate_json(record.value)
+                letters[base64.b64decode(letter.original_key_b64 or "")] += 1
+                reasons[letter.reason.value] += 1
+            elif record.topic == names.escalations:
+                escalations.append(record)
+            else:
+                routed[RoutedMention.model_validate_json(record.value).mention.id] += 1
+        return sum(letters.values()) >= len(dead) and set(routed) >= good_ids
+
+    topics = [names.dlq, names.escalations, names.routed("care"), names.routed("vip")]
+    read_topics(worker.bootstrap, topics, tally, timeout=150)
+
+    assert worker.process is not None
+    assert worker.process.poll() is None, f"the worker stopped:\n{worker.log_tail()}"
+    assert {i: n for i, n in routed.items() if i in good_ids and n != 1} == {}, "each good mention routed once"
+    assert set(routed) == good_ids, "no bad record was routed"
+    expected = Counter(s.key[:MAX_ORIGINAL_BYTES] for s in dead)
+    assert letters == expected, "every bad record is exactly one dead letter, and nothing else is"
+    assert set(reasons) <= {"undecodable", "schema_violation", "oversize", "time_out_of_range"}, reasons
+    assert reasons["time_out_of_range"] > 0
+    assert reasons["oversize"] > 0
+    assert escalations == [], "no escalation fires that should not"
+
+    snapshot = worker.metrics()
+    series = [(name, labels) for name, samples in snapshot.samples.items() for labels, _ in samples]
+    assert not [s for s in series if any("fuzz" in value for value in s[1].values())], "no series from a record"
+    assert len(series) < 5000
+    assert snapshot.total("mention_router_backlog", team="other") > 0  # the unknown teams' mentions, bounded
+    assert "Crashed" not in worker.log_tail(2000)
+    for probe in ("healthz", "readyz"):  # live and ready after the storm
+        with urllib.request.urlopen(worker.metrics_url.replace("metrics", probe), timeout=5) as response:
+            assert response.status == 200, probe
