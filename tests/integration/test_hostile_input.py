@@ -33,7 +33,7 @@ from tests.integration.conftest import Worker, read_topics
 pytestmark = pytest.mark.integration
 
 RULES = """
-version: "fuzz.1"
+version: "storm.1"
 triage_team: care
 teams:
   - name: care
@@ -45,6 +45,7 @@ rules: []
 """
 MAX_PAYLOAD = 262_144
 BAD_RECORDS = 10_500
+MAX_LARGE = 60
 GOOD_MENTIONS = 300
 
 
@@ -61,7 +62,7 @@ def _base_values(now: datetime) -> dict[str, dict[str, Any]]:
     enriched = EnrichedMention(mention=mention, enrichment=Enricher().enrich(mention), ingested_at=now)
     assignment = Assignment(
         mention_id=mention.id, team="care", priority=50, priority_band="normal", channel=Channel.TWITTER,
-        brand_account="AcmeAir", created_at=now, routed_at=now, conversation_key="k", rules_version="fuzz.1",
+        brand_account="AcmeAir", created_at=now, routed_at=now, conversation_key="k", rules_version="storm.1",
     )  # fmt: skip
     response = Response(mention_id=mention.id, team="care", responder="x", responded_at=now)
     customer = Customer(channel=Channel.TWITTER, handle="fuzz_base", tier="vip", updated_at=now)
@@ -78,7 +79,7 @@ def _base_values(now: datetime) -> dict[str, dict[str, Any]]:
 WRONG = {
     "mention": [("created_at", {"x": 1}), ("author", "nobody"), ("channel", "myspace"), ("text", 42), ("id", ""),
                 ("author", {"handle": "x", "followers": 2**70}), ("created_at", "yesterday"), ("brand_account", None)],
-    "enriched": [("mention", "x"), ("enrichment", []), ("ingested_at", 17), ("enrichment", {"priority": "high"})],
+    "enriched": [("mention", "x"), ("enrichment", []), ("ingested_at", "last week"), ("enrichment", {"priority": "high"})],
     "assignment": [("priority", 101), ("priority_band", "whenever"), ("created_at", None), ("team", {"a": 1}),
                    ("channel", 7), ("escalations", "now")],
     "response": [("responded_at", "soon"), ("mention_id", None), ("kind", "shout"), ("team", [])],
@@ -104,6 +105,7 @@ class Fuzzer:
             names.customers: "customer",
         }
         self.n = 0
+        self.large = 0  # records of tens or hundreds of KB: a few dozen make the point without slowing the run
 
     def _key(self) -> bytes:
         self.n += 1
@@ -113,6 +115,10 @@ class Fuzzer:
         topic = self.rng.choice(list(self.topics))
         schema = self.topics[topic]
         kind = self.rng.randrange(14)
+        if kind in (8, 9, 10, 13):
+            self.large += 1
+            if self.large > MAX_LARGE:
+                kind = 3
         key, rng = self._key(), self.rng
         base = json.loads(json.dumps(self.base[schema]))
         value: bytes | None
@@ -135,7 +141,7 @@ class Fuzzer:
         elif kind == 8:  # just under the size limit, still not a record of the schema
             value = json.dumps({"padding": "x" * (MAX_PAYLOAD - 20)}).encode()
         elif kind == 9:  # just over it
-            value = b"x" * (MAX_PAYLOAD + rng.randrange(1, 600_000))
+            value = b"x" * (MAX_PAYLOAD + rng.choice((1, 2, 1000, 600_000)))
         elif kind == 10:  # a huge key
             key = key + b"-" + b"k" * rng.randrange(MAX_ORIGINAL_BYTES, 300_000)
             value = rng.randbytes(100)
