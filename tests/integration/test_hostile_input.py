@@ -79,7 +79,8 @@ def _base_values(now: datetime) -> dict[str, dict[str, Any]]:
 WRONG = {
     "mention": [("created_at", {"x": 1}), ("author", "nobody"), ("channel", "myspace"), ("text", 42), ("id", ""),
                 ("author", {"handle": "x", "followers": 2**70}), ("created_at", "yesterday"), ("brand_account", None)],
-    "enriched": [("mention", "x"), ("enrichment", []), ("ingested_at", "last week"), ("enrichment", {"priority": "high"})],
+    "enriched": [("mention", "x"), ("enrichment", []), ("ingested_at", "last week"),
+                 ("enrichment", {"priority": "high"})],
     "assignment": [("priority", 101), ("priority_band", "whenever"), ("created_at", None), ("team", {"a": 1}),
                    ("channel", 7), ("escalations", "now")],
     "response": [("responded_at", "soon"), ("mention_id", None), ("kind", "shout"), ("team", [])],
