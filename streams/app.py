@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
 import faust
 from faust.app.base import BootStrategy
@@ -83,7 +84,10 @@ def build_stages(
         redact = settings.routed_text == "redacted"
         stages.append(RouteAgent(topics, metrics, rules, redact_text=redact, bounds=bounds))
     if "track" in settings.stages:
-        stages.append(TrackAgent(topics, metrics, teams=rules.team_names, brands=rules.brands, bounds=bounds))
+        grace = timedelta(seconds=settings.first_response_grace_seconds)
+        track = TrackAgent(topics, metrics, teams=rules.team_names, brands=rules.brands, bounds=bounds,
+                           first_response_grace=grace)  # fmt: skip
+        stages.append(track)
     return stages
 
 

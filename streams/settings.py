@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     max_event_time_skew_seconds: int = Field(
         default=300, ge=0, description="Records dated further ahead of the worker's clock are dead-lettered."
     )
+    first_response_grace_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="A first response is published once the stream clock is this far past it, so a reply sent "
+        "earlier but delivered later still counts as the first.",
+    )
     dedupe_window_seconds: int = Field(default=24 * 3600, ge=1)
     dedupe_max_keys: int = Field(default=1_000_000, ge=1)  # ~150 B each: the worker stays under 300 MB
     # Waves: this many different authors posting near-identical text within the window (docs/dedupe.md).

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from schemas import Assignment, Response, RoutedMention
 from streams.agents.route import conversation_key
@@ -53,6 +53,7 @@ class TrackAgent(Stage):
         brands: Iterable[str] = (),
         wall: Callable[[], float] = time.monotonic,
         bounds: EventTimeBounds | None = None,
+        first_response_grace: timedelta = timedelta(0),
     ) -> None:
         self._bounds = bounds or EventTimeBounds(300)
         self._assignments_topic = topics.assignments
@@ -69,7 +70,9 @@ class TrackAgent(Stage):
         self._breaches = LabelledChildren(metrics.sla_breaches)  # team, priority, brand
         self._routed = LabelledChildren(metrics.routed)  # team, priority, brand
         self._wall = wall
-        self._trackers = PartitionStores(self.changelog_topic, PartitionTracker)
+        self._trackers = PartitionStores(
+            self.changelog_topic, lambda: PartitionTracker(first_response_grace=first_response_grace)
+        )
         self._clocks: dict[int, StreamClock] = {}
         self._partition_count = 0
         self._teams = frozenset(teams)  # the rules' teams and `brands`: bounded labels, anything else is "other"

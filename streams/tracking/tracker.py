@@ -6,11 +6,14 @@ turns the returned ``TrackerOutput`` values into records and metrics.
 
 Rules (each one is what the tests check):
 
-- **First response** = the earliest ``responded_at`` seen *before the mention is closed*. A response that
-  arrives before its assignment waits in a bounded, expiring pending map (only the earliest per mention is
-  kept) and resolves the mention when the assignment arrives. Once a mention is closed, later responses are
-  ignored, even one with an earlier ``responded_at`` (the FirstResponse already published is not retracted).
-  Any response counts, whatever its ``kind`` or ``team``.
+- **First response** = the earliest ``responded_at`` seen *before the mention is closed*. The first response
+  answers the mention at once (it leaves the backlog, its escalations are cancelled), but the mention is
+  closed and its FirstResponse published only when the stream clock passes ``responded_at +
+  first_response_grace``: a reply that arrives later but was sent earlier (replies are published by other
+  programs, in any order) still defines the first response. A response that arrives before its assignment
+  waits in a bounded, expiring pending map (only the earliest per mention is kept) and answers the mention
+  when the assignment arrives. Once a mention is closed, later responses are ignored. With a grace of zero
+  the FirstResponse is published at once. Any response counts, whatever its ``kind`` or ``team``.
 - **Closing**: a mention leaves the open state when first-responded or expired, and its id is kept in a
   closed set for ``closed_ttl`` (event time) so late duplicates of its assignment or responses do not reopen
   it. An assignment whose mention is already older than ``max_age`` is not tracked at all.
@@ -37,7 +40,8 @@ Rules (each one is what the tests check):
 
 Changelog (``drain_changes`` / ``restore``), keys are UTF-8 bytes, values JSON (None = tombstone):
 
-- ``open:<mention_id>``    ``{"assignment": Assignment, "fired_level": int, "breach_counted": bool}``
+- ``open:<mention_id>``    ``{"assignment": Assignment, "fired_level": int, "breach_counted": bool,
+                           "answer": Response | null}``
 - ``pending:<mention_id>`` ``{"response": Response, "held_at": wall-clock epoch seconds when first held}``
 - ``closed:<mention_id>``  ``{"at": iso watermark when closed}``
 - ``watermark``            ``"<iso datetime>"``
@@ -214,9 +218,10 @@ class _Open:
     # The assignment's JSON as received (validated as ``assignment``), reused for the changelog value;
     # None once the assignment was replaced (re-route) or when it came from the changelog.
     raw: bytes | None = None
+    answer: Response | None = None  # the earliest response, held until the grace period has passed
 
 
-_BREACH, _ESCALATE, _EXPIRE = 0, 1, 2
+_BREACH, _ESCALATE, _EXPIRE, _PUBLISH = 0, 1, 2, 3
 _Timer = tuple[datetime, str, int, int]  # (due_at, mention_id, kind, level)
 _TeamEntry = tuple[datetime, str]  # (created_at, mention_id)
 _COMPACT_SLACK = 1024
@@ -238,8 +243,10 @@ class PartitionTracker:
         closed_ttl: timedelta = timedelta(days=30),
         max_pending: int = 200_000,
         max_closed: int = 500_000,
+        first_response_grace: timedelta = timedelta(0),
         wall: Callable[[], float] = time.time,
     ) -> None:
+        self.first_response_grace = first_response_grace
         self.max_age = max_age
         self.pending_ttl = pending_ttl
         self.closed_ttl = closed_ttl
@@ -300,7 +307,7 @@ class PartitionTracker:
             return []
         state = self._open.get(mention_id)
         if state is not None:
-            if a.rerouted:
+            if a.rerouted and state.answer is None:  # an answered mention stays with the team that answered
                 kept: dict[str, object] = {"created_at": state.assignment.created_at}
                 if a.routed_record is None:
                     kept["routed_record"] = state.assignment.routed_record
@@ -309,7 +316,13 @@ class PartitionTracker:
         held = self._pending.pop(mention_id, None)
         if held is not None:  # answered before its assignment got here, however old it is
             self._dirty[PENDING_PREFIX + mention_id.encode()] = None
-            return self._close(a, held[0], None)
+            if not self.first_response_grace:
+                return self._close(a, held[0], None)
+            state = _Open(a, raw=raw, answer=held[0])
+            self._open[mention_id] = state
+            self._push_timers(state, expiry=False)
+            self._dirty[OPEN_PREFIX + mention_id.encode()] = None
+            return []
         assert self._watermark is not None
         if a.created_at + self.max_age <= self._watermark:
             return []  # unanswered and would expire at once; not tracked
@@ -327,7 +340,10 @@ class PartitionTracker:
             return []
         state = self._open.get(mention_id)
         if state is not None:
-            return self._close(state.assignment, r, state)
+            if not self.first_response_grace:
+                return self._close(state.assignment, r, state)
+            self._answer(state, r)
+            return []
         held = self._pending.get(mention_id)
         if held is None:
             assert self._watermark is not None
@@ -363,6 +379,9 @@ class PartitionTracker:
                 out.append(BreachOutput(mention_id, a.team, a.priority_band, due_at, due_at, a.brand_account))
             elif kind == _ESCALATE:
                 self._fire(state, level, due_at, out)
+            elif kind == _PUBLISH:
+                assert state.answer is not None
+                out.extend(self._close(a, state.answer, state))
             else:
                 self._remove_open(state)
                 self._remember_closed(mention_id)
@@ -390,15 +409,20 @@ class PartitionTracker:
         mention_id = raw_id.decode()
         if prefix + b":" == OPEN_PREFIX:
             old = self._open.pop(mention_id, None)
-            if old is not None:
+            if old is not None and old.answer is None:
                 self._remove_from_team(old.assignment)
             if value is not None:
                 doc = orjson.loads(value)
+                answer = doc.get("answer")
                 state = _Open(
-                    Assignment.model_validate(doc["assignment"]), int(doc["fired_level"]), bool(doc["breach_counted"])
+                    Assignment.model_validate(doc["assignment"]),
+                    int(doc["fired_level"]),
+                    bool(doc["breach_counted"]),
+                    answer=None if answer is None else Response.model_validate(answer),
                 )
                 self._open[mention_id] = state
-                self._add_to_team(state.assignment)
+                if state.answer is None:
+                    self._add_to_team(state.assignment)
                 self._push_timers(state, expiry=True)
         elif prefix + b":" == PENDING_PREFIX:
             self._pending.pop(mention_id, None)
@@ -428,7 +452,13 @@ class PartitionTracker:
             # Written once: an open mention lives for days, and its assignment is already held parsed.
             state.raw = None
             breach = b"true" if state.breach_counted else b"false"
-            return b'{"assignment":%b,"fired_level":%d,"breach_counted":%b}' % (raw, state.fired_level, breach)
+            answer = b"null" if state.answer is None else state.answer.model_dump_json().encode()
+            return b'{"assignment":%b,"fired_level":%d,"breach_counted":%b,"answer":%b}' % (
+                raw,
+                state.fired_level,
+                breach,
+                answer,
+            )
         if prefix + b":" == PENDING_PREFIX:
             held = self._pending.get(mention_id)
             if held is None:
@@ -512,8 +542,19 @@ class PartitionTracker:
     def _remove_open(self, state: _Open) -> None:
         mention_id = state.assignment.mention_id
         del self._open[mention_id]
-        self._remove_from_team(state.assignment)
+        if state.answer is None:  # an answered one left its team when it was answered
+            self._remove_from_team(state.assignment)
         self._dirty[OPEN_PREFIX + mention_id.encode()] = None
+
+    def _answer(self, state: _Open, r: Response) -> None:
+        """Hold the earliest response until the grace period has passed; the mention is answered now."""
+        if state.answer is not None and r.responded_at >= state.answer.responded_at:
+            return
+        if state.answer is None:
+            self._remove_from_team(state.assignment)
+        state.answer = r
+        heapq.heappush(self._timers, (r.responded_at + self.first_response_grace, r.mention_id, _PUBLISH, 0))
+        self._dirty[OPEN_PREFIX + r.mention_id.encode()] = None
 
     def _fire(self, state: _Open, level: int, due_at: datetime, out: list[TrackerOutput]) -> None:
         a = state.assignment
@@ -553,12 +594,14 @@ class PartitionTracker:
     def _push_timers(self, state: _Open, *, expiry: bool) -> None:
         a = state.assignment
         timers = self._timers
-        if a.sla_due_at is not None and not state.breach_counted:
+        if state.answer is not None:
+            heapq.heappush(timers, (state.answer.responded_at + self.first_response_grace, a.mention_id, _PUBLISH, 0))
+        elif a.sla_due_at is not None and not state.breach_counted:
             heapq.heappush(timers, (a.sla_due_at, a.mention_id, _BREACH, 0))
-        for step in a.escalations:
+        for step in a.escalations if state.answer is None else ():
             if step.level > state.fired_level:
                 heapq.heappush(timers, (step.due_at, a.mention_id, _ESCALATE, step.level))
-        if expiry:
+        if expiry and state.answer is None:
             heapq.heappush(timers, (a.created_at + self.max_age, a.mention_id, _EXPIRE, 0))
         if len(timers) > 2 * self._timers_floor + _COMPACT_SLACK:
             live = [t for t in timers if (s := self._open.get(t[1])) is not None and self._timer_live(s, t)]
@@ -569,6 +612,10 @@ class PartitionTracker:
     def _timer_live(self, state: _Open, timer: _Timer) -> bool:
         due_at, _, kind, level = timer
         a = state.assignment
+        if kind == _PUBLISH:
+            return state.answer is not None and state.answer.responded_at + self.first_response_grace == due_at
+        if state.answer is not None:  # answered: no breach, escalation or expiry any more
+            return False
         if kind == _BREACH:
             return not state.breach_counted and a.sla_due_at == due_at
         if kind == _ESCALATE:
@@ -608,7 +655,12 @@ class PartitionTracker:
 
     def _team_entry_live(self, team: str, created_at: datetime, mention_id: str) -> bool:
         state = self._open.get(mention_id)
-        return state is not None and state.assignment.team == team and state.assignment.created_at == created_at
+        return (
+            state is not None
+            and state.answer is None
+            and state.assignment.team == team
+            and state.assignment.created_at == created_at
+        )
 
 
 def _parse_time(raw: str) -> datetime:

@@ -63,6 +63,8 @@ class Worker:
             MENTION_ROUTER_APP_ID=f"{self.prefix}router",
             MENTION_ROUTER_PARTITIONS="3",
             MENTION_ROUTER_METRICS_PORT=str(self.metrics_port),
+            # Live streams here are quiet: a first response waits this long of wall time before it is published.
+            MENTION_ROUTER_FIRST_RESPONSE_GRACE_SECONDS="2",
         )
         env.update(self.extra_env)
         return env

@@ -170,3 +170,22 @@ def test_backlog_is_exact_across_two_workers_and_a_rebalance(
 
     assert second.stop(signal.SIGTERM) == 0
     wait_for(lambda: backlog(first) == 14, timeout=60)  # its partitions came back, restored from the changelog
+
+
+def test_replies_delivered_latest_first_still_give_the_true_first_response(
+    make_worker: Callable[..., Worker], producer: KafkaProducer, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES.replace(f"{SLA_SECONDS}s", "2h"))
+    worker = make_worker(MENTION_ROUTER_RULES_PATH=str(rules))
+    worker.start()
+    mentions = [
+        _mention(producer, worker, f"@AcmeAir order {n} never arrived, please check", f"ooo_{n}") for n in range(6)
+    ]
+    for mention in mentions:  # the reply sent second is delivered first
+        _respond(producer, worker, mention, timedelta(minutes=9))
+        _respond(producer, worker, mention, timedelta(minutes=4))
+    firsts = _first_responses(worker, {m.id for m in mentions})
+    assert {f.seconds_since_created for f in firsts.values()} == {240.0}
+    records = _records(worker, "response_times", lambda recs: False, timeout=4)
+    assert len(records) == len(mentions), "one first response per mention"

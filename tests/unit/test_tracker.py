@@ -610,3 +610,48 @@ def test_stream_clock_runs_on_event_time_and_advances_with_the_wall_clock() -> N
     assert clock.now() == T0 + timedelta(hours=1)
     wall[0] = 131.5
     assert clock.now() == T0 + timedelta(hours=1, seconds=1.5)
+
+
+# ---------------------------------------------------------------------- first responses delivered out of order
+
+GRACE = timedelta(minutes=1)
+
+
+def test_a_reply_sent_earlier_but_delivered_later_is_the_first_response() -> None:
+    tracker = PartitionTracker(first_response_grace=GRACE)
+    plan = (EscalationLevel(level=1, due_at=minutes(20), notify="lead"),)
+    tracker.on_assignment(assignment(sla_due_at=minutes(30), escalations=plan))
+    assert tracker.on_response(response(at=minutes(10), responder="late-sent")) == []
+    assert tracker.backlog() == {}, "answered at once: out of the backlog"
+    assert tracker.oldest_unanswered("care") is None
+    assert tracker.due(minutes(10.5)) == [], "held for the grace period"
+    tracker.on_response(response(at=minutes(5), responder="sent-first"))  # delivered second
+    [published] = first_responses(tracker.due(minutes(10.5)))  # 5 min + grace has passed
+    assert (published.record.responder, published.record.seconds_since_created) == ("sent-first", 300.0)
+    assert tracker.due(minutes(40)) == [], "no escalation, no breach, no second first response"
+    assert tracker.on_response(response(at=minutes(1))) == [], "closed: later replies are ignored"
+
+
+def test_a_held_first_response_survives_a_restart_and_is_published_once() -> None:
+    tracker = PartitionTracker(first_response_grace=GRACE)
+    tracker.on_assignment(assignment(sla_due_at=minutes(3)))
+    tracker.on_response(response(at=minutes(4)))  # late: a breach, counted when published
+    restored = PartitionTracker(first_response_grace=GRACE)
+    for key, value in tracker.drain_changes():
+        restored.restore(key, value)
+    assert restored.backlog() == {}
+    out = restored.due(minutes(5))
+    [published] = first_responses(out)
+    assert published.record.breached
+    assert kinds(out).count("breach") == 1
+    assert restored.due(minutes(6)) == []
+
+
+def test_a_response_that_came_before_its_assignment_is_held_the_same_way() -> None:
+    tracker = PartitionTracker(first_response_grace=GRACE)
+    tracker.on_response(response(at=minutes(8)))
+    assert tracker.on_assignment(assignment(sla_due_at=minutes(30))) == []
+    tracker.on_response(response(at=minutes(6)))
+    [published] = first_responses(tracker.due(minutes(9)))
+    assert published.record.responded_at == minutes(6)
+    assert len(tracker) == 1, "only the closed id is remembered"
