@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     max_batches_in_flight: int = Field(
         default=8, ge=1, description="at_least_once: batches handled but not yet acknowledged, per stage."
     )
+    commit_interval_ms: int = Field(
+        default=100,
+        ge=1,
+        description="exactly_once, under load: a partition's transaction spans this long of batches (an idle input "
+        "commits at once). Downstream read_committed readers see a batch when its transaction commits.",
+    )
     transaction_timeout_ms: int = Field(
         default=60_000, ge=1000, description="exactly_once: the broker aborts a transaction open this long."
     )

@@ -97,6 +97,7 @@ class BatchAgent(Service):
         self.owned: set[int] = set()  # input partition numbers whose state this stage holds
         self._positions: dict[TopicPartition, int] = {}  # next offset to handle, per owned input partition
         self._committed: dict[TopicPartition, int] = {}  # next offset after the last committed transaction
+        self._staged: dict[int, dict[TopicPartition, int]] = {}  # offsets handed to the open transactions
         self._rebalancing = False
         self._aborts_in_row = 0
         super().__init__(**kwargs)
@@ -130,6 +131,7 @@ class BatchAgent(Service):
     async def on_stop(self) -> None:
         if self.consumer is not None:
             async with self.batch_lock:  # finish the batch being handled, then commit all
+                await self._flush()
                 await self.committer.drain()
                 await self.consumer.stop()
         await self.committer.stop()
@@ -137,6 +139,7 @@ class BatchAgent(Service):
     # ------------------------------------------------------------------------------------------ partitions
 
     async def partitions_revoked(self) -> None:
+        await self._flush()
         await self.committer.drain()
         self._rebalancing = True
         self.health.stage(self.stage.name, False)
@@ -231,14 +234,16 @@ class BatchAgent(Service):
         assert self.consumer is not None
         try:
             while not self.should_stop:
+                # With a transaction open, only what is already fetched is taken: an idle input commits at once.
+                wait = 0 if self.committer.due(idle=True) else self.settings.poll_timeout_ms
                 try:
-                    batch = await self.consumer.getmany(
-                        timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.batch_max_records
-                    )
+                    batch = await self.consumer.getmany(timeout_ms=wait, max_records=self.settings.batch_max_records)
                 except ConsumerStoppedError:
                     return  # on_stop ran between two batches
                 if batch:
                     await self.process(batch)
+                if self.committer.due(idle=not batch):
+                    await self.flush()
         except Exception as exc:
             await self._fatal(exc)
 
@@ -260,7 +265,12 @@ class BatchAgent(Service):
             work = self.handle_batch(accepted)
             for tp, records in accepted.items():
                 self._positions[tp] = work[tp.partition].offsets[tp] = records[-1].offset + 1
-            await self._commit(work)
+            await self._stage(work)
+
+    async def _stage(self, work: dict[int, PartitionWork]) -> None:
+        for partition, part in work.items():
+            self._staged.setdefault(partition, {}).update(part.offsets)
+        await self.committer.stage(work)
 
     def _accept(self, batch: dict[TopicPartition, list[Any]]) -> dict[TopicPartition, list[Any]]:
         """Records of owned partitions that are not handled yet (a fetch that raced a seek can repeat some)."""
@@ -274,14 +284,20 @@ class BatchAgent(Service):
                 accepted[tp] = fresh
         return accepted
 
-    async def _commit(self, work: dict[int, PartitionWork]) -> None:
-        outcomes = await self.committer.commit(work)
+    async def flush(self) -> None:
+        """Commit what was staged (exactly_once); roll back aborted partitions, give up lost ones."""
+        async with self.batch_lock:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        outcomes = await self.committer.flush()
+        staged, self._staged = self._staged, {}
         rewind = {p for p, outcome in outcomes.items() if outcome is Outcome.ABORTED}
         lost = {p for p, outcome in outcomes.items() if outcome is Outcome.LOST}
-        if self.committer.transactional and Outcome.COMMITTED in outcomes.values():
+        if Outcome.COMMITTED in outcomes.values():
             for p, outcome in outcomes.items():
                 if outcome is Outcome.COMMITTED:
-                    self._committed.update(work[p].offsets)
+                    self._committed.update(staged.get(p, {}))
             self._committed_now()
             if not rewind:
                 self._aborts_in_row = 0
@@ -327,7 +343,8 @@ class BatchAgent(Service):
                 if outputs:
                     work[partition] = PartitionWork(outputs)
             if work:
-                await self._commit(work)
+                await self._stage(work)
+            await self._flush()  # timer outputs (escalations) are not held back by the commit interval
             if failed:
                 await self._rewind(failed)
             self.stage.after_ticks()

@@ -1,6 +1,6 @@
 """How a stage's handled batch becomes durable: the two processing guarantees.
 
-``ExactlyOnce`` (the default) commits each input partition's share of a batch — its outputs, its changelog
+``ExactlyOnce`` (the default) commits each input partition's share of the work — its outputs, its changelog
 changes and its input offsets — as one Kafka transaction, with one transactional producer per input
 partition (transactional id ``<group>.<partition>``, the scheme Kafka Streams used before KIP-447: aiokafka
 has no consumer-group-metadata fencing). Opening a partition's producer fences every earlier owner of that
@@ -51,7 +51,8 @@ class Outcome(Enum):
 
 
 class Committer:
-    """The interface the batch agent commits through."""
+    """The interface the batch agent commits through: ``stage`` hands a batch over, ``flush`` commits what was
+    handed over since the last flush."""
 
     transactional = False
 
@@ -61,11 +62,18 @@ class Committer:
     async def close(self, partitions: set[int]) -> None:
         """``partitions`` are no longer this worker's."""
 
-    async def commit(self, work: dict[int, PartitionWork]) -> dict[int, Outcome]:
+    async def stage(self, work: dict[int, PartitionWork]) -> None:
         raise NotImplementedError
 
+    def due(self, idle: bool) -> bool:
+        """Whether ``flush`` should run now (``idle``: the last fetch brought nothing)."""
+        return False
+
+    async def flush(self) -> dict[int, Outcome]:
+        return {}
+
     async def drain(self) -> None:
-        """Return when everything handed to ``commit`` so far is committed."""
+        """Return when everything handed to ``stage`` so far is committed (after ``flush``, for transactions)."""
 
     async def run(self) -> None:
         """A background loop, if the committer needs one (run by the agent as a service task)."""
@@ -74,21 +82,38 @@ class Committer:
         """Release every producer."""
 
 
+class PartitionLostError(Exception):
+    """The partition's producer is gone (fenced, or given up): nothing more can be written for it."""
+
+
+@dataclass(slots=True)
+class _Transaction:
+    futures: list[asyncio.Future[Any]] = field(default_factory=list)
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    error: BaseException | None = None  # what went wrong while staging: the transaction can only abort
+
+
 class ExactlyOnce(Committer):
+    """Under load a partition's transaction spans the batches of ``commit_interval_ms`` (its fixed cost — about
+    four round trips — is shared); when the input goes idle it commits at once, so a quiet stream pays no wait."""
+
     transactional = True
 
     def __init__(self, settings: Settings, group_id: str) -> None:
         self._settings = settings
         self._group_id = group_id
         self._producers: dict[int, AIOKafkaProducer] = {}
+        self._open: dict[int, _Transaction] = {}
+        self._opened_at = 0.0
+        self._interval = settings.commit_interval_ms / 1000
 
     def transactional_id(self, partition: int) -> str:
         return f"{self._group_id}.{partition}"
 
     async def open(self, partitions: set[int]) -> None:
-        await asyncio.gather(*(self._open(p) for p in partitions if p not in self._producers))
+        await asyncio.gather(*(self._open_producer(p) for p in partitions if p not in self._producers))
 
-    async def _open(self, partition: int) -> None:
+    async def _open_producer(self, partition: int) -> None:
         producer = AIOKafkaProducer(
             **producer_options(
                 self._settings,
@@ -111,35 +136,64 @@ class ExactlyOnce(Committer):
             except Exception as exc:  # a fenced producer may fail to flush; it has nothing left to say
                 logger.info("closing the producer of partition %d: %s", partition, type(exc).__name__)
 
-    async def commit(self, work: dict[int, PartitionWork]) -> dict[int, Outcome]:
-        partitions = [p for p, w in work.items() if w.outputs or w.offsets]
-        outcomes = await asyncio.gather(*(self._commit(p, work[p]) for p in partitions))
+    async def stage(self, work: dict[int, PartitionWork]) -> None:
+        for partition, part in work.items():
+            if part.outputs or part.offsets:
+                await self._stage(partition, part)
+
+    async def _stage(self, partition: int, work: PartitionWork) -> None:
+        txn = self._open.get(partition)
+        if txn is None:
+            txn = self._open[partition] = _Transaction()
+            if len(self._open) == 1:
+                self._opened_at = time.monotonic()
+            producer = self._producers.get(partition)
+            try:
+                if producer is None:
+                    raise PartitionLostError(partition)
+                await producer.begin_transaction()
+            except Exception as exc:
+                txn.error = exc
+        txn.offsets.update(work.offsets)
+        if txn.error is None:
+            try:
+                txn.futures.extend(await send_outputs(self._producers[partition], work.outputs))
+            except Exception as exc:  # the transaction can only abort now; flush() says so
+                txn.error = exc
+
+    def due(self, idle: bool) -> bool:
+        return bool(self._open) and (idle or time.monotonic() - self._opened_at >= self._interval)
+
+    async def flush(self) -> dict[int, Outcome]:
+        transactions, self._open = self._open, {}
+        partitions = list(transactions)
+        outcomes = await asyncio.gather(*(self._finish(p, transactions[p]) for p in partitions))
         return dict(zip(partitions, outcomes, strict=True))
 
-    async def _commit(self, partition: int, work: PartitionWork) -> Outcome:
+    async def _finish(self, partition: int, txn: _Transaction) -> Outcome:
         producer = self._producers.get(partition)
-        if producer is None:
-            return Outcome.LOST
-        futures: list[asyncio.Future[Any]] = []
         try:
-            await producer.begin_transaction()
-            futures = await send_outputs(producer, work.outputs)
-            if work.offsets:
-                await producer.send_offsets_to_transaction(work.offsets, self._group_id)
+            if txn.error is not None:
+                raise txn.error
+            if producer is None:
+                raise PartitionLostError(partition)
+            if txn.offsets:
+                await producer.send_offsets_to_transaction(txn.offsets, self._group_id)
             await producer.commit_transaction()  # flushes the sends first; raises what failed in the transaction
-            await asyncio.gather(*futures)
+            await asyncio.gather(*txn.futures)
             return Outcome.COMMITTED
-        except _FENCED as exc:
-            settle_quietly(futures)
+        except (*_FENCED, PartitionLostError) as exc:
+            settle_quietly(txn.futures)
             logger.warning(
-                "partition %d: fenced (%s); another worker owns it now, nothing of the batch is visible",
+                "partition %d: fenced (%s); another worker owns it now, nothing of the transaction is visible",
                 partition, type(exc).__name__,
             )  # fmt: skip
             await self._close(partition)
             return Outcome.LOST
         except (TimeoutError, KafkaError, OSError) as exc:
-            settle_quietly(futures)
+            settle_quietly(txn.futures)
             logger.warning("partition %d: transaction failed (%s: %s); aborting", partition, type(exc).__name__, exc)
+            assert producer is not None
             return await self._abort(partition, producer)
 
     async def _abort(self, partition: int, producer: AIOKafkaProducer) -> Outcome:
@@ -175,7 +229,7 @@ class AtLeastOnce(Committer):
             maxsize=max_in_flight
         )
 
-    async def commit(self, work: dict[int, PartitionWork]) -> dict[int, Outcome]:
+    async def stage(self, work: dict[int, PartitionWork]) -> None:
         outputs = [output for w in work.values() for output in w.outputs]
         offsets = {tp: offset for w in work.values() for tp, offset in w.offsets.items()}
         try:
@@ -184,7 +238,6 @@ class AtLeastOnce(Committer):
             logger.exception("producing %d outputs failed; stopping so the batch is re-read", len(outputs))
             raise
         await self._unacknowledged.put((offsets, delivered))  # waits when too many are in flight
-        return dict.fromkeys(work, Outcome.COMMITTED)
 
     async def drain(self) -> None:
         await self._unacknowledged.join()

@@ -65,7 +65,8 @@ class Stream:
     @classmethod
     def build(cls, count: int, hours: float, seed: int) -> Stream:
         rng = random.Random(seed)
-        start = datetime.now(UTC) - timedelta(hours=hours)
+        # Ends ten minutes ago: replies (five minutes after their mention) are then never dated in the future.
+        start = datetime.now(UTC) - timedelta(hours=hours, minutes=10)
         step = timedelta(hours=hours) / count
         mentions = [
             make_mention(
@@ -170,6 +171,7 @@ def settled(stream: Stream) -> Callable[[Accounting], bool]:
         return (
             set(result.first_routes) >= ids
             and overdue <= escalated
+            and set(result.first_responses) >= stream.answered  # published after their grace period
             and len(result.dead_letters) >= len(stream.bad_keys)
         )
 

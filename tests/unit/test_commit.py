@@ -87,13 +87,18 @@ def _committer(*producers: FakeProducer) -> ExactlyOnce:
     return committer
 
 
+async def _commit(committer: ExactlyOnce, work: dict[int, PartitionWork]) -> dict[int, Outcome]:
+    await committer.stage(work)
+    return await committer.flush()
+
+
 def _work(partition: int, offset: int) -> PartitionWork:
     return PartitionWork([Output("out", b"k", b"v", None, partition)], {TopicPartition("in", partition): offset})
 
 
 async def test_a_partition_commits_outputs_then_offsets_in_one_transaction() -> None:
     producer = FakeProducer()
-    outcomes = await _committer(producer).commit({0: _work(0, 8)})
+    outcomes = await _commit(_committer(producer), {0: _work(0, 8)})
     assert outcomes == {0: Outcome.COMMITTED}
     assert producer.calls == ["begin", "send out", "offsets in:0@8", "commit"]
 
@@ -101,7 +106,7 @@ async def test_a_partition_commits_outputs_then_offsets_in_one_transaction() -> 
 @pytest.mark.parametrize("step", ["send out", "offsets", "commit"])
 async def test_a_failure_anywhere_aborts_the_whole_transaction(step: str) -> None:
     producer = FakeProducer(fail=step)
-    outcomes = await _committer(producer).commit({0: _work(0, 8)})
+    outcomes = await _commit(_committer(producer), {0: _work(0, 8)})
     assert outcomes == {0: Outcome.ABORTED}
     assert producer.calls[-1] == "abort"
     assert "commit" not in producer.calls[:-1] or step == "commit"
@@ -110,24 +115,24 @@ async def test_a_failure_anywhere_aborts_the_whole_transaction(step: str) -> Non
 async def test_a_fenced_producer_loses_its_partition_and_is_closed_without_an_abort() -> None:
     fenced, healthy = FakeProducer(fail="commit", error=ProducerFenced), FakeProducer()
     committer = _committer(fenced, healthy)
-    outcomes = await committer.commit({0: _work(0, 3), 1: _work(1, 5)})
+    outcomes = await _commit(committer, {0: _work(0, 3), 1: _work(1, 5)})
     assert outcomes == {0: Outcome.LOST, 1: Outcome.COMMITTED}
     assert fenced.calls[-1] == "stop"
     assert "abort" not in fenced.calls
-    assert await committer.commit({0: _work(0, 4)}) == {0: Outcome.LOST}, "never re-opened by itself"
+    assert await _commit(committer, {0: _work(0, 4)}) == {0: Outcome.LOST}, "never re-opened by itself"
 
 
 async def test_a_producer_that_cannot_abort_gives_its_partition_up() -> None:
     producer = FakeProducer(fail="commit")
     producer._txn_manager.fatal = True
-    outcomes = await _committer(producer).commit({0: _work(0, 8)})
+    outcomes = await _commit(_committer(producer), {0: _work(0, 8)})
     assert outcomes == {0: Outcome.LOST}
     assert producer.calls[-1] == "stop"
 
 
 async def test_a_partition_with_nothing_to_write_opens_no_transaction() -> None:
     producer = FakeProducer()
-    assert await _committer(producer).commit({0: PartitionWork()}) == {}
+    assert await _commit(_committer(producer), {0: PartitionWork()}) == {}
     assert producer.calls == []
 
 
@@ -204,6 +209,7 @@ async def test_an_aborted_partition_rolls_its_state_back_and_rereads_from_its_co
     failing, healthy = FakeProducer(fail="commit"), FakeProducer()
     agent, stage, consumer = _agent(failing, healthy)
     await agent.process(_fetch(0, 10, 3) | _fetch(1, 20, 2))
+    await agent.flush()
     assert stage.counts == {1: 2}, "partition 0's state is back to its committed (restored) state"
     assert stage.events == ["revoked [0]", "assigned [0]"]
     assert consumer.seeks == [(0, 10)]
@@ -212,6 +218,7 @@ async def test_an_aborted_partition_rolls_its_state_back_and_rereads_from_its_co
     # The same records come again and now commit.
     failing.fail = None
     await agent.process(_fetch(0, 10, 3))
+    await agent.flush()
     assert agent._committed[TopicPartition("in", 0)] == 13
     assert stage.counts == {0: 3, 1: 2}
 
@@ -220,6 +227,7 @@ async def test_records_before_the_expected_position_are_not_handled_twice() -> N
     agent, stage, _ = _agent(FakeProducer(), FakeProducer())
     await agent.process(_fetch(0, 10, 3))
     await agent.process(_fetch(0, 11, 4))  # a fetch that raced a seek repeats offsets 11 and 12
+    await agent.flush()
     assert stage.counts == {0: 5}
     assert agent._committed[TopicPartition("in", 0)] == 15
 
@@ -228,8 +236,22 @@ async def test_a_lost_partition_is_dropped_and_the_group_is_rejoined() -> None:
     fenced = FakeProducer(fail="commit", error=ProducerFenced)
     agent, stage, consumer = _agent(fenced, FakeProducer())
     await agent.process(_fetch(0, 10, 3))
+    await agent.flush()
     assert agent.owned == {1}
     assert 0 not in stage.counts
     assert consumer.rejoins == 1
     await agent.process(_fetch(0, 13, 1))
+    await agent.flush()
     assert 0 not in stage.counts, "records of a lost partition are not handled until it is assigned again"
+
+
+async def test_under_load_one_transaction_spans_several_batches_until_the_interval_or_idle() -> None:
+    producer = FakeProducer()
+    committer = _committer(producer)
+    await committer.stage({0: _work(0, 8)})
+    await committer.stage({0: _work(0, 9)})
+    assert not committer.due(idle=False), "the commit interval has not passed"
+    assert committer.due(idle=True), "an idle input commits at once"
+    assert await committer.flush() == {0: Outcome.COMMITTED}
+    assert producer.calls == ["begin", "send out", "send out", "offsets in:0@9", "commit"]
+    assert not committer.due(idle=True), "nothing open"
