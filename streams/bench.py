@@ -26,7 +26,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -40,6 +40,7 @@ from streams.scrape import accounted as accounted_records
 from streams.scrape import consuming, scrape
 from streams.settings import Settings
 from streams.sources import generate
+from streams.sources.generator import start_ending_now
 from streams.topics import TopicNames
 
 
@@ -168,7 +169,7 @@ def latency_run(settings: Settings, rate: float, seconds: float, log: Path) -> l
             time.sleep(0.2)
         count = int(rate * seconds)
         records = keyed_for_dedupe(
-            (r.key, r.value) for r in generate(count, seed=11, start=datetime.now(UTC), bad_fraction=0.0)
+            (r.key, r.value) for r in generate(count, seed=11, start=start_ending_now(count), bad_fraction=0.0)
         )
         produce(settings, records, rate=rate, show_progress=False, linger_ms=0)  # ingest is sent, not batched
         wait_until = time.monotonic() + 60

@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console, Group
@@ -26,6 +25,7 @@ from streams.routing.ruleset import PRIORITY_BANDS
 from streams.scrape import Snapshot, accounted, consuming, scrape
 from streams.settings import Settings
 from streams.sources import generate
+from streams.sources.generator import start_ending_now
 
 console = Console()
 DEMO_PREFIX = "demo."
@@ -134,7 +134,7 @@ def _stream_and_watch(
     settings: Settings, count: int, rate: float, seed: int, metrics_url: str, worker: subprocess.Popen[bytes]
 ) -> int:
     produced = [0]
-    records = keyed_for_dedupe((r.key, r.value) for r in generate(count, seed=seed, start=datetime.now(UTC)))
+    records = keyed_for_dedupe((r.key, r.value) for r in generate(count, seed=seed, start=start_ending_now(count)))
 
     def feed() -> None:
         produced[0] = produce(settings, _counting(records, produced), rate=rate, show_progress=False)

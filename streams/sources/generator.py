@@ -79,6 +79,12 @@ class GeneratedRecord:
     defect: str | None = None  # for malformed/invalid records: what is wrong with them
 
 
+def start_ending_now(count: int, mean_gap_seconds: float = 0.5) -> datetime:
+    """A ``start`` from which ``count`` records end about now, so a live stream is never dated ahead of the clock
+    (the router dead-letters such records: ``streams.event_time``)."""
+    return datetime.now(UTC) - timedelta(seconds=count * mean_gap_seconds)
+
+
 def generate(
     count: int,
     seed: int = 7,

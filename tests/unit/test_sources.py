@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from schemas.mention import Channel, Mention
 from schemas.response import ResponseKind
+from streams.event_time import EventTimeBounds
 from streams.sources import (
     DEAD_LETTER_KINDS,
     DEFAULT_START,
@@ -31,6 +32,7 @@ from streams.sources import (
     twcs_responses,
 )
 from streams.sources._vocabulary import BRANDS, LANGUAGE_WEIGHTS
+from streams.sources.generator import start_ending_now
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 TWCS_CSV = SHARED_DATA / "twcs-sample" / "twcs.csv"
@@ -377,3 +379,13 @@ def test_read_jsonl_yields_every_non_blank_line_unvalidated(tmp_path: Path) -> N
 def test_read_jsonl_reads_stdin_for_dash(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(JSONL_CONTENT)))
     assert list(read_jsonl("-")) == EXPECTED_JSONL
+
+
+def test_a_live_stream_ending_now_is_never_dated_ahead_of_the_clock() -> None:
+    count = 5000
+    latest = max(
+        orjson.loads(record.value)["created_at"]
+        for record in generate(count, seed=3, start=start_ending_now(count), bad_fraction=0.0)
+    )
+    ahead = (datetime.fromisoformat(latest) - datetime.now(UTC)).total_seconds()
+    assert ahead < EventTimeBounds(300).max_skew_seconds, "the router would dead-letter the end of the demo"
