@@ -1,4 +1,9 @@
-"""The routed record: the contract with downstream apps (agent inboxes, helpdesks)."""
+"""The routed record: the contract with downstream apps (agent inboxes, helpdesks).
+
+The router writes every topic in Kafka transactions (exactly-once by default): consumers of
+``mentions.routed.<team>`` and the other output topics must read with ``isolation_level=read_committed``,
+or they also see records of transactions that were aborted and written again.
+"""
 
 from __future__ import annotations
 

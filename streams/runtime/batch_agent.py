@@ -222,6 +222,7 @@ class BatchAgent(Service):
         pause = min(MAX_RETRY_PAUSE_S, 0.05 * 2**self._aborts_in_row)
         logger.warning("stage=%s: partitions %s rolled back; re-reading in %.2fs", self.stage.name, sorted(partitions),
                        pause)  # fmt: skip
+        await self.committer.drain()  # at_least_once: what is in flight lands before the state is read back
         await asyncio.sleep(pause)
         self.stage.partitions_revoked(set(partitions))
         await self._restore(partitions)
@@ -263,9 +264,13 @@ class BatchAgent(Service):
             if not accepted:
                 return
             work = self.handle_batch(accepted)
+            failed = {p for p, part in work.items() if part.failed}
             for tp, records in accepted.items():
                 self._positions[tp] = work[tp.partition].offsets[tp] = records[-1].offset + 1
-            await self._stage(work)
+            await self._stage({p: part for p, part in work.items() if p not in failed})
+            if failed:  # commit what is open, then re-read these partitions from their last commit
+                await self._flush()
+                await self._rewind(failed)
 
     async def _stage(self, work: dict[int, PartitionWork]) -> None:
         for partition, part in work.items():
@@ -389,7 +394,12 @@ class BatchAgent(Service):
                     out.append(self._dead_letter(record, exc))
                 observe(clock() - started + share)
         for partition, partition_work in work.items():
-            stage.end_batch(partition, partition_work.outputs)
+            try:
+                stage.end_batch(partition, partition_work.outputs)
+            except Exception as exc:  # the partition's state changes cannot be written: roll it back
+                logger.error("stage=%s partition=%d: end_batch failed: %s; the partition's batch is rolled back",
+                             stage.name, partition, type(exc).__name__)  # fmt: skip
+                partition_work.failed = True
         self._batch_records.observe(count)
         return work
 

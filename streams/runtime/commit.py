@@ -42,6 +42,7 @@ class PartitionWork:
 
     outputs: list[Output] = field(default_factory=list)
     offsets: dict[TopicPartition, int] = field(default_factory=dict)  # next offset to read, per input topic
+    failed: bool = False  # its state changes could not be drained: not to be committed
 
 
 class Outcome(Enum):

@@ -246,3 +246,24 @@ def test_ten_thousand_bad_records_cost_one_dead_letter_each(
     for probe in ("healthz", "readyz"):  # live and ready after the storm
         with urllib.request.urlopen(worker.metrics_url.replace("metrics", probe), timeout=5) as response:
             assert response.status == 200, probe
+
+
+def test_a_changelog_record_that_does_not_restore_costs_only_itself(
+    make_worker: Callable[..., Worker], producer: KafkaProducer
+) -> None:
+    worker = make_worker()
+    names = TopicNames(prefix=worker.prefix, app_id=f"{worker.prefix}router")
+    worker.start()  # creates the topics
+    for partition in range(3):  # written before any real state change: it comes first on restore
+        producer.send(names.changelog("dedupe"), b"\xff not a state value", key=b"garbage", partition=partition)
+    mention = make_mention("@AcmeAir my suitcase went to Oslo without me", handle="restore_r")
+    producer.send(names.raw, mention.model_dump_json().encode(), key=mention.id.encode()).get(30)
+    read_topics(worker.bootstrap, [names.unique], lambda recs: len(recs) >= 1, timeout=60)  # dedupe committed it
+    assert worker.stop() == 0
+
+    restarted = make_worker(prefix=worker.prefix)
+    restarted.start()
+    assert restarted.metrics().total("mention_router_state_restore_errors_total", stage="dedupe") == 3
+    producer.send(names.raw, mention.model_dump_json().encode(), key=mention.id.encode()).get(30)
+    duplicates = read_topics(restarted.bootstrap, [names.duplicates], lambda recs: len(recs) >= 1, timeout=60)
+    assert len(duplicates) == 1, "the state after the bad record was restored: the replay is a duplicate"

@@ -255,3 +255,28 @@ async def test_under_load_one_transaction_spans_several_batches_until_the_interv
     assert await committer.flush() == {0: Outcome.COMMITTED}
     assert producer.calls == ["begin", "send out", "send out", "offsets in:0@9", "commit"]
     assert not committer.due(idle=True), "nothing open"
+
+
+async def test_a_partition_whose_state_cannot_be_drained_is_rolled_back_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("streams.runtime.batch_agent.MAX_RETRY_PAUSE_S", 0.0)
+    producers = FakeProducer(), FakeProducer()
+    agent, stage, consumer = _agent(*producers)
+    failing = {0}
+
+    def end_batch(partition: int, out: list[Output]) -> None:
+        if partition in failing:
+            raise RuntimeError("cannot encode the state")
+
+    stage.end_batch = end_batch  # type: ignore[method-assign]
+    await agent.process(_fetch(0, 10, 3) | _fetch(1, 20, 2))
+    await agent.flush()
+    assert stage.counts == {1: 2}, "partition 0 back to its committed state"
+    assert consumer.seeks == [(0, 10)]
+    assert producers[0].calls == [], "nothing of partition 0's batch was written"
+    assert agent._committed[TopicPartition("in", 1)] == 22
+    failing.clear()
+    await agent.process(_fetch(0, 10, 3))
+    await agent.flush()
+    assert agent._committed[TopicPartition("in", 0)] == 13
