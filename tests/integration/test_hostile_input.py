@@ -29,20 +29,11 @@ from streams.runtime.dead_letters import MAX_ORIGINAL_BYTES
 from streams.topics import TopicNames
 from tests.factories import make_mention
 from tests.integration.conftest import Worker, read_topics
+from tests.integration.test_exactly_once import RULES as ONE_TEAM_WITH_ESCALATION
 
 pytestmark = pytest.mark.integration
 
-RULES = """
-version: "storm.1"
-triage_team: care
-teams:
-  - name: care
-    sla: {urgent: 2h, high: 2h, normal: 2h, low: 2h}
-    escalation:
-      - {after: sla, to: vip, notify: duty-manager}
-  - name: vip
-rules: []
-"""
+RULES = ONE_TEAM_WITH_ESCALATION.replace("30m", "2h").replace("eos-test.1", "storm.1")
 MAX_PAYLOAD = 262_144
 BAD_RECORDS = 10_500
 MAX_LARGE = 60
