@@ -7,9 +7,10 @@ A batch agent pays the framework cost once per fetch instead. It is a mode Servi
 faust app and owns one consumer group per stage:
 
     fetch → handle each record (exceptions become dead letters) → per input partition: outputs +
-    changelog changes + input offsets → commit (streams.runtime.commit) → next fetch
+    changelog changes + input offsets → stage (streams.runtime.commit) → next fetch
+                                          └── flush: every commit interval under load, at once when idle
 
-Under ``exactly_once`` (the default) each partition's share is one Kafka transaction; a partition whose
+Under ``exactly_once`` (the default) each partition's staged work is one Kafka transaction; a partition whose
 transaction aborts gets its state restored again from the committed changelog and its input re-read from
 the committed offsets, so an abort leaves no trace. A partition whose producer was fenced (another worker
 owns it now) is dropped and the consumer rejoins its group. Every consumer reads ``read_committed``.
