@@ -146,6 +146,13 @@ def producer(bootstrap: str) -> Iterator[KafkaProducer]:
     client.close()
 
 
+def write_rules(tmp_path: Path, text: str) -> str:
+    """A rules file for a worker (``MENTION_ROUTER_RULES_PATH``)."""
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    return str(path)
+
+
 def read_topics(
     bootstrap: str, topics: list[str], stop: Callable[[list[Any]], bool], timeout: float = 60.0
 ) -> list[Any]:

@@ -34,7 +34,7 @@ from schemas import (
 )
 from streams.broker import local
 from tests.factories import make_mention
-from tests.integration.conftest import Worker, read_topics
+from tests.integration.conftest import Worker, read_topics, write_rules
 from tests.integration.test_customers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -189,18 +189,12 @@ def wait_for_backlog(stream: Stream, *workers: Worker, timeout: float = 60) -> N
     wait_for(lambda: backlog() == unanswered, timeout=timeout)
 
 
-def _rules(tmp_path: Path) -> str:
-    path = tmp_path / "rules.yaml"
-    path.write_text(RULES)
-    return str(path)
-
-
 def test_sigkilled_workers_change_no_count(
     make_worker: Callable[..., Worker], producer: KafkaProducer, tmp_path: Path
 ) -> None:
     rng = random.Random(13)
     stream = Stream.build(count=6000, hours=10, seed=13)
-    rules = _rules(tmp_path)
+    rules = write_rules(tmp_path, RULES)
     env = {"MENTION_ROUTER_RULES_PATH": rules, "MENTION_ROUTER_SESSION_TIMEOUT_MS": "6000"}
     worker = make_worker(**env)
     stream.produce(producer, worker, 0, len(stream.mentions))  # a backlog: every worker dies while draining it
@@ -219,7 +213,7 @@ def test_a_zombie_worker_writes_nothing_visible(
     make_worker: Callable[..., Worker], producer: KafkaProducer, tmp_path: Path
 ) -> None:
     stream = Stream.build(count=4000, hours=6, seed=29)
-    env = {"MENTION_ROUTER_RULES_PATH": _rules(tmp_path), "MENTION_ROUTER_SESSION_TIMEOUT_MS": "6000"}
+    env = {"MENTION_ROUTER_RULES_PATH": write_rules(tmp_path, RULES), "MENTION_ROUTER_SESSION_TIMEOUT_MS": "6000"}
     zombie = make_worker(**env)
     stream.produce(producer, zombie, 0, len(stream.mentions))
     zombie.start()
@@ -247,7 +241,7 @@ def test_a_broker_restart_loses_nothing_and_doubles_nothing(make_worker: Callabl
     try:
         producer = KafkaProducer(bootstrap_servers=config.bootstrap, acks="all", linger_ms=2, retries=10)
         stream = Stream.build(count=1200, hours=6, seed=41)
-        rules = _rules(tmp_path)
+        rules = write_rules(tmp_path, RULES)
         worker = make_worker(MENTION_ROUTER_RULES_PATH=rules)
         worker.bootstrap = config.bootstrap
         worker.start()

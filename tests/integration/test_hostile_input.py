@@ -28,7 +28,7 @@ from streams.enrich import Enricher
 from streams.runtime.dead_letters import MAX_ORIGINAL_BYTES
 from streams.topics import TopicNames
 from tests.factories import make_mention
-from tests.integration.conftest import Worker, read_topics
+from tests.integration.conftest import Worker, read_topics, write_rules
 from tests.integration.test_exactly_once import RULES as ONE_TEAM_WITH_ESCALATION
 
 pytestmark = pytest.mark.integration
@@ -169,9 +169,7 @@ class Fuzzer:
 def test_ten_thousand_bad_records_cost_one_dead_letter_each(
     make_worker: Callable[..., Worker], producer: KafkaProducer, tmp_path: Path
 ) -> None:
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES)
-    worker = make_worker(MENTION_ROUTER_RULES_PATH=str(rules))
+    worker = make_worker(MENTION_ROUTER_RULES_PATH=write_rules(tmp_path, RULES))
     worker.start()
     names = TopicNames(prefix=worker.prefix, app_id=f"{worker.prefix}router")
     fuzzer = Fuzzer(names, seed=20261207)

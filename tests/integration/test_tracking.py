@@ -13,7 +13,7 @@ from kafka import KafkaProducer
 
 from schemas import Escalation, FirstResponse, Mention, Response, ResponseKind, RoutedMention
 from tests.factories import make_mention
-from tests.integration.conftest import Worker, read_topics
+from tests.integration.conftest import Worker, read_topics, write_rules
 from tests.integration.test_customers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -175,9 +175,7 @@ def test_backlog_is_exact_across_two_workers_and_a_rebalance(
 def test_replies_delivered_latest_first_still_give_the_true_first_response(
     make_worker: Callable[..., Worker], producer: KafkaProducer, tmp_path: Path
 ) -> None:
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES.replace(f"{SLA_SECONDS}s", "2h"))
-    worker = make_worker(MENTION_ROUTER_RULES_PATH=str(rules))
+    worker = make_worker(MENTION_ROUTER_RULES_PATH=write_rules(tmp_path, RULES.replace(f"{SLA_SECONDS}s", "2h")))
     worker.start()
     mentions = [
         _mention(producer, worker, f"@AcmeAir order {n} never arrived, please check", f"ooo_{n}") for n in range(6)
