@@ -100,7 +100,7 @@ class BatchAgent(Service):
         self._committed: dict[TopicPartition, int] = {}  # next offset after the last committed transaction
         self._staged: dict[int, dict[TopicPartition, int]] = {}  # offsets handed to the open transactions
         self._rebalancing = False
-        self._aborts_in_row = 0
+        self._aborts_in_row: dict[int, int] = {}  # per partition: rollbacks since its last successful batch
         super().__init__(**kwargs)
 
     @property
@@ -204,6 +204,8 @@ class BatchAgent(Service):
         self.stage.partitions_revoked(set(partitions))
         await self.committer.close(partitions)
         self.owned -= partitions
+        for partition in partitions:
+            self._aborts_in_row.pop(partition, None)
         for tps in (self._positions, self._committed):
             for tp in [tp for tp in tps if tp.partition in partitions]:
                 del tps[tp]
@@ -211,16 +213,18 @@ class BatchAgent(Service):
     async def _rewind(self, partitions: set[int]) -> None:
         """An aborted transaction: state back to the committed changelog, input back to the committed offsets."""
         self._aborts.inc(len(partitions))
-        self._aborts_in_row += 1
-        if self._aborts_in_row > MAX_ABORTS_IN_ROW:
+        for partition in partitions:
+            self._aborts_in_row[partition] = self._aborts_in_row.get(partition, 0) + 1
+        in_row = max(self._aborts_in_row[p] for p in partitions)
+        if in_row > MAX_ABORTS_IN_ROW:
             # Never skip: stop with the records named; the orchestrator restarts the worker, which retries them.
             where = {f"{tp.topic}:{tp.partition}": offset for tp, offset in self._committed.items()
                      if tp.partition in partitions}  # fmt: skip
             raise RuntimeError(
-                f"stage {self.stage.name}: {self._aborts_in_row} transactions in a row aborted for partitions "
+                f"stage {self.stage.name}: {in_row} transactions in a row aborted for partitions "
                 f"{sorted(partitions)}; the batch starting at {where} cannot be committed"
             )
-        pause = min(MAX_RETRY_PAUSE_S, 0.05 * 2**self._aborts_in_row)
+        pause = min(MAX_RETRY_PAUSE_S, 0.05 * 2**in_row)
         logger.warning("stage=%s: partitions %s rolled back; re-reading in %.2fs", self.stage.name, sorted(partitions),
                        pause)  # fmt: skip
         await self.committer.drain()  # at_least_once: what is in flight lands before the state is read back
@@ -276,6 +280,8 @@ class BatchAgent(Service):
     async def _stage(self, work: dict[int, PartitionWork]) -> None:
         for partition, part in work.items():
             self._staged.setdefault(partition, {}).update(part.offsets)
+            if not self.committer.transactional:
+                self._aborts_in_row.pop(partition, None)  # handed on: at_least_once has no later verdict
         await self.committer.stage(work)
 
     def _accept(self, batch: dict[TopicPartition, list[Any]]) -> dict[TopicPartition, list[Any]]:
@@ -304,9 +310,8 @@ class BatchAgent(Service):
             for p, outcome in outcomes.items():
                 if outcome is Outcome.COMMITTED:
                     self._committed.update(staged.get(p, {}))
+                    self._aborts_in_row.pop(p, None)
             self._committed_now()
-            if not rewind:
-                self._aborts_in_row = 0
         if lost:
             logger.warning("stage=%s: partitions %s lost to another worker; rejoining the group", self.stage.name,
                            sorted(lost))  # fmt: skip

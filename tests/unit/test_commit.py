@@ -280,3 +280,20 @@ async def test_a_partition_whose_state_cannot_be_drained_is_rolled_back_alone(
     await agent.process(_fetch(0, 10, 3))
     await agent.flush()
     assert agent._committed[TopicPartition("in", 0)] == 13
+
+
+async def test_a_partition_that_never_commits_stops_the_worker_whatever_the_others_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("streams.runtime.batch_agent.MAX_RETRY_PAUSE_S", 0.0)
+    monkeypatch.setattr("streams.runtime.batch_agent.MAX_ABORTS_IN_ROW", 3)
+    agent, _, _ = _agent(FakeProducer(fail="commit"), FakeProducer())
+    for offset in range(20, 23):
+        await agent.process(_fetch(0, 10, 3))
+        await agent.flush()  # rolled back
+        await agent.process(_fetch(1, offset, 1))  # partition 1 commits in between: no reset for 0
+        await agent.flush()
+    assert agent._committed[TopicPartition("in", 1)] == 23
+    await agent.process(_fetch(0, 10, 3))
+    with pytest.raises(RuntimeError, match=r"4 transactions in a row aborted for partitions \[0\]"):
+        await agent.flush()
