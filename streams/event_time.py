@@ -13,13 +13,17 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+DEFAULT_MAX_SKEW_SECONDS = 300  # clocks of connectors and workers drift by seconds, not minutes
+
 
 class TimeOutOfRangeError(ValueError):
     """An event time too far ahead of the wall clock."""
 
 
 class EventTimeBounds:
-    def __init__(self, max_skew_seconds: float, wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, max_skew_seconds: float = DEFAULT_MAX_SKEW_SECONDS, wall: Callable[[], float] = time.time
+    ) -> None:
         self.max_skew_seconds = max_skew_seconds
         self._wall = wall
 

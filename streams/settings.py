@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from streams.event_time import DEFAULT_MAX_SKEW_SECONDS
+
 STAGES = ("dedupe", "enrich", "route", "track")
 DEFAULT_RULES = Path(__file__).parent / "config" / "rules.yaml"
 
@@ -73,7 +75,9 @@ class Settings(BaseSettings):
         description="Text that routed records carry when PII was found: the redacted text, or the original.",
     )
     max_event_time_skew_seconds: int = Field(
-        default=300, ge=0, description="Records dated further ahead of the worker's clock are dead-lettered."
+        default=DEFAULT_MAX_SKEW_SECONDS,
+        ge=0,
+        description="Records dated further ahead of the worker's clock are dead-lettered.",
     )
     first_response_grace_seconds: int = Field(
         default=60,

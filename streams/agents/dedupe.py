@@ -34,7 +34,7 @@ class DedupeAgent(Stage):
         max_keys: int,
         bounds: EventTimeBounds | None = None,
     ) -> None:
-        self._bounds = bounds or EventTimeBounds(300)
+        self._bounds = bounds or EventTimeBounds()
         self.input_topic = topics.raw
         self._repartition_topic = topics.repartition(self.name)
         self.input_topics = (topics.raw, self._repartition_topic)

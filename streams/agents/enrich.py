@@ -35,7 +35,7 @@ class EnrichAgent(Stage):
         wave_min_authors: int = 5,
         bounds: EventTimeBounds | None = None,
     ) -> None:
-        self._bounds = bounds or EventTimeBounds(300)
+        self._bounds = bounds or EventTimeBounds()
         self.input_topics = (topics.unique,)
         self.changelog_topic = topics.changelog(self.name)
         self._waves = PartitionStores(self.changelog_topic, lambda: WaveTracker(wave_window_seconds, wave_min_authors))

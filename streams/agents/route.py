@@ -71,7 +71,7 @@ class RouteAgent(Stage):
         now: Callable[[], datetime] = _utc_now,
         bounds: EventTimeBounds | None = None,
     ) -> None:
-        self._bounds = bounds or EventTimeBounds(300)
+        self._bounds = bounds or EventTimeBounds()
         self.input_topics = (topics.enriched,)
         self._topics = topics
         self._redact_text = redact_text

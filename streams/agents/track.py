@@ -55,7 +55,7 @@ class TrackAgent(Stage):
         bounds: EventTimeBounds | None = None,
         first_response_grace: timedelta = timedelta(0),
     ) -> None:
-        self._bounds = bounds or EventTimeBounds(300)
+        self._bounds = bounds or EventTimeBounds()
         self._assignments_topic = topics.assignments
         self._responses_topic = topics.responses
         self._repartition_topic = topics.repartition("track")
