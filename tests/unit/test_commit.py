@@ -297,3 +297,19 @@ async def test_a_partition_that_never_commits_stops_the_worker_whatever_the_othe
     await agent.process(_fetch(0, 10, 3))
     with pytest.raises(RuntimeError, match=r"4 transactions in a row aborted for partitions \[0\]"):
         await agent.flush()
+
+
+async def test_outputs_are_held_until_the_commit_and_a_large_transaction_is_due_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("streams.runtime.commit.MAX_HELD_BYTES", 10)
+    producer = FakeProducer()
+    committer = _committer(producer)
+    await committer.stage({0: _work(0, 8)})
+    assert producer.calls == [], "nothing is written before the commit"
+    assert not committer.due(idle=False), "2 bytes held, interval not passed"
+    await committer.stage({0: PartitionWork([Output("out", b"k", b"0123456789", None, 0)], {})})
+    assert committer.due(idle=False), "more than the bound is held"
+    assert await committer.flush() == {0: Outcome.COMMITTED}
+    assert producer.calls == ["begin", "send out", "send out", "offsets in:0@8", "commit"]
+    assert not committer.due(idle=True)
