@@ -13,6 +13,8 @@ class DeadLetterReason(StrEnum):
     SCHEMA_VIOLATION = "schema_violation"  # JSON, but not a valid record for the stage
     OVERSIZE = "oversize"  # larger than the configured maximum payload
     TIME_OUT_OF_RANGE = "time_out_of_range"  # an event time too far ahead of the clock (streams.event_time)
+    UNKNOWN_REFERENCE = "unknown_reference"  # names a team the rules lack, or a mention whose assignment never came
+    STATE_FULL = "state_full"  # would grow state that is at its configured bound (streams.state_bounds)
     PROCESSING_ERROR = "processing_error"  # any exception inside the stage's logic
 
 

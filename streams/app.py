@@ -27,6 +27,7 @@ from streams.runtime.rules_watch import RulesWatcher
 from streams.runtime.stage import Stage
 from streams.settings import Settings
 from streams.topics import TopicNames
+from streams.tracking import TrackerLimits
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ def build_stages(
                 wave_window_seconds=settings.wave_window_seconds,
                 wave_min_authors=settings.wave_min_authors,
                 bounds=bounds,
+                wave_max_keys=settings.wave_max_keys,
+                wave_max_members=settings.wave_max_members,
             )
         )
         stages.append(CustomersAgent(topics))  # dead-letters bad CRM records once for the app
@@ -85,8 +88,15 @@ def build_stages(
         stages.append(RouteAgent(topics, metrics, rules, redact_text=redact, bounds=bounds))
     if "track" in settings.stages:
         grace = timedelta(seconds=settings.first_response_grace_seconds)
+        limits = TrackerLimits(
+            open=settings.tracker_max_open,
+            pending=settings.tracker_max_pending,
+            closed=settings.tracker_max_closed,
+            bytes=settings.tracker_max_bytes,
+            unmatched_after=timedelta(seconds=settings.unmatched_response_seconds),
+        )
         track = TrackAgent(topics, metrics, teams=rules.team_names, brands=rules.brands, bounds=bounds,
-                           first_response_grace=grace)  # fmt: skip
+                           first_response_grace=grace, limits=limits)  # fmt: skip
         stages.append(track)
     return stages
 

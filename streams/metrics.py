@@ -163,6 +163,24 @@ class Metrics:
             "mention_router_state_keys", "Keys in a stateful stage's per-partition state on this worker.", ["stage"],
             registry=r,
         )  # fmt: skip
+        self.state_size = Gauge(
+            "mention_router_state_size",
+            "Size of a bounded part of a stage's state on this worker: entries, or bytes for a store named *_bytes.",
+            ["stage", "store"],
+            registry=r,
+        )
+        self.state_size_limit = Gauge(
+            "mention_router_state_size_limit",
+            "The worker's limit for that part of the state (each partition holds limit / partitions).",
+            ["stage", "store"],
+            registry=r,
+        )
+        self.state_evictions = Counter(
+            "mention_router_state_evictions",
+            "Entries evicted, or records refused (dead letter state_full), because a part of the state was full.",
+            ["stage", "store"],
+            registry=r,
+        )
         self.state_restore_seconds = Histogram(
             "mention_router_state_restore_seconds",
             "Time to restore newly assigned partitions' state from the changelog.",

@@ -86,10 +86,32 @@ class Settings(BaseSettings):
         "earlier but delivered later still counts as the first.",
     )
     dedupe_window_seconds: int = Field(default=24 * 3600, ge=1)
+    # State limits are per worker, shared over the input partitions (streams.state_bounds): a worker that takes
+    # over every partition still holds at most this much. docs/operations.md says what happens at each.
     dedupe_max_keys: int = Field(default=1_000_000, ge=1)  # ~150 B each: the worker stays under 300 MB
     # Waves: this many different authors posting near-identical text within the window (docs/dedupe.md).
     wave_window_seconds: int = Field(default=30 * 60, ge=1)
     wave_min_authors: int = Field(default=5, ge=2)
+    wave_max_keys: int = Field(default=200_000, ge=1, description="Wave groups held (oldest evicted).")
+    wave_max_members: int = Field(default=1_000_000, ge=1, description="Authors held over all open waves.")
+    tracker_max_open: int = Field(
+        default=200_000, ge=1, description="Open (unanswered) mentions tracked; beyond it assignments are refused."
+    )
+    tracker_max_pending: int = Field(
+        default=100_000, ge=1, description="Responses held for an assignment that has not come (oldest given up)."
+    )
+    tracker_max_closed: int = Field(
+        default=500_000, ge=1, description="Closed mention ids remembered against late duplicates (oldest forgotten)."
+    )
+    tracker_max_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024, description="Record bytes held by open mentions and held responses."
+    )
+    unmatched_response_seconds: int = Field(
+        default=24 * 3600,
+        ge=1,
+        description="A response whose mention's assignment has not come after this long (processing time) is "
+        "dead-lettered as unknown_reference.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("stages", mode="before")

@@ -42,7 +42,9 @@ class DedupeAgent(Stage):
         self._unique_topic = topics.unique
         self._duplicates_topic = topics.duplicates
         self._partition_count = 0
-        self._indexes = PartitionStores(self.changelog_topic, lambda: DedupeIndex(window_seconds, max_keys))
+        self._indexes = PartitionStores(
+            self.changelog_topic, lambda: DedupeIndex(window_seconds, max_keys), metrics, self.name
+        )
         # Read at scrape time: no per-event cost.
         metrics.dedupe_keys.set_function(self.state_size)
         metrics.state_keys.labels(stage=self.name).set_function(self.state_size)
@@ -90,7 +92,7 @@ class DedupeAgent(Stage):
 
     def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
         self._partition_count = partition_count
-        self._indexes.assigned(partitions)
+        self._indexes.assigned(partitions, partition_count)
 
     def partitions_revoked(self, partitions: set[int]) -> None:
         self._indexes.revoked(partitions)

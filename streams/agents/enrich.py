@@ -34,11 +34,20 @@ class EnrichAgent(Stage):
         wave_window_seconds: float = 1800.0,
         wave_min_authors: int = 5,
         bounds: EventTimeBounds | None = None,
+        wave_max_keys: int = 200_000,
+        wave_max_members: int = 1_000_000,
     ) -> None:
         self._bounds = bounds or EventTimeBounds()
         self.input_topics = (topics.unique,)
         self.changelog_topic = topics.changelog(self.name)
-        self._waves = PartitionStores(self.changelog_topic, lambda: WaveTracker(wave_window_seconds, wave_min_authors))
+        self._waves = PartitionStores(
+            self.changelog_topic,
+            lambda: WaveTracker(
+                wave_window_seconds, wave_min_authors, max_keys=wave_max_keys, max_members_total=wave_max_members
+            ),
+            metrics,
+            self.name,
+        )
         self._wave_min_authors = wave_min_authors
         self._waves_opened = metrics.waves
         metrics.waves_open.set_function(lambda: sum(w.open_waves for _, w in self._waves))
@@ -115,7 +124,7 @@ class EnrichAgent(Stage):
         self._waves.restore(partition, key, value)
 
     def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
-        self._waves.assigned(partitions)
+        self._waves.assigned(partitions, partition_count)
 
     def partitions_revoked(self, partitions: set[int]) -> None:
         self._waves.revoked(partitions)

@@ -14,15 +14,17 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from schemas import Assignment, Response, RoutedMention
+from schemas import Assignment, DeadLetterReason, Response, RoutedMention
 from streams.agents.route import conversation_key
 from streams.event_time import EventTimeBounds
 from streams.metrics import OTHER_BRAND, LabelledChildren, Metrics
 from streams.partitioning import partition_for, response_key
 from streams.routing import RuleSet
 from streams.routing.ruleset import priority_band
-from streams.runtime.records import InputRecord, Output
+from streams.runtime.dead_letters import dead_letter, dead_letter_output
+from streams.runtime.records import InputRecord, Output, Record
 from streams.runtime.stage import PartitionStores, Stage
+from streams.state_bounds import UnknownReferenceError
 from streams.topics import TopicNames
 from streams.tracking.tracker import (
     BreachOutput,
@@ -31,8 +33,11 @@ from streams.tracking.tracker import (
     FirstResponseOutput,
     PartitionTracker,
     RerouteOutput,
+    Source,
     StreamClock,
+    TrackerLimits,
     TrackerOutput,
+    UnmatchedOutput,
     rerouted,
 )
 
@@ -54,7 +59,9 @@ class TrackAgent(Stage):
         wall: Callable[[], float] = time.monotonic,
         bounds: EventTimeBounds | None = None,
         first_response_grace: timedelta = timedelta(0),
+        limits: TrackerLimits | None = None,
     ) -> None:
+        limits = limits or TrackerLimits()
         self._bounds = bounds or EventTimeBounds()
         self._assignments_topic = topics.assignments
         self._responses_topic = topics.responses
@@ -71,12 +78,17 @@ class TrackAgent(Stage):
         self._routed = LabelledChildren(metrics.routed)  # team, priority, brand
         self._wall = wall
         self._trackers = PartitionStores(
-            self.changelog_topic, lambda: PartitionTracker(first_response_grace=first_response_grace)
+            self.changelog_topic,
+            lambda: PartitionTracker(limits=limits, first_response_grace=first_response_grace),
+            metrics,
+            self.name,
         )
         self._clocks: dict[int, StreamClock] = {}
         self._partition_count = 0
         self._teams = frozenset(teams)  # the rules' teams and `brands`: bounded labels, anything else is "other"
         self._brands = frozenset(brands)
+        unknown = DeadLetterReason.UNKNOWN_REFERENCE.value
+        self._dead_letters = metrics.dead_letters.labels(stage=self.name, reason=unknown)
         self._reported: set[tuple[str, str]] = set()
         self._reported_teams: set[str] = set()
 
@@ -88,6 +100,8 @@ class TrackAgent(Stage):
         if record.topic == self._assignments_topic:
             assignment = Assignment.model_validate_json(record.value)
             self._bounds.check(assignment.created_at, "created_at")
+            if assignment.team not in self._teams:  # its label, backlog and escalation plan would be unknown
+                raise UnknownReferenceError("the assignment names a team the rules do not have")
             tracker, clock = self._state(partition)
             clock.observe(assignment.created_at)
             self._emit(tracker.on_assignment(assignment, record.value), out)
@@ -103,7 +117,8 @@ class TrackAgent(Stage):
         self._responses(self._team(response.team), response.kind.value).inc()
         tracker, clock = self._state(partition)
         clock.observe(response.responded_at)
-        self._emit(tracker.on_response(response), out)
+        source = Source(record.topic, record.partition, record.offset, record.timestamp, len(record.value))
+        self._emit(tracker.on_response(response, source), out)
 
     def end_batch(self, partition: int, out: list[Output]) -> None:
         self._trackers.drain(partition, out)
@@ -125,7 +140,7 @@ class TrackAgent(Stage):
 
     def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
         self._partition_count = partition_count
-        self._trackers.assigned(partitions)
+        self._trackers.assigned(partitions, partition_count)
         for partition in partitions:
             tracker, clock = self._state(partition)
             if tracker.watermark is not None and self._bounds.accepts(tracker.watermark):  # not a poisoned one
@@ -167,10 +182,24 @@ class TrackAgent(Stage):
             elif isinstance(item, BreachOutput):
                 brand = self._brand(item.brand_account)
                 self._breaches(self._team(item.team), item.priority_band, brand).inc()
+            elif isinstance(item, UnmatchedOutput):
+                out.append(self._unmatched(item))
             elif isinstance(item, ExpiredOutput):
                 logger.info(
                     "mention unanswered after the tracking horizon; no longer in the backlog (team=%s)", item.team
                 )
+
+    def _unmatched(self, item: UnmatchedOutput) -> Output:
+        """A response given up: one dead letter naming where it came from (the record as held, re-encoded)."""
+        key = response_key(item.response.mention_id)
+        value = item.response.model_dump_json().encode()
+        source = item.source or Source(self._responses_topic, -1, -1, None, len(value))
+        record = Record(source.topic, source.partition, source.offset, source.timestamp_ms or 0, key, value)
+        self._dead_letters.inc()
+        logger.warning("dead letter: stage=%s topic=%s partition=%d offset=%d reason=unknown_reference",
+                       self.name, source.topic, source.partition, source.offset)  # fmt: skip
+        letter = dead_letter(record, self.name, UnknownReferenceError(item.why))
+        return dead_letter_output(self._topics.dlq, letter, key)
 
     def _reroute(self, item: RerouteOutput, out: list[Output]) -> None:
         if item.routed_record is None:

@@ -31,6 +31,7 @@ from streams.dedupe.changelog import DOUBLE, WATERMARK_KEY, changelog_key, put_l
 from streams.dedupe.identity import identity_hash, identity_key
 from streams.dedupe.keys import exact_key
 from streams.dedupe.text import numbers_hash, own_tokens, sketch, tokens
+from streams.state_bounds import Bound
 
 QUOTE_MIN_WORDS = 3  # a reshare with this many words of its own is a quote: a new mention
 
@@ -61,7 +62,7 @@ class DedupeIndex:
         if window_seconds <= 0 or max_keys <= 0:
             raise ValueError("window_seconds and max_keys must be positive")
         self.window_seconds = window_seconds
-        self.max_keys = max_keys
+        self._keys = Bound(max_keys)  # evicts the oldest keys (streams.state_bounds)
         self.near_threshold = near_threshold
         self.per_author = per_author
         self.short_window_seconds = min(short_window_seconds, window_seconds)
@@ -76,6 +77,21 @@ class DedupeIndex:
 
     def __len__(self) -> int:
         return len(self._exact) + len(self._authors) + len(self._echoes)
+
+    @property
+    def max_keys(self) -> int:
+        return self._keys.limit
+
+    @property
+    def bounds(self) -> dict[str, Bound]:
+        return {"keys": self._keys}
+
+    def sizes(self) -> dict[str, int]:
+        return {"keys": len(self)}
+
+    def enforce_bounds(self) -> None:
+        if len(self) > self.max_keys:
+            self._evict_oldest()
 
     @property
     def watermark(self) -> float:
@@ -204,8 +220,10 @@ class DedupeIndex:
         # Evict 1% more than needed in one pass: finding a dict's oldest entry walks over the slots its
         # deleted entries left behind, so doing it once per insertion would cost O(n) each time.
         excess = len(self) - self.max_keys + max(1, self.max_keys // 100)
-        for _, namespace, key in list(islice(self._oldest(), excess)):
+        doomed = list(islice(self._oldest(), excess))
+        for _, namespace, key in doomed:
             self._delete(namespace, key)
+        self._keys.evicted += len(doomed)
 
     def _expire(self) -> None:
         # One pass per dict per sweep, for the same reason. Arrival order approximates event-time order;

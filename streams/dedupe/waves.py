@@ -21,6 +21,7 @@ from schemas.mention import Mention
 from streams.dedupe.changelog import DOUBLE, WATERMARK_KEY, changelog_key, put_last, split_key, touch
 from streams.dedupe.identity import identity_hash, identity_key
 from streams.dedupe.text import wave_tokens
+from streams.state_bounds import Bound
 
 _MEMBER = struct.Struct("<Qd")  # author identity hash, when they posted
 _OPEN = struct.Struct("<ddI")  # opened at, last seen, size
@@ -53,12 +54,15 @@ class WaveTracker:
         max_keys: int = 200_000,
         min_words: int = 4,
         max_members: int = 10_000,
+        max_members_total: int = 1_000_000,
     ) -> None:
         self.window_seconds = window_seconds
         self.min_authors = min_authors
-        self.max_keys = max_keys
+        self._keys = Bound(max_keys)  # pending groups, then open waves, evicted oldest first
+        self._members_bound = Bound(max_members_total)  # authors kept over all waves
         self.min_words = min_words
         self.max_members = max_members  # beyond this many, wave_size counts mentions, not authors
+        self._members = 0
         self._pending: dict[int, bytes] = {}  # key -> (author, time) pairs, arrival order
         self._open: dict[int, _Wave] = {}
         self._dirty: dict[bytes, dict[int, None]] = {_PENDING: {}, _OPEN_NS: {}}
@@ -68,6 +72,20 @@ class WaveTracker:
 
     def __len__(self) -> int:
         return len(self._pending) + len(self._open)
+
+    @property
+    def max_keys(self) -> int:
+        return self._keys.limit
+
+    @property
+    def bounds(self) -> dict[str, Bound]:
+        return {"keys": self._keys, "members": self._members_bound}
+
+    def sizes(self) -> dict[str, int]:
+        return {"keys": len(self), "members": self._members}
+
+    def enforce_bounds(self) -> None:
+        self._bound()
 
     @property
     def open_waves(self) -> int:
@@ -100,6 +118,7 @@ class WaveTracker:
             if key in self._pending:
                 self._delete(_PENDING, key)
             wave = _Wave(now, now, len(members), set(members))
+            self._members += len(members)
             self._set_open(key, wave)
             return wave_id(key, now), wave.size
         put_last(self._pending, key, b"".join(_MEMBER.pack(a, t) for a, t in members.items()))
@@ -109,8 +128,11 @@ class WaveTracker:
 
     def _grow(self, key: int, wave: _Wave, author: int, now: float) -> tuple[str, int]:
         if author not in wave.members:
-            if len(wave.members) < self.max_members:
+            if len(wave.members) < self.max_members and self._members < self._members_bound.limit:
                 wave.members.add(author)
+                self._members += 1
+            elif len(wave.members) < self.max_members:
+                self._members_bound.evicted += 1  # counted, not kept: the wave's size still grows
             wave.size += 1
         wave.last_seen = max(wave.last_seen, now)
         self._set_open(key, wave)
@@ -122,6 +144,9 @@ class WaveTracker:
         self._bound()
 
     def _bound(self) -> None:
+        while self._members > self._members_bound.limit and self._open:
+            self._delete(_OPEN_NS, next(iter(self._open)))
+            self._members_bound.evicted += 1
         excess = len(self) - self.max_keys
         if excess <= 0:
             return
@@ -132,12 +157,13 @@ class WaveTracker:
         doomed += [(_OPEN_NS, key) for key in islice(self._open, excess - len(doomed))]
         for namespace, key in doomed:
             self._delete(namespace, key)
+        self._keys.evicted += len(doomed)
 
     def _delete(self, namespace: bytes, key: int) -> None:
         if namespace == _PENDING:
             del self._pending[key]
         else:
-            del self._open[key]
+            self._members -= len(self._open.pop(key).members)
         self._dirty[namespace][key] = None
 
     def _expire(self) -> None:
@@ -185,11 +211,13 @@ class WaveTracker:
             else:
                 put_last(self._pending, number, value)
         elif namespace == _OPEN_NS:
-            if value is None:
-                self._open.pop(number, None)
-            else:
+            old = self._open.pop(number, None)
+            if old is not None:
+                self._members -= len(old.members)
+            if value is not None:
                 opened, last, size = _OPEN.unpack_from(value)
                 members = {int.from_bytes(value[i : i + 8], "little") for i in range(_OPEN.size, len(value), 8)}
                 put_last(self._open, number, _Wave(opened, last, size, members))
+                self._members += len(members)
         else:
             raise ValueError(f"unknown wave state namespace {namespace!r}")

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from schemas import DeadLetter, DeadLetterReason
 from streams.event_time import TimeOutOfRangeError
 from streams.runtime.records import InputRecord, Output
+from streams.state_bounds import StateFullError, UnknownReferenceError
 
 MAX_ERROR_CHARS = 2000
 # A dead letter copies at most this much of the original value, so it always fits in one record whatever came
@@ -32,6 +33,10 @@ def classify(exc: BaseException) -> DeadLetterReason:
         return DeadLetterReason.OVERSIZE
     if isinstance(exc, TimeOutOfRangeError):
         return DeadLetterReason.TIME_OUT_OF_RANGE
+    if isinstance(exc, UnknownReferenceError):
+        return DeadLetterReason.UNKNOWN_REFERENCE
+    if isinstance(exc, StateFullError):
+        return DeadLetterReason.STATE_FULL
     if isinstance(exc, EmptyValueError | UnicodeDecodeError):
         return DeadLetterReason.UNDECODABLE
     if isinstance(exc, ValidationError):

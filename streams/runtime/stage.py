@@ -9,10 +9,17 @@ the runner commits each partition's outputs, state changes and input offsets as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import ClassVar, Generic, Protocol, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 from streams.runtime.records import InputRecord, Output
+from streams.state_bounds import Bound
+
+if TYPE_CHECKING:
+    from prometheus_client import Counter
+
+    from streams.metrics import Metrics
 
 
 class Stage:
@@ -53,7 +60,8 @@ class Stage:
 
 
 class StateStore(Protocol):
-    """One partition's state: rebuilt from changelog records, and asked for its changes since the last drain."""
+    """One partition's state: rebuilt from changelog records, asked for its changes since the last drain, and
+    bounded in every part that input can grow (``streams.state_bounds``)."""
 
     def restore(self, key: bytes, value: bytes | None) -> None: ...
 
@@ -61,23 +69,46 @@ class StateStore(Protocol):
 
     def __len__(self) -> int: ...
 
+    @property
+    def bounds(self) -> Mapping[str, Bound]: ...
+
+    def sizes(self) -> Mapping[str, int]:
+        """The current size of each bounded part, by the names of ``bounds``."""
+        ...
+
+    def enforce_bounds(self) -> None:
+        """Apply the limits after they changed (a new partition count): evict, as the store does at its bounds."""
+        ...
+
 
 S = TypeVar("S", bound=StateStore)
 
 
 class PartitionStores(Generic[S]):
     """The per-partition state bookkeeping every stateful stage needs: one store per owned partition, created
-    on first use, restored from and drained into the changelog, dropped on revocation."""
+    on first use, restored from and drained into the changelog, dropped on revocation; each store's bounds
+    shared over the input partitions and reported as ``mention_router_state_size{stage,store}`` (with its
+    ``_limit`` and ``mention_router_state_evictions_total``)."""
 
-    def __init__(self, changelog_topic: str, new_store: Callable[[], S]) -> None:
+    def __init__(
+        self, changelog_topic: str, new_store: Callable[[], S], metrics: Metrics | None = None, stage: str = ""
+    ) -> None:
         self.changelog_topic = changelog_topic
         self._new_store = new_store
         self._stores: dict[int, S] = {}
+        self._partition_count = 0
+        self._evictions: dict[str, Counter] = {}
+        if metrics is not None:
+            for name, bound in new_store().bounds.items():
+                metrics.state_size_limit.labels(stage=stage, store=name).set(bound.worker_limit)
+                metrics.state_size.labels(stage=stage, store=name).set_function(partial(self._size, name))
+                self._evictions[name] = metrics.state_evictions.labels(stage=stage, store=name)
 
     def __getitem__(self, partition: int) -> S:
         store = self._stores.get(partition)
         if store is None:
             store = self._stores[partition] = self._new_store()
+            self._share(store)
         return store
 
     def __iter__(self) -> Iterator[tuple[int, S]]:
@@ -88,13 +119,26 @@ class PartitionStores(Generic[S]):
         if store is not None:
             for key, value in store.drain_changes():  # value None: a tombstone, compaction forgets the key
                 out.append(Output(self.changelog_topic, key, value, None, partition))
+            for name, bound in store.bounds.items():
+                if bound.evicted and name in self._evictions:
+                    self._evictions[name].inc(bound.take_evicted())
 
     def restore(self, partition: int, key: bytes, value: bytes | None) -> None:
         self[partition].restore(key, value or None)
 
-    def assigned(self, partitions: set[int]) -> None:
+    def assigned(self, partitions: set[int], partition_count: int) -> None:
+        """``partitions`` were restored; from now on every store holds its share of the worker's limits."""
         for partition in partitions:
             self[partition].drain_changes()  # what was restored is in the changelog already
+        self._partition_count = partition_count
+        for _, store in self:
+            self._share(store)  # evictions it causes are changes: drained with the partition's next batch
+
+    def _share(self, store: S) -> None:
+        if self._partition_count:
+            for bound in store.bounds.values():
+                bound.share(self._partition_count)
+            store.enforce_bounds()
 
     def revoked(self, partitions: set[int]) -> None:
         for partition in partitions:
@@ -102,3 +146,6 @@ class PartitionStores(Generic[S]):
 
     def size(self) -> int:
         return sum(len(store) for _, store in self)
+
+    def _size(self, name: str) -> int:
+        return sum(store.sizes()[name] for _, store in self)

@@ -56,13 +56,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 import orjson
 
 from schemas import Assignment, Escalation, EscalationLevel, FirstResponse, Response, RoutedMention
 from schemas.tracking import PriorityBand
 from streams.routing.ruleset import priority_band
+from streams.state_bounds import Bound, StateFullError
 
 # ------------------------------------------------------------------------------------------------ outputs
 
@@ -125,7 +126,40 @@ class ExpiredOutput:
     kind: Literal["expired"] = "expired"
 
 
-TrackerOutput = FirstResponseOutput | EscalationOutput | RerouteOutput | BreachOutput | ExpiredOutput
+class Source(NamedTuple):
+    """Where a held response came from: its dead letter names it if the response is given up."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int | None
+    size: int  # bytes of the record's value
+
+
+@dataclass(frozen=True, slots=True)
+class UnmatchedOutput:
+    """A response whose mention's assignment never came (within the hold time, or before the held responses hit
+    their bound): it is given up, as a dead letter with reason ``unknown_reference``."""
+
+    response: Response
+    source: Source | None
+    why: str
+    kind: Literal["unmatched"] = "unmatched"
+
+
+TrackerOutput = FirstResponseOutput | EscalationOutput | RerouteOutput | BreachOutput | ExpiredOutput | UnmatchedOutput
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerLimits:
+    """The tracker's bounds per worker (shared over the partitions, ``streams.state_bounds``)."""
+
+    open: int = 200_000  # open mentions; beyond it a new assignment is refused (StateFullError)
+    pending: int = 100_000  # responses held for their assignment; beyond it the oldest is given up
+    closed: int = 500_000  # closed ids remembered; beyond it the oldest is forgotten
+    bytes: int = 256 * 1024 * 1024  # record bytes of open mentions and held responses
+    unmatched_after: timedelta = timedelta(hours=24)  # processing time a response is held for its assignment
+
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -219,6 +253,7 @@ class _Open:
     # None once the assignment was replaced (re-route) or when it came from the changelog.
     raw: bytes | None = None
     answer: Response | None = None  # the earliest response, held until the grace period has passed
+    size: int = 0  # bytes of the assignment record, counted against the ``bytes`` bound
 
 
 _BREACH, _ESCALATE, _EXPIRE, _PUBLISH = 0, 1, 2, 3
@@ -239,21 +274,28 @@ class PartitionTracker:
         self,
         *,
         max_age: timedelta = timedelta(days=30),
-        pending_ttl: timedelta = timedelta(hours=24),
         closed_ttl: timedelta = timedelta(days=30),
-        max_pending: int = 200_000,
-        max_closed: int = 500_000,
+        limits: TrackerLimits | None = None,
         first_response_grace: timedelta = timedelta(0),
         wall: Callable[[], float] = time.time,
     ) -> None:
         self.first_response_grace = first_response_grace
         self.max_age = max_age
-        self.pending_ttl = pending_ttl
+        limits = limits or TrackerLimits()
+        self.pending_ttl = limits.unmatched_after
         self.closed_ttl = closed_ttl
-        self.max_pending = max_pending
-        self.max_closed = max_closed
+        self._bounds = {
+            "open": Bound(limits.open),
+            "pending": Bound(limits.pending),
+            "closed": Bound(limits.closed),
+            "held_bytes": Bound(limits.bytes),
+        }
+        self._open_bytes = 0  # record bytes of the open mentions
+        self._pending_bytes = 0  # and of the held responses: together bounded by limits.bytes
+        self._given_up: list[TrackerOutput] = []  # unmatched responses, returned by the next event or due()
         self._open: dict[str, _Open] = {}
-        self._pending: dict[str, tuple[Response, float]] = {}  # (response, wall time held); insertion order
+        # (response, wall time held, source); insertion order
+        self._pending: dict[str, tuple[Response, float, Source | None]] = {}
         self._closed: dict[str, datetime] = {}  # insertion order = watermark order
         self._watermark: datetime | None = None
         self._wall = wall
@@ -296,12 +338,34 @@ class PartitionTracker:
         """Keys held: open + pending + closed (for mention_router_state_keys)."""
         return len(self._open) + len(self._pending) + len(self._closed)
 
+    @property
+    def bounds(self) -> dict[str, Bound]:
+        return self._bounds
+
+    def sizes(self) -> dict[str, int]:
+        return {
+            "open": len(self._open),
+            "pending": len(self._pending),
+            "closed": len(self._closed),
+            "held_bytes": self._held_bytes(),
+        }
+
+    def enforce_bounds(self) -> None:
+        """Open mentions are never evicted (new ones are refused); held responses and closed ids give way."""
+        self._bound_pending(0, 0)
+        self._bound_closed()
+
     # ------------------------------------------------------------------------------------------ events
 
     def on_assignment(self, a: Assignment, raw: bytes | None = None) -> list[TrackerOutput]:
-        """``raw``: the JSON ``a`` was validated from, if any; the changelog reuses it instead of re-encoding."""
+        """``raw``: the JSON ``a`` was validated from, if any; the changelog reuses it instead of re-encoding.
+        Raises ``StateFullError`` (changing nothing but the clocks) when the mention would open beyond a bound."""
         self._advance(a.created_at)
         self._expire_pending()
+        outputs = self._assign(a, raw)
+        return self._take_given_up() + outputs  # responses given up on the way, if any, first
+
+    def _assign(self, a: Assignment, raw: bytes | None) -> list[TrackerOutput]:
         mention_id = a.mention_id
         if mention_id in self._closed:
             return []
@@ -313,28 +377,43 @@ class PartitionTracker:
                     kept["routed_record"] = state.assignment.routed_record
                 self._move(state, a.model_copy(update=kept))
             return []
-        held = self._pending.pop(mention_id, None)
+        size = len(raw) if raw is not None else len(a.routed_record or "")
+        held = self._pending.get(mention_id)
         if held is not None:  # answered before its assignment got here, however old it is
-            self._dirty[PENDING_PREFIX + mention_id.encode()] = None
+            self._forget_pending(mention_id)
             if not self.first_response_grace:
                 return self._close(a, held[0], None)
-            state = _Open(a, raw=raw, answer=held[0])
+            try:
+                self._make_room(size)
+            except StateFullError:
+                self._hold(mention_id, held)  # as it was: the assignment is refused, the response still held
+                raise
+            state = _Open(a, raw=raw, answer=held[0], size=size)
             self._open[mention_id] = state
+            self._open_bytes += size
             self._push_timers(state, expiry=False)
             self._dirty[OPEN_PREFIX + mention_id.encode()] = None
             return []
         assert self._watermark is not None
         if a.created_at + self.max_age <= self._watermark:
             return []  # unanswered and would expire at once; not tracked
-        state = _Open(a, raw=raw)
+        self._make_room(size)
+        state = _Open(a, raw=raw, size=size)
         self._open[mention_id] = state
+        self._open_bytes += size
         self._add_to_team(a)
         self._push_timers(state, expiry=True)
         self._dirty[OPEN_PREFIX + mention_id.encode()] = None
         return []
 
-    def on_response(self, r: Response) -> list[TrackerOutput]:
+    def on_response(self, r: Response, source: Source | None = None) -> list[TrackerOutput]:
+        """``source``: where the record came from, named by its dead letter if it is given up unmatched."""
         self._advance(r.responded_at)
+        self._expire_pending()
+        outputs = self._respond(r, source)
+        return self._take_given_up() + outputs
+
+    def _respond(self, r: Response, source: Source | None) -> list[TrackerOutput]:
         mention_id = r.mention_id
         if mention_id in self._closed:
             return []
@@ -346,13 +425,11 @@ class PartitionTracker:
             return []
         held = self._pending.get(mention_id)
         if held is None:
-            assert self._watermark is not None
-            self._pending[mention_id] = (r, self._wall())
-            self._dirty[PENDING_PREFIX + mention_id.encode()] = None
-            while len(self._pending) > self.max_pending:
-                self._forget_pending(next(iter(self._pending)))
-        elif r.responded_at < held[0].responded_at:
-            self._pending[mention_id] = (r, held[1])
+            self._bound_pending(1, source.size if source is not None else 0)
+            self._hold(mention_id, (r, self._wall(), source))
+            return []
+        if r.responded_at < held[0].responded_at:  # the later-sent one is not held: it is simply superseded
+            self._pending[mention_id] = (r, held[1], held[2])
             self._dirty[PENDING_PREFIX + mention_id.encode()] = None
         return []
 
@@ -360,7 +437,7 @@ class PartitionTracker:
         """Fire what is due by ``now``: breaches (sla_due_at < now), escalation levels and expiries (<= now)."""
         self._advance(now)
         self._expire_pending()
-        out: list[TrackerOutput] = []
+        out = self._take_given_up()
         not_yet: list[_Timer] = []
         # self._timers, not a local: firing a re-route pushes timers and may compact (replace) the heap.
         while self._timers and self._timers[0][0] <= now:
@@ -409,8 +486,10 @@ class PartitionTracker:
         mention_id = raw_id.decode()
         if prefix + b":" == OPEN_PREFIX:
             old = self._open.pop(mention_id, None)
-            if old is not None and old.answer is None:
-                self._remove_from_team(old.assignment)
+            if old is not None:
+                self._open_bytes -= old.size
+                if old.answer is None:
+                    self._remove_from_team(old.assignment)
             if value is not None:
                 doc = orjson.loads(value)
                 answer = doc.get("answer")
@@ -419,16 +498,22 @@ class PartitionTracker:
                     int(doc["fired_level"]),
                     bool(doc["breach_counted"]),
                     answer=None if answer is None else Response.model_validate(answer),
+                    size=len(value),
                 )
                 self._open[mention_id] = state
+                self._open_bytes += state.size
                 if state.answer is None:
                     self._add_to_team(state.assignment)
                 self._push_timers(state, expiry=True)
         elif prefix + b":" == PENDING_PREFIX:
-            self._pending.pop(mention_id, None)
+            was = self._pending.pop(mention_id, None)
+            if was is not None:
+                self._pending_bytes -= was[2].size if was[2] is not None else 0
             if value is not None:
                 doc = orjson.loads(value)
-                self._pending[mention_id] = (Response.model_validate(doc["response"]), float(doc["held_at"]))
+                source = Source(*doc["source"]) if doc.get("source") else None
+                self._pending[mention_id] = (Response.model_validate(doc["response"]), float(doc["held_at"]), source)
+                self._pending_bytes += source.size if source is not None else 0
         elif prefix + b":" == CLOSED_PREFIX:
             self._closed.pop(mention_id, None)
             if value is not None:
@@ -463,7 +548,8 @@ class PartitionTracker:
             held = self._pending.get(mention_id)
             if held is None:
                 return None
-            return orjson.dumps({"response": held[0].model_dump(mode="json"), "held_at": held[1]})
+            source = None if held[2] is None else list(held[2])
+            return orjson.dumps({"response": held[0].model_dump(mode="json"), "held_at": held[1], "source": source})
         at = self._closed.get(mention_id)
         return None if at is None else orjson.dumps({"at": at.isoformat()})
 
@@ -496,20 +582,63 @@ class PartitionTracker:
             mention_id = next(iter(pending))
             if pending[mention_id][1] >= horizon:
                 break
-            self._forget_pending(mention_id)
+            self._give_up(mention_id, f"no assignment for the mention within {self.pending_ttl}")
 
-    def _forget_pending(self, mention_id: str) -> None:
-        del self._pending[mention_id]
+    def _forget_pending(self, mention_id: str) -> tuple[Response, float, Source | None]:
+        held = self._pending.pop(mention_id)
+        self._pending_bytes -= held[2].size if held[2] is not None else 0
         self._dirty[PENDING_PREFIX + mention_id.encode()] = None
+        return held
+
+    def _hold(self, mention_id: str, held: tuple[Response, float, Source | None]) -> None:
+        self._pending[mention_id] = held
+        self._pending_bytes += held[2].size if held[2] is not None else 0
+        self._dirty[PENDING_PREFIX + mention_id.encode()] = None
+
+    def _give_up(self, mention_id: str, why: str) -> None:
+        response, _, source = self._forget_pending(mention_id)
+        self._given_up.append(UnmatchedOutput(response, source, why))
+
+    def _take_given_up(self) -> list[TrackerOutput]:
+        given_up, self._given_up = self._given_up, []
+        return given_up
+
+    def _bound_pending(self, adding: int, size: int) -> None:
+        """Room for ``adding`` (0 or 1) more held responses of ``size`` bytes: the oldest held ones give way."""
+        pending, entries, room = self._pending, self._bounds["pending"], self._bounds["held_bytes"]
+        while pending and (len(pending) + adding > entries.limit or self._held_bytes() + size > room.limit):
+            (entries if len(pending) + adding > entries.limit else room).evicted += 1
+            self._give_up(next(iter(pending)), "the held responses were at their bound")
+
+    def _make_room(self, size: int) -> None:
+        """Room for one more open mention of ``size`` bytes. Held responses give way when that makes room; open
+        mentions never do (that would silently stop tracking someone still waiting): the new one is refused."""
+        entries, room = self._bounds["open"], self._bounds["held_bytes"]
+        if len(self._open) >= entries.limit or self._open_bytes + size > room.limit:
+            (entries if len(self._open) >= entries.limit else room).evicted += 1
+            raise StateFullError(
+                f"the tracker holds {len(self._open)} open mentions of {self._open_bytes} bytes; the partition's "
+                f"limits are {entries.limit} and {room.limit} bytes (MENTION_ROUTER_TRACKER_MAX_OPEN, _MAX_BYTES)"
+            )
+        while self._pending and self._held_bytes() + size > room.limit:
+            room.evicted += 1
+            self._give_up(next(iter(self._pending)), "the tracker's state was at its bound")
+
+    def _held_bytes(self) -> int:
+        return self._open_bytes + self._pending_bytes
+
+    def _bound_closed(self) -> None:
+        while len(self._closed) > self._bounds["closed"].limit:
+            oldest = next(iter(self._closed))
+            del self._closed[oldest]
+            self._dirty[CLOSED_PREFIX + oldest.encode()] = None
+            self._bounds["closed"].evicted += 1
 
     def _remember_closed(self, mention_id: str) -> None:
         assert self._watermark is not None
         self._closed[mention_id] = self._watermark
         self._dirty[CLOSED_PREFIX + mention_id.encode()] = None
-        while len(self._closed) > self.max_closed:
-            oldest = next(iter(self._closed))
-            del self._closed[oldest]
-            self._dirty[CLOSED_PREFIX + oldest.encode()] = None
+        self._bound_closed()
 
     def _close(self, a: Assignment, r: Response, state: _Open | None) -> list[TrackerOutput]:
         breached = a.sla_due_at is not None and r.responded_at > a.sla_due_at
@@ -542,6 +671,7 @@ class PartitionTracker:
     def _remove_open(self, state: _Open) -> None:
         mention_id = state.assignment.mention_id
         del self._open[mention_id]
+        self._open_bytes -= state.size
         if state.answer is None:  # an answered one left its team when it was answered
             self._remove_from_team(state.assignment)
         self._dirty[OPEN_PREFIX + mention_id.encode()] = None

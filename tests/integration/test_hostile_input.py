@@ -45,7 +45,7 @@ class Sent:
     topic: str
     key: bytes
     value: bytes | None
-    fate: str  # "dead": one dead letter; "kept": valid, held by the tracker (no dead letter); "routed": good
+    fate: str  # "dead": one dead letter; "routed": good
 
 
 def _base_values(now: datetime) -> dict[str, dict[str, Any]]:
@@ -156,20 +156,23 @@ class Fuzzer:
             value = json.dumps(base).encode()
         return Sent(topic, key, value, "dead")
 
-    def kept(self) -> Sent:
-        """Valid records naming what nobody knows: the tracker holds them, labels them 'other'."""
+    def unknown(self) -> Sent:
+        """Valid records naming what nobody knows: an assignment to a team the rules lack (a dead letter at
+        once), a response to a mention that never comes (held, then a dead letter)."""
         key = self._key()
         if self.rng.random() < 0.5:
             base = dict(self.base["assignment"], mention_id=key.decode(), team=f"fuzz-team-{self.n}")
-            return Sent(self.names.assignments, key, json.dumps(base).encode(), "kept")
+            return Sent(self.names.assignments, key, json.dumps(base).encode(), "dead")
         base = dict(self.base["response"], mention_id=key.decode(), team=f"fuzz-team-{self.n}")
-        return Sent(self.names.responses, key, json.dumps(base).encode(), "kept")
+        return Sent(self.names.responses, key, json.dumps(base).encode(), "dead")
 
 
 def test_ten_thousand_bad_records_cost_one_dead_letter_each(
     make_worker: Callable[..., Worker], producer: KafkaProducer, tmp_path: Path
 ) -> None:
-    worker = make_worker(MENTION_ROUTER_RULES_PATH=write_rules(tmp_path, RULES))
+    worker = make_worker(
+        MENTION_ROUTER_RULES_PATH=write_rules(tmp_path, RULES), MENTION_ROUTER_UNMATCHED_RESPONSE_SECONDS="5"
+    )
     worker.start()
     names = TopicNames(prefix=worker.prefix, app_id=f"{worker.prefix}router")
     fuzzer = Fuzzer(names, seed=20261207)
@@ -182,7 +185,7 @@ def test_ten_thousand_bad_records_cost_one_dead_letter_each(
             good.append(mention)
             producer.send(names.raw, mention.model_dump_json().encode(), key=mention.id.encode())
             continue
-        record = fuzzer.kept() if n % 50 == 1 else fuzzer.bad()
+        record = fuzzer.unknown() if n % 50 == 1 else fuzzer.bad()
         sent.append(record)
         (big if record.value is not None and len(record.value) > 500_000 else producer).send(
             record.topic, record.value, key=record.key
@@ -221,16 +224,19 @@ def test_ten_thousand_bad_records_cost_one_dead_letter_each(
     assert set(routed) == good_ids, "no bad record was routed"
     expected = Counter(s.key[:MAX_ORIGINAL_BYTES] for s in dead)
     assert letters == expected, "every bad record is exactly one dead letter, and nothing else is"
-    assert set(reasons) <= {"undecodable", "schema_violation", "oversize", "time_out_of_range"}, reasons
+    known = {"undecodable", "schema_violation", "oversize", "time_out_of_range", "unknown_reference"}
+    assert set(reasons) <= known, reasons
     assert reasons["time_out_of_range"] > 0
     assert reasons["oversize"] > 0
+    assert reasons["unknown_reference"] == sum(1 for n in range(BAD_RECORDS + GOOD_MENTIONS) if n % 50 == 1)
     assert escalations == [], "no escalation fires that should not"
 
     snapshot = worker.metrics()
     series = [(name, labels) for name, samples in snapshot.samples.items() for labels, _ in samples]
     assert not [s for s in series if any("fuzz" in value for value in s[1].values())], "no series from a record"
     assert len(series) < 5000
-    assert snapshot.total("mention_router_backlog", team="other") > 0  # the unknown teams' mentions, bounded
+    assert snapshot.total("mention_router_backlog", team="other") == 0, "no mention tracked for an unknown team"
+    assert snapshot.total("mention_router_state_size", stage="track", store="pending") == 0, "all given up"
     assert "Crashed" not in worker.log_tail(2000)
     for probe in ("healthz", "readyz"):  # live and ready after the storm
         with urllib.request.urlopen(worker.metrics_url.replace("metrics", probe), timeout=5) as response:

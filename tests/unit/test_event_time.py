@@ -14,6 +14,7 @@ from streams.event_time import EventTimeBounds, TimeOutOfRangeError
 from streams.metrics import Metrics
 from streams.runtime.dead_letters import classify
 from streams.runtime.records import Output, Record
+from streams.state_bounds import UnknownReferenceError
 from streams.topics import TopicNames
 from tests.factories import make_mention
 from tests.unit.test_track_agent import T0, _assignment
@@ -70,7 +71,9 @@ def test_team_labels_come_from_the_rules_only() -> None:
     agent, topics = _track(metrics), TopicNames()
     out: list[Output] = []
     for n in range(50):  # anyone who can write to mentions.assignments
-        agent.handle(Record(topics.assignments, 0, n, 0, b"k", _assignment(f"m{n}", team=f"made-up-{n}")), out)
+        with pytest.raises(UnknownReferenceError) as refused:  # a team the rules lack: a dead letter
+            agent.handle(Record(topics.assignments, 0, n, 0, b"k", _assignment(f"m{n}", team=f"made-up-{n}")), out)
+        assert classify(refused.value) is DeadLetterReason.UNKNOWN_REFERENCE
         reply = Response(mention_id=f"m{n}", team=f"made-up-{n}", responder="x", responded_at=T0)
         agent.handle(Record(topics.responses, 0, n, 0, b"k", reply.model_dump_json().encode()), out)
     teams = {

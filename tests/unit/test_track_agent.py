@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import orjson
 from prometheus_client import CollectorRegistry
 
-from schemas import Assignment, Channel, EscalationLevel, Response
+from schemas import Assignment, Channel, DeadLetter, DeadLetterReason, EscalationLevel, Response
 from streams.agents.track import TrackAgent
 from streams.metrics import Metrics
 from streams.runtime.records import Output, Record
 from streams.topics import TopicNames
+from streams.tracking import TrackerLimits
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -75,3 +77,44 @@ def test_responses_breaches_and_escalations_are_counted_per_label() -> None:
     agent.tick(0, out)
     agent.after_ticks()
     assert sample("mention_router_escalations_total", {"team": "care", "brand": "acme"}) == 1
+
+
+def test_a_response_whose_mention_never_comes_is_one_dead_letter_naming_its_record() -> None:
+    metrics = Metrics(CollectorRegistry())
+    topics = TopicNames()
+    limits = TrackerLimits(unmatched_after=timedelta(seconds=0.5))
+    agent = TrackAgent(topics, metrics, teams=["care"], brands=["acme"], limits=limits)
+    agent.partitions_assigned({0}, 1)
+    out: list[Output] = []
+    stranger = Response(mention_id="never-routed", team="care", responder="bo", responded_at=T0)
+    agent.handle(Record(topics.responses, 0, 17, 1234, b"k", stranger.model_dump_json().encode()), out)
+    assert out == []
+    time.sleep(0.6)  # the tracker holds responses for processing time, not event time
+    agent.tick(0, out)
+    [letter_out] = [o for o in out if o.topic == topics.dlq]
+    assert letter_out.value is not None
+    letter = DeadLetter.model_validate_json(letter_out.value)
+    assert letter.reason is DeadLetterReason.UNKNOWN_REFERENCE
+    assert (letter.source_topic, letter.source_partition, letter.source_offset) == (topics.responses, 0, 17)
+    sample = metrics.registry.get_sample_value
+    assert sample("mention_router_dead_letters_total", {"stage": "track", "reason": "unknown_reference"}) == 1
+    agent.end_batch(0, out)
+    assert sample("mention_router_state_size", {"stage": "track", "store": "pending"}) == 0
+
+
+def test_state_sizes_limits_and_evictions_are_exported_per_store() -> None:
+    metrics = Metrics(CollectorRegistry())
+    topics = TopicNames()
+    agent = TrackAgent(topics, metrics, teams=["care"], brands=["acme"], limits=TrackerLimits(closed=2))
+    agent.partitions_assigned({0}, 1)
+    out: list[Output] = []
+    for n in range(5):
+        agent.handle(Record(topics.assignments, 0, n, 0, b"k", _assignment(f"m{n}")), out)
+        reply = Response(mention_id=f"m{n}", team="care", responder="x", responded_at=T0)
+        agent.handle(Record(topics.responses, 0, n, 0, b"k", reply.model_dump_json().encode()), out)
+    agent.end_batch(0, out)
+    sample = metrics.registry.get_sample_value
+    labels = {"stage": "track", "store": "closed"}
+    assert sample("mention_router_state_size_limit", labels) == 2
+    assert sample("mention_router_state_size", labels) == 2
+    assert sample("mention_router_state_evictions_total", labels) == 3

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from schemas import Assignment, Channel, EscalationLevel, Response, RoutedMention
+from streams.state_bounds import StateFullError
 from streams.tracking import (
     BreachOutput,
     EscalationOutput,
@@ -15,8 +16,11 @@ from streams.tracking import (
     FirstResponseOutput,
     PartitionTracker,
     RerouteOutput,
+    Source,
     StreamClock,
+    TrackerLimits,
     TrackerOutput,
+    UnmatchedOutput,
     assignment_from_routed,
     rerouted_record,
 )
@@ -422,26 +426,78 @@ def test_an_assignment_already_older_than_max_age_is_not_tracked() -> None:
     assert tracker.backlog() == {}
 
 
-def test_pending_responses_expire_and_are_bounded() -> None:
+def test_pending_responses_expire_and_are_bounded_and_each_given_up_one_is_reported() -> None:
     wall = [1_000.0]
-    tracker = PartitionTracker(pending_ttl=timedelta(hours=1), max_pending=3, wall=lambda: wall[0])
-    tracker.on_response(response("gone", at=minutes(0)))
+    limits = TrackerLimits(pending=3, unmatched_after=timedelta(hours=1))
+    tracker = PartitionTracker(limits=limits, wall=lambda: wall[0])
+    source = Source("responses", 0, 41, 7, 100)
+    assert tracker.on_response(response("gone", at=minutes(0)), source) == []
     tracker.on_assignment(assignment("other", created_at=minutes(600)))  # event time alone expires nothing
     wall[0] += 3601  # an hour of processing time without its assignment: given up
-    tracker.on_response(response("x", at=minutes(601)))
+    [unmatched] = tracker.on_response(response("x", at=minutes(601)))
+    assert isinstance(unmatched, UnmatchedOutput)
+    assert (unmatched.response.mention_id, unmatched.source) == ("gone", source)
     assert tracker.on_assignment(assignment("gone")) == []
     assert tracker.is_open("gone")
 
-    for n in range(5):
-        tracker.on_response(response(f"p{n}", at=minutes(62)))
+    given_up = [o for n in range(5) for o in tracker.on_response(response(f"p{n}", at=minutes(62)))]
+    assert [o.response.mention_id for o in given_up if isinstance(o, UnmatchedOutput)] == ["x", "p0", "p1"]
     assert len(tracker) == 2 + 3  # open "other" and "gone" + the 3 newest pending
+    assert tracker.bounds["pending"].evicted == 3
     assert first_responses(tracker.on_assignment(assignment("p4", created_at=minutes(50))))
-    assert tracker.on_assignment(assignment("p0", created_at=minutes(50))) == []  # evicted: opened instead
+    assert tracker.on_assignment(assignment("p0", created_at=minutes(50))) == []  # given up: opened instead
+
+
+def test_open_mentions_beyond_the_bound_are_refused_and_nothing_changes() -> None:
+    tracker = PartitionTracker(limits=TrackerLimits(open=2))
+    tracker.on_assignment(assignment("a"))
+    tracker.on_assignment(assignment("b"))
+    tracker.drain_changes()
+    with pytest.raises(StateFullError):
+        tracker.on_assignment(assignment("c", created_at=minutes(1)))
+    assert not tracker.is_open("c")
+    assert [k for k, _ in tracker.drain_changes()] == [WATERMARK_KEY], "only the clock moved"
+    assert tracker.bounds["open"].evicted == 1
+    first_responses(tracker.on_response(response("a", at=minutes(2))))
+    tracker.on_assignment(assignment("c", created_at=minutes(1)))  # room again once one is answered
+    assert tracker.is_open("c")
+
+
+def test_held_responses_give_way_to_open_mentions_within_the_byte_bound() -> None:
+    tracker = PartitionTracker(limits=TrackerLimits(bytes=1000))
+    for n in range(4):  # 4 x 200 bytes held for assignments that may never come
+        tracker.on_response(response(f"held{n}"), Source("responses", 0, n, None, 200))
+    assert tracker.sizes()["held_bytes"] == 800
+    big = assignment("big", routed_record="x" * 500)
+    outputs = tracker.on_assignment(big)
+    assert [o.response.mention_id for o in outputs if isinstance(o, UnmatchedOutput)] == ["held0", "held1"]
+    assert tracker.is_open("big")
+    assert tracker.sizes()["held_bytes"] == 900
+    with pytest.raises(StateFullError):  # open mentions are never evicted: a bigger one is refused
+        tracker.on_assignment(assignment("bigger", routed_record="x" * 950))
+    restored = replay(tracker.drain_changes(), limits=TrackerLimits(bytes=1000))
+    assert restored.sizes()["open"] == 1
+    assert restored.sizes()["pending"] == 2
+    assert restored.sizes()["held_bytes"] >= 900  # the open mention counts its changelog value's size
+
+
+def test_a_smaller_share_after_a_rebalance_evicts_held_and_closed_entries_only() -> None:
+    tracker = PartitionTracker(limits=TrackerLimits(open=10, pending=10, closed=10))
+    for n in range(6):
+        tracker.on_assignment(assignment(f"open{n}"))
+        tracker.on_response(response(f"held{n}"))
+        tracker.on_assignment(assignment(f"closed{n}"))
+        tracker.on_response(response(f"closed{n}", at=minutes(1)))
+    for bound in tracker.bounds.values():
+        bound.share(2)  # 5 each
+    tracker.enforce_bounds()
+    assert tracker.sizes() | {"held_bytes": 0} == {"open": 6, "pending": 5, "closed": 5, "held_bytes": 0}
+    assert [o.response.mention_id for o in tracker.due(minutes(2)) if isinstance(o, UnmatchedOutput)] == ["held0"]
 
 
 def test_responses_far_ahead_of_their_assignments_still_count() -> None:
     """A fast replay: responses reach the stage weeks of event time before their assignments."""
-    tracker = PartitionTracker(max_age=timedelta(days=30), pending_ttl=timedelta(days=30))
+    tracker = PartitionTracker(max_age=timedelta(days=30), limits=TrackerLimits(unmatched_after=timedelta(days=30)))
     early = assignment("early", created_at=minutes(0))
     tracker.on_response(response("early", at=minutes(5)))
     tracker.on_response(response("much-later", at=minutes(60 * 24 * 60)))  # 60 days on
@@ -461,7 +517,7 @@ def test_a_dropped_mention_is_measured_but_not_owed() -> None:
 
 
 def test_closed_set_is_bounded() -> None:
-    tracker = PartitionTracker(max_closed=10)
+    tracker = PartitionTracker(limits=TrackerLimits(closed=10))
     for n in range(100):
         tracker.on_assignment(assignment(f"m{n}"))
         tracker.on_response(response(f"m{n}", at=minutes(1)))

@@ -80,3 +80,31 @@ def test_wave_memory_is_bounded() -> None:
         word = "".join("abcdefghij"[int(d)] for d in str(i))  # numbers are not part of a wave's text
         waves.observe(mention(f"unique complaint text {word} words here", str(i), handle=f"p{i}"))
     assert len(waves) == 100
+
+
+def test_authors_held_over_all_waves_are_bounded_and_a_wave_keeps_counting_past_it() -> None:
+    waves = WaveTracker(max_members_total=12)
+    seen = [waves.observe(mention(CAMPAIGN.format(n=i), str(i), handle=f"p{i}", minutes=i / 10)) for i in range(30)]
+    assert waves.sizes()["members"] == 12
+    assert seen[-1] is not None
+    assert seen[-1][1] == 30, "the wave's size still counts every mention"
+    assert waves.bounds["members"].evicted == 18
+    restored = WaveTracker(max_members_total=12)
+    for key, value in waves.drain_changes():
+        restored.restore(key, value)
+    assert restored.sizes() == waves.sizes()
+
+
+def test_a_worker_wide_limit_is_shared_over_the_partitions() -> None:
+    waves = WaveTracker(max_keys=100)
+    for i in range(100):
+        word = "".join("abcdefghij"[int(d)] for d in str(i))
+        waves.observe(mention(f"unique complaint text {word} words here", str(i), handle=f"p{i}"))
+    for bound in waves.bounds.values():
+        bound.share(4)  # the worker's 100 keys over 4 partitions
+    waves.enforce_bounds()
+    assert len(waves) <= 25
+    assert waves.bounds["keys"].evicted >= 75
+    index = DedupeIndex(max_keys=1000)
+    index.bounds["keys"].share(8)
+    assert index.max_keys == 125
