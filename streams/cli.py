@@ -12,8 +12,6 @@ import click
 from streams.broker import local
 from streams.settings import Settings
 
-EXIT_FATAL = 70  # EX_SOFTWARE: a fatal error inside the worker (logged as CRITICAL before the exit)
-
 
 def _settings() -> Settings:
     return Settings()
@@ -32,7 +30,7 @@ def worker(stages: str | None, loglevel: str | None) -> None:
     from streams.admin import ensure_topics
     from streams.app import RouterWorker, create_app
     from streams.metrics import Metrics
-    from streams.observability.health import Health, serve
+    from streams.observability.health import EXIT_FATAL, Health, serve
     from streams.routing import load_rules
 
     overrides = {"stages": stages} if stages else {}

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         description="exactly_once, under load: a partition's transaction spans this long of batches (an idle input "
         "commits at once). Downstream read_committed readers see a batch when its transaction commits.",
     )
+    task_timeout_ms: int = Field(
+        default=120_000,
+        ge=0,
+        description="A partition whose batches keep rolling back this long stops the worker (exit 70) with the "
+        "batch named, so the orchestrator restarts it; a batch is never skipped.",
+    )
     transaction_timeout_ms: int = Field(
         default=60_000, ge=1000, description="exactly_once: the broker aborts a transaction open this long."
     )

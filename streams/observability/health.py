@@ -10,6 +10,7 @@ a thread that answers is no proof that the loop still turns.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,22 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 logger = logging.getLogger(__name__)
 
 STALL_AFTER_S = 30.0  # no heartbeat this long: the event loop is stuck
+EXIT_FATAL = 70  # EX_SOFTWARE: a fatal error inside the worker (logged as CRITICAL before the exit)
+SHUTDOWN_DEADLINE_S = 20.0  # after a fatal error, the graceful stop gets this long before the process exits anyway
+
+
+def exit_within(seconds: float, reason: str) -> None:
+    """After a fatal error: a graceful stop can hang on the very client that failed, so the process exits with
+    ``EXIT_FATAL`` after ``seconds`` whatever the stop is waiting for."""
+    watchdog = threading.Timer(seconds, _exit_now, args=(seconds, reason))
+    watchdog.daemon = True
+    watchdog.start()
+
+
+def _exit_now(seconds: float, reason: str) -> None:
+    logger.critical("the worker did not stop within %.0fs of a fatal error (%s); exiting", seconds, reason)
+    logging.shutdown()
+    os._exit(EXIT_FATAL)
 
 
 class Health:

@@ -29,7 +29,7 @@ from aiokafka.errors import CommitFailedError, ConsumerStoppedError, IllegalStat
 from mode import Service
 
 from streams.metrics import Metrics
-from streams.observability.health import Health
+from streams.observability.health import SHUTDOWN_DEADLINE_S, Health, exit_within
 from streams.runtime.changelog import restore_partitions
 from streams.runtime.commit import AtLeastOnce, Committer, ExactlyOnce, Outcome, PartitionWork
 from streams.runtime.dead_letters import EmptyValueError, OversizeError, classify, dead_letter, dead_letter_output
@@ -41,7 +41,6 @@ from streams.settings import Settings
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_PAUSE_S = 5.0
-MAX_ABORTS_IN_ROW = 30  # about two minutes of retries (pauses double up to MAX_RETRY_PAUSE_S)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -101,6 +100,7 @@ class BatchAgent(Service):
         self._staged: dict[int, dict[TopicPartition, int]] = {}  # offsets handed to the open transactions
         self._rebalancing = False
         self._aborts_in_row: dict[int, int] = {}  # per partition: rollbacks since its last successful batch
+        self._failing_since: dict[int, float] = {}  # per partition: when the first of those rollbacks happened
         super().__init__(**kwargs)
 
     @property
@@ -132,8 +132,9 @@ class BatchAgent(Service):
     async def on_stop(self) -> None:
         if self.consumer is not None:
             async with self.batch_lock:  # finish the batch being handled, then commit all
-                await self._flush()
-                await self.committer.drain()
+                if self.health.failed is None:  # after a fatal error nothing more is committed
+                    await self._flush()
+                    await self.committer.drain()
                 await self.consumer.stop()
         await self.committer.stop()
 
@@ -205,7 +206,7 @@ class BatchAgent(Service):
         await self.committer.close(partitions)
         self.owned -= partitions
         for partition in partitions:
-            self._aborts_in_row.pop(partition, None)
+            self._succeeded(partition)
         for tps in (self._positions, self._committed):
             for tp in [tp for tp in tps if tp.partition in partitions]:
                 del tps[tp]
@@ -213,16 +214,18 @@ class BatchAgent(Service):
     async def _rewind(self, partitions: set[int]) -> None:
         """An aborted transaction: state back to the committed changelog, input back to the committed offsets."""
         self._aborts.inc(len(partitions))
+        now = time.monotonic()
         for partition in partitions:
             self._aborts_in_row[partition] = self._aborts_in_row.get(partition, 0) + 1
+            self._failing_since.setdefault(partition, now)
         in_row = max(self._aborts_in_row[p] for p in partitions)
-        if in_row > MAX_ABORTS_IN_ROW:
+        stuck = now - min(self._failing_since[p] for p in partitions)
+        if stuck >= self.settings.task_timeout_ms / 1000:
             # Never skip: stop with the records named; the orchestrator restarts the worker, which retries them.
-            where = {f"{tp.topic}:{tp.partition}": offset for tp, offset in self._committed.items()
-                     if tp.partition in partitions}  # fmt: skip
             raise RuntimeError(
                 f"stage {self.stage.name}: {in_row} transactions in a row aborted for partitions "
-                f"{sorted(partitions)}; the batch starting at {where} cannot be committed"
+                f"{sorted(partitions)} over {stuck:.1f}s; the batch starting at {self._where(partitions)} cannot be "
+                "committed"
             )
         pause = min(MAX_RETRY_PAUSE_S, 0.05 * 2**in_row)
         logger.warning("stage=%s: partitions %s rolled back; re-reading in %.2fs", self.stage.name, sorted(partitions),
@@ -256,7 +259,10 @@ class BatchAgent(Service):
     async def _fatal(self, exc: BaseException) -> None:
         """The stage cannot go on: liveness fails at once and the worker exits non-zero (streams.cli)."""
         logger.critical("stage=%s: fatal %s: %s; the worker stops", self.stage.name, type(exc).__name__, exc)
-        self.health.fail(f"{self.stage.name}: {type(exc).__name__}")
+        reason = f"{self.stage.name}: {type(exc).__name__}"
+        if self.health.failed is None:
+            exit_within(SHUTDOWN_DEADLINE_S, reason)
+        self.health.fail(reason)
         await self.crash(exc)
 
     @Service.task
@@ -281,7 +287,7 @@ class BatchAgent(Service):
         for partition, part in work.items():
             self._staged.setdefault(partition, {}).update(part.offsets)
             if not self.committer.transactional:
-                self._aborts_in_row.pop(partition, None)  # handed on: at_least_once has no later verdict
+                self._succeeded(partition)  # handed on: at_least_once has no later verdict
         await self.committer.stage(work)
 
     def _accept(self, batch: dict[TopicPartition, list[Any]]) -> dict[TopicPartition, list[Any]]:
@@ -306,11 +312,17 @@ class BatchAgent(Service):
         staged, self._staged = self._staged, {}
         rewind = {p for p, outcome in outcomes.items() if outcome is Outcome.ABORTED}
         lost = {p for p, outcome in outcomes.items() if outcome is Outcome.LOST}
+        broken = sorted(p for p, outcome in outcomes.items() if outcome is Outcome.BROKEN)
+        if broken:  # never skip: stop with the records named; the orchestrator restarts the worker, which retries
+            raise RuntimeError(
+                f"stage {self.stage.name}: the transaction of partitions {broken} can neither commit nor abort; "
+                f"the batch starting at {self._where(set(broken))} is retried when the worker restarts"
+            )
         if Outcome.COMMITTED in outcomes.values():
             for p, outcome in outcomes.items():
                 if outcome is Outcome.COMMITTED:
                     self._committed.update(staged.get(p, {}))
-                    self._aborts_in_row.pop(p, None)
+                    self._succeeded(p)
             self._committed_now()
         if lost:
             logger.warning("stage=%s: partitions %s lost to another worker; rejoining the group", self.stage.name,
@@ -320,6 +332,14 @@ class BatchAgent(Service):
             self.consumer._coordinator.request_rejoin()
         if rewind:
             await self._rewind(rewind)
+
+    def _where(self, partitions: set[int]) -> dict[str, int]:
+        """topic:partition → the offset the uncommitted batch starts at."""
+        return {f"{tp.topic}:{tp.partition}": o for tp, o in self._committed.items() if tp.partition in partitions}
+
+    def _succeeded(self, partition: int) -> None:
+        self._aborts_in_row.pop(partition, None)
+        self._failing_since.pop(partition, None)
 
     def _committed_now(self) -> None:
         self._commits.inc()

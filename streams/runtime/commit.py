@@ -32,6 +32,7 @@ from streams.settings import Settings
 logger = logging.getLogger(__name__)
 
 COMMIT_EVERY_S = 0.05
+CLOSE_TIMEOUT_S = 5.0
 MAX_HELD_BYTES = 16 * 1024 * 1024  # outputs a stage's open transactions may hold before they are due
 # Errors after which a transactional producer can never write again: another worker owns the partition now.
 _FENCED = (ProducerFenced, OutOfOrderSequenceNumber, TransactionalIdAuthorizationFailed)
@@ -50,6 +51,7 @@ class Outcome(Enum):
     COMMITTED = "committed"
     ABORTED = "aborted"  # nothing of the batch is visible; the partition's state must be rolled back
     LOST = "lost"  # fenced: another worker owns the partition; drop it
+    BROKEN = "broken"  # the producer can neither commit nor abort: the worker must stop (its restart retries)
 
 
 class Committer:
@@ -112,6 +114,8 @@ class ExactlyOnce(Committer):
         self._opened_at = 0.0
         self._held_bytes = 0
         self._interval = settings.commit_interval_ms / 1000
+        # Longest a commit or an abort may take before the client is taken for wedged.
+        self._finish_timeout = min(settings.transaction_timeout_ms, settings.task_timeout_ms or 10**9) / 1000
 
     def transactional_id(self, partition: int) -> str:
         return f"{self._group_id}.{partition}"
@@ -138,7 +142,8 @@ class ExactlyOnce(Committer):
         producer = self._producers.pop(partition, None)
         if producer is not None:
             try:
-                await producer.stop()
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):  # a wedged one would wait for its batches forever
+                    await producer.stop()
             except Exception as exc:  # a fenced producer may fail to flush; it has nothing left to say
                 logger.info("closing the producer of partition %d: %s", partition, type(exc).__name__)
 
@@ -172,12 +177,17 @@ class ExactlyOnce(Committer):
         try:
             if producer is None:
                 raise PartitionLostError(partition)
-            await producer.begin_transaction()
-            futures = await send_outputs(producer, txn.outputs)
-            if txn.offsets:
-                await producer.send_offsets_to_transaction(txn.offsets, self._group_id)
-            await producer.commit_transaction()  # flushes the sends first; raises what failed in the transaction
-            await asyncio.gather(*futures)
+            async with asyncio.timeout(self._finish_timeout):  # a wedged client must not stall the stage
+                await producer.begin_transaction()
+                futures = await send_outputs(producer, txn.outputs)
+                delivered = asyncio.gather(*futures)
+                settle_quietly([delivered])
+                if txn.offsets:
+                    await producer.send_offsets_to_transaction(txn.offsets, self._group_id)
+                # Every record acknowledged before the commit: aiokafka commits a transaction even when one of its
+                # record batches was refused (e.g. too large for the topic), which would lose that output.
+                await delivered
+                await producer.commit_transaction()
             return Outcome.COMMITTED
         except (*_FENCED, PartitionLostError) as exc:
             settle_quietly(futures)
@@ -197,14 +207,15 @@ class ExactlyOnce(Committer):
         try:
             if producer._txn_manager.is_fatal_error():  # aiokafka has no public check
                 raise RuntimeError("the producer is in a fatal state")
-            await producer.abort_transaction()
+            async with asyncio.timeout(self._finish_timeout):
+                await producer.abort_transaction()
             return Outcome.ABORTED
         except Exception as exc:
-            # The producer cannot go on. Re-opening it here could fence a rightful new owner, so the partition is
-            # given up and taken back only through a new group assignment.
-            logger.warning("partition %d: abort failed (%s); giving the partition up", partition, type(exc).__name__)
-            await self._close(partition)
-            return Outcome.LOST
+            # The client cannot go on (aiokafka wedges after some refused batches, or asserts on its own state).
+            # Re-opening it here could fence a rightful new owner and can hang on the broker's open transaction;
+            # the worker stops instead, as Kafka Streams does, and its restart retries the batch.
+            logger.error("partition %d: abort failed (%s); the producer is unusable", partition, type(exc).__name__)
+            return Outcome.BROKEN
 
     async def stop(self) -> None:
         await self.close(set(self._producers))

@@ -39,7 +39,8 @@ class _TxnManager:
 
 @dataclass
 class FakeProducer:
-    """Records every call; ``fail`` names the step that raises (``send``, ``offsets`` or ``commit``)."""
+    """Records every call; ``fail`` names the step that raises (``send``, ``offsets`` or ``commit``), or
+    ``delivery`` (records refused) or ``hang`` (records never acknowledged)."""
 
     fail: str | None = None
     error: type[Exception] = KafkaTimeoutError
@@ -63,7 +64,10 @@ class FakeProducer:
     async def send(self, topic: str, value: Any, key: Any, partition: int, timestamp_ms: Any) -> asyncio.Future[Any]:
         self._step(f"send {topic}")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        future.set_result(None)
+        if self.fail == "delivery":  # refused by the broker, reported through the record's future
+            future.set_exception(self.error())
+        elif self.fail != "hang":  # "hang": never acknowledged
+            future.set_result(None)
         return future
 
     async def send_offsets_to_transaction(self, offsets: dict[TopicPartition, int], group_id: str) -> None:
@@ -122,12 +126,30 @@ async def test_a_fenced_producer_loses_its_partition_and_is_closed_without_an_ab
     assert await _commit(committer, {0: _work(0, 4)}) == {0: Outcome.LOST}, "never re-opened by itself"
 
 
-async def test_a_producer_that_cannot_abort_gives_its_partition_up() -> None:
+async def test_a_producer_that_cannot_abort_is_broken_and_stops_the_worker_with_the_batch_named() -> None:
     producer = FakeProducer(fail="commit")
     producer._txn_manager.fatal = True
-    outcomes = await _commit(_committer(producer), {0: _work(0, 8)})
-    assert outcomes == {0: Outcome.LOST}
-    assert producer.calls[-1] == "stop"
+    assert await _commit(_committer(producer), {0: _work(0, 8)}) == {0: Outcome.BROKEN}
+    agent, _, _ = _agent(FakeProducer(fail="commit"), FakeProducer())
+    agent.committer._producers[0]._txn_manager.fatal = True  # type: ignore[attr-defined]
+    await agent.process(_fetch(0, 10, 3))
+    with pytest.raises(RuntimeError, match=r"partitions \[0\] can neither commit nor abort; the batch starting at"):
+        await agent.flush()
+
+
+async def test_records_are_acknowledged_before_the_commit_and_a_refused_one_aborts() -> None:
+    producer = FakeProducer(fail="delivery")
+    assert await _commit(_committer(producer), {0: _work(0, 8)}) == {0: Outcome.ABORTED}
+    assert "commit" not in producer.calls, "aiokafka would commit a transaction whose record was refused"
+    assert producer.calls[-1] == "abort"
+
+
+async def test_a_wedged_client_is_timed_out_and_aborted() -> None:
+    producer = FakeProducer(fail="hang")
+    committer = _committer(producer)
+    committer._finish_timeout = 0.05
+    assert await _commit(committer, {0: _work(0, 8)}) == {0: Outcome.ABORTED}
+    assert producer.calls[-1] == "abort"
 
 
 async def test_a_partition_with_nothing_to_write_opens_no_transaction() -> None:
@@ -286,16 +308,17 @@ async def test_a_partition_that_never_commits_stops_the_worker_whatever_the_othe
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("streams.runtime.batch_agent.MAX_RETRY_PAUSE_S", 0.0)
-    monkeypatch.setattr("streams.runtime.batch_agent.MAX_ABORTS_IN_ROW", 3)
     agent, _, _ = _agent(FakeProducer(fail="commit"), FakeProducer())
+    agent.settings = agent.settings.model_copy(update={"task_timeout_ms": 200})
     for offset in range(20, 23):
         await agent.process(_fetch(0, 10, 3))
         await agent.flush()  # rolled back
         await agent.process(_fetch(1, offset, 1))  # partition 1 commits in between: no reset for 0
         await agent.flush()
     assert agent._committed[TopicPartition("in", 1)] == 23
+    await asyncio.sleep(0.2)  # the task timeout passes while partition 0 keeps failing
     await agent.process(_fetch(0, 10, 3))
-    with pytest.raises(RuntimeError, match=r"4 transactions in a row aborted for partitions \[0\]"):
+    with pytest.raises(RuntimeError, match=r"4 transactions in a row aborted for partitions \[0\] over"):
         await agent.flush()
 
 
