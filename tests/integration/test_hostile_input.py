@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
@@ -262,3 +263,78 @@ def test_a_changelog_record_that_does_not_restore_costs_only_itself(
     producer.send(names.raw, mention.model_dump_json().encode(), key=mention.id.encode()).get(30)
     duplicates = read_topics(restarted.bootstrap, [names.duplicates], lambda recs: len(recs) >= 1, timeout=60)
     assert len(duplicates) == 1, "the state after the bad record was restored: the replay is a duplicate"
+
+
+LIMITS = {  # small per-worker bounds, so that a burst of a few thousand records reaches every one of them
+    "MENTION_ROUTER_DEDUPE_MAX_KEYS": "3000",
+    "MENTION_ROUTER_WAVE_MAX_KEYS": "600",
+    "MENTION_ROUTER_TRACKER_MAX_OPEN": "600",
+    "MENTION_ROUTER_TRACKER_MAX_PENDING": "600",
+    "MENTION_ROUTER_TRACKER_MAX_BYTES": str(4 * 1024 * 1024),
+}
+
+
+def _quiet(worker: Worker, seconds: float = 4.0, timeout: float = 180.0) -> None:
+    """Wait until no stage has handled a record for ``seconds``."""
+    deadline = time.monotonic() + timeout
+    last, since = -1.0, time.monotonic()
+    while time.monotonic() < deadline:
+        handled = worker.metrics().total("mention_router_batch_records_sum")
+        if handled != last:
+            last, since = handled, time.monotonic()
+        elif time.monotonic() - since >= seconds:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the worker never went quiet:\n{worker.log_tail()}")
+
+
+def _state_growing_burst(fuzzer: Fuzzer, producer: KafkaProducer, big: KafkaProducer, n: int, tag: str) -> None:
+    """Valid records that each try to grow state: distinct mentions (dedupe keys, wave groups), assignments for
+    mentions nobody routed (open mentions, some of them large), responses to mentions that never come."""
+    names = fuzzer.names
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:
+            mention = make_mention(f"@AcmeAir {tag} burst {i} nothing {i * 31} here", handle=f"{tag}_{i}")
+            producer.send(names.raw, mention.model_dump_json().encode(), key=mention.id.encode())
+        elif kind == 1:
+            routed = "z" * (150_000 if i % 60 == 1 else 0) or None  # 100 large ones a burst: 15 MB
+            base = dict(fuzzer.base["assignment"], mention_id=f"{tag}-a-{i}", routed_record=routed)
+            value = json.dumps(base).encode()
+            (big if len(value) > 500_000 else producer).send(names.assignments, value, key=f"{tag}-a-{i}".encode())
+        else:
+            base = dict(fuzzer.base["response"], mention_id=f"{tag}-r-{i}")
+            producer.send(names.responses, json.dumps(base).encode(), key=f"{tag}-r-{i}".encode())
+    producer.flush(60)
+    big.flush(60)
+
+
+def test_memory_stays_flat_under_bursts_of_state_growing_input(
+    make_worker: Callable[..., Worker], producer: KafkaProducer
+) -> None:
+    worker = make_worker(**LIMITS)
+    worker.start()
+    names = TopicNames(prefix=worker.prefix, app_id=f"{worker.prefix}router")
+    fuzzer = Fuzzer(names, seed=7)
+    big = KafkaProducer(bootstrap_servers=worker.bootstrap, acks="all", max_request_size=2_000_000)
+    rss = []
+    for burst in range(3):  # the first reaches the bounds; the next two must not grow the worker
+        _state_growing_burst(fuzzer, producer, big, 6_000, f"b{burst}")
+        _quiet(worker)
+        snapshot = worker.metrics()
+        rss.append(snapshot.total("process_resident_memory_bytes") / 2**20)
+        for (stage, store), limit in {
+            ("dedupe", "keys"): 3000, ("enrich", "keys"): 600, ("track", "open"): 600,
+            ("track", "pending"): 600, ("track", "held_bytes"): 4 * 1024 * 1024,
+        }.items():  # fmt: skip
+            assert snapshot.total("mention_router_state_size", stage=stage, store=store) <= limit, (stage, store)
+    big.close()
+    snapshot = worker.metrics()
+    assert snapshot.total("mention_router_state_evictions_total", stage="track", store="open") > 0
+    assert snapshot.total("mention_router_state_evictions_total", stage="dedupe", store="keys") > 0
+    assert snapshot.total("mention_router_dead_letters_total", reason="state_full") > 0
+    assert snapshot.total("mention_router_dead_letters_total", reason="unknown_reference") > 0
+    print(f"worker RSS after each burst: {', '.join(f'{r:.0f} MB' for r in rss)}")
+    assert rss[2] - rss[1] < 20, f"memory keeps growing with input: {rss}"  # unbounded: ~30 MB a burst
+    assert worker.process is not None
+    assert worker.process.poll() is None
