@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo | test | test-unit | test-integration | lint | bench | kafka-up | kafka-down | schemas | clean"
 
-$(STAMP): pyproject.toml setup.py streams/enrich/_featurise.c
+$(STAMP): pyproject.toml setup.py streams/enrich/_featurise.c streams/_murmur2.c
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"

@@ -10,17 +10,25 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.partitioner import Partitioner
 
+from streams.partitioning import kafka_partition
 from streams.runtime.partitioner import xxh3_partitioner
 from streams.settings import Settings
+from streams.topics import TopicNames
 
 
-class Xxh3Partitioner(Partitioner):  # type: ignore[misc]
-    """kafka-python's partitioner interface around the router's xxh3 partitioner."""
+class RouterPartitioner(Partitioner):  # type: ignore[misc]
+    """Where the router's stages expect each keyed record: murmur2 for the topics others write
+    (``streams.partitioning``), the router's xxh3 for the rest."""
+
+    def __init__(self, kafka_partitioned: frozenset[str]) -> None:
+        self._kafka_partitioned = kafka_partitioned
 
     def partition(
         self, topic: str, key: Any, serialized_key: bytes | None, value: Any, serialized_value: Any, cluster: Any
     ) -> int:
-        all_partitions = sorted(cluster.partitions_for_topic(topic))
+        all_partitions: list[int] = sorted(cluster.partitions_for_topic(topic))
+        if serialized_key is not None and topic in self._kafka_partitioned:
+            return kafka_partition(serialized_key, len(all_partitions))
         available = sorted(cluster.available_partitions_for_topic(topic) or ())
         return xxh3_partitioner(serialized_key, all_partitions, available)
 
@@ -32,7 +40,7 @@ def tool_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
         "linger_ms": 5,
         "batch_size": 256 * 1024,
         "max_request_size": max(1024 * 1024, 2 * settings.max_payload_bytes),
-        "partitioner": Xxh3Partitioner(),  # the partitions the router's stages expect (streams.partitioning)
+        "partitioner": RouterPartitioner(TopicNames.from_settings(settings).kafka_partitioned),
     }
     options.update(overrides)
     return KafkaProducer(**settings.kafka_client_kwargs(), **options)

@@ -49,6 +49,11 @@ class TopicNames:
         return self._name("assignments")
 
     @property
+    def kafka_partitioned(self) -> frozenset[str]:
+        """Partitioned as Kafka's producers do (murmur2): what other programs write, and what is read with it."""
+        return frozenset((self.raw, self.responses, self.assignments))
+
+    @property
     def escalations(self) -> str:
         return self._name("escalations")
 

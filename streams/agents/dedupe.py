@@ -17,7 +17,7 @@ from schemas import Channel, DuplicateKind, DuplicateRecord, Mention
 from streams.dedupe import DedupeIndex, identity_key, wave_key
 from streams.event_time import EventTimeBounds
 from streams.metrics import Metrics
-from streams.partitioning import partition_for, raw_partition_key
+from streams.partitioning import kafka_partition, raw_partition_key
 from streams.runtime.records import InputRecord, Output
 from streams.runtime.stage import PartitionStores, Stage
 from streams.topics import TopicNames
@@ -60,7 +60,7 @@ class DedupeAgent(Stage):
             self._ingested[mention.channel].inc()
             if self._partition_count:
                 key = raw_partition_key(mention, identity)
-                expected = partition_for(key, self._partition_count)
+                expected = kafka_partition(key, self._partition_count)
                 if expected != record.partition:  # another producer's partitioner: move it to its partition
                     out.append(Output(self._repartition_topic, key, record.value, record.timestamp, expected))
                     return

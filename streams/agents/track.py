@@ -18,7 +18,7 @@ from schemas import Assignment, DeadLetterReason, Response, RoutedMention
 from streams.agents.route import conversation_key
 from streams.event_time import EventTimeBounds
 from streams.metrics import OTHER_BRAND, LabelledChildren, Metrics
-from streams.partitioning import partition_for, response_key
+from streams.partitioning import kafka_partition, response_key
 from streams.routing import RuleSet
 from streams.routing.ruleset import priority_band
 from streams.runtime.dead_letters import dead_letter, dead_letter_output
@@ -110,7 +110,7 @@ class TrackAgent(Stage):
         self._bounds.check(response.responded_at, "responded_at")
         key = response_key(response.mention_id)
         if record.topic == self._responses_topic and self._partition_count:
-            expected = partition_for(key, self._partition_count)
+            expected = kafka_partition(key, self._partition_count)
             if expected != partition:  # written with another partitioner: move it where its assignment is
                 out.append(Output(self._repartition_topic, key, record.value, record.timestamp, expected))
                 return

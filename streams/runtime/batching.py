@@ -5,7 +5,7 @@ accumulator lookup each time); appending to a ``BatchBuilder`` costs ~1.2 µs. A
 ~8 records on its way through the stages, so the producer hands whole per-partition groups over. A
 batch handed over waits until the partition's previous batch left for the broker, so small groups (a
 quiet stream, where that wait would be latency) still go through ``send()``.
-The partition is the one the producer's xxh3 partitioner would pick, so keys land where they always did.
+The partition is Kafka's murmur2 one for the topics others write (``streams.partitioning``), else xxh3.
 """
 
 from __future__ import annotations
@@ -13,18 +13,21 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping, Sequence
 
-from streams.partitioning import partition_for
+from streams.partitioning import kafka_partition, partition_for
 from streams.runtime.records import Output
 
 
 def group_by_partition(
-    outputs: Iterable[Output], partition_counts: Mapping[str, int], available: Mapping[str, Sequence[int]]
+    outputs: Iterable[Output],
+    partition_counts: Mapping[str, int],
+    available: Mapping[str, Sequence[int]],
+    kafka_partitioned: frozenset[str] = frozenset(),
 ) -> dict[tuple[str, int], list[Output]]:
     """``{(topic, partition): outputs in their original order}``.
 
-    An output's own ``partition`` wins; else its key's xxh3 partition; a record with neither goes to a random
-    partition with a leader (``available``, else any: Kafka's rule for unkeyed records).
-    ``partition_counts`` holds every output topic's count.
+    An output's own ``partition`` wins; else its key's partition (murmur2 for ``kafka_partitioned`` topics,
+    xxh3 for the rest); a record with neither goes to a random partition with a leader (``available``, else
+    any: Kafka's rule for unkeyed records). ``partition_counts`` holds every output topic's count.
     """
     groups: dict[tuple[str, int], list[Output]] = {}
     for output in outputs:
@@ -33,6 +36,8 @@ def group_by_partition(
             count = partition_counts[output.topic]
             if output.key is None:
                 partition = random.choice(available.get(output.topic) or range(count))
+            elif output.topic in kafka_partitioned:
+                partition = kafka_partition(output.key, count)
             else:
                 partition = partition_for(output.key, count)
         group = groups.get((output.topic, partition))

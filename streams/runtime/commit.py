@@ -28,6 +28,7 @@ from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber, ProducerFenced
 from streams.runtime.producing import ProducerService, producer_options, send_outputs, settle_quietly
 from streams.runtime.records import Output
 from streams.settings import Settings
+from streams.topics import TopicNames
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class ExactlyOnce(Committer):
         self._opened_at = 0.0
         self._held_bytes = 0
         self._interval = settings.commit_interval_ms / 1000
+        self._kafka_partitioned = TopicNames.from_settings(settings).kafka_partitioned
         # Longest a commit or an abort may take before the client is taken for wedged.
         self._finish_timeout = min(settings.transaction_timeout_ms, settings.task_timeout_ms or 10**9) / 1000
 
@@ -179,7 +181,7 @@ class ExactlyOnce(Committer):
                 raise PartitionLostError(partition)
             async with asyncio.timeout(self._finish_timeout):  # a wedged client must not stall the stage
                 await producer.begin_transaction()
-                futures = await send_outputs(producer, txn.outputs)
+                futures = await send_outputs(producer, txn.outputs, self._kafka_partitioned)
                 delivered = asyncio.gather(*futures)
                 settle_quietly([delivered])
                 if txn.offsets:

@@ -18,6 +18,7 @@ from streams.runtime.batching import group_by_partition
 from streams.runtime.partitioner import xxh3_partitioner
 from streams.runtime.records import Output
 from streams.settings import Settings
+from streams.topics import TopicNames
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,14 @@ def producer_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
     return options
 
 
-async def send_outputs(producer: AIOKafkaProducer, outputs: list[Output]) -> list[asyncio.Future[Any]]:
-    """Hand every output to ``producer``; each returned future completes when its records are acknowledged."""
+async def send_outputs(
+    producer: AIOKafkaProducer, outputs: list[Output], kafka_partitioned: frozenset[str] = frozenset()
+) -> list[asyncio.Future[Any]]:
+    """Hand every output to ``producer``; each returned future completes when its records are acknowledged.
+    ``kafka_partitioned``: topics whose keyed records go where Kafka's murmur2 puts them (``streams.partitioning``)."""
     futures: list[asyncio.Future[Any]] = []
     try:
-        await _send(producer, outputs, futures)
+        await _send(producer, outputs, futures, kafka_partitioned)
     except BaseException:
         settle_quietly(futures)  # the caller only sees this exception; the futures fail with it
         raise
@@ -61,12 +65,17 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-async def _send(producer: AIOKafkaProducer, outputs: list[Output], futures: list[asyncio.Future[Any]]) -> None:
+async def _send(
+    producer: AIOKafkaProducer,
+    outputs: list[Output],
+    futures: list[asyncio.Future[Any]],
+    kafka_partitioned: frozenset[str],
+) -> None:
     topics = {o.topic for o in outputs}
     counts = {topic: len(await producer.partitions_for(topic)) for topic in topics}
     cluster = producer.client.cluster
     available = {topic: sorted(cluster.available_partitions_for_topic(topic) or ()) for topic in topics}
-    for (topic, partition), group in group_by_partition(outputs, counts, available).items():
+    for (topic, partition), group in group_by_partition(outputs, counts, available, kafka_partitioned).items():
         if len(group) < BATCH_HANDOVER_MIN:
             for output in group:
                 futures.append(await producer.send(topic, output.value, output.key, partition, output.timestamp_ms))
@@ -99,4 +108,5 @@ class ProducerService(Service):
     async def send_all(self, outputs: list[Output]) -> asyncio.Future[Any]:
         """Hand every output over; the returned future completes when all are acknowledged."""
         assert self.producer is not None
-        return asyncio.gather(*await send_outputs(self.producer, outputs))
+        kafka_partitioned = TopicNames.from_settings(self.settings).kafka_partitioned
+        return asyncio.gather(*await send_outputs(self.producer, outputs, kafka_partitioned))

@@ -8,7 +8,7 @@ from schemas import Channel, DuplicateRecord, Mention
 from streams.agents.dedupe import DedupeAgent
 from streams.dedupe import exact_key, wave_key
 from streams.metrics import Metrics
-from streams.partitioning import partition_for, raw_partition_key
+from streams.partitioning import kafka_partition, raw_partition_key
 from streams.runtime.records import Output, Record
 from streams.topics import TopicNames
 from tests.factories import make_mention
@@ -81,7 +81,7 @@ def test_a_record_in_the_wrong_partition_is_moved_and_counted_once() -> None:
     agent, metrics = _agent()
     agent.partitions_assigned({0, 1, 2}, 3)
     mention = make_mention(handle="mo_r")
-    right = partition_for(raw_partition_key(mention), 3)
+    right = kafka_partition(raw_partition_key(mention), 3)
     wrong = (right + 1) % 3
     out: list[Output] = []
     agent.handle(_record(mention, partition=wrong), out)
@@ -95,7 +95,7 @@ def test_a_record_in_the_wrong_partition_is_moved_and_counted_once() -> None:
 def test_state_changes_go_to_the_changelog_and_restore_the_index() -> None:
     agent, _ = _agent()
     mention = make_mention()
-    home = partition_for(raw_partition_key(mention), 3)
+    home = kafka_partition(raw_partition_key(mention), 3)
     out: list[Output] = []
     agent.handle(_record(mention, partition=home), out)
     agent.end_batch(home, out)

@@ -1,13 +1,27 @@
-"""Keys and partitions of the topics other programs write to (raw mentions, responses)."""
+"""Keys and partitions: Kafka's murmur2 for the topics other programs write, xxh3 for the router's own."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from kafka.partitioner import DefaultPartitioner
+
 from schemas import Author
-from streams.clients import Xxh3Partitioner
-from streams.partitioning import RESHARE_AUTHOR, partition_for, raw_partition_key, response_key
+from streams.clients import RouterPartitioner
+from streams.partitioning import (
+    RESHARE_AUTHOR,
+    _kafka_partition,
+    kafka_partition,
+    murmur2,
+    partition_for,
+    raw_partition_key,
+    response_key,
+)
+from streams.runtime.batching import group_by_partition
 from streams.runtime.partitioner import xxh3_partitioner
+from streams.runtime.records import Output
+from streams.topics import TopicNames
 from tests.factories import make_mention
 
 
@@ -21,16 +35,55 @@ class _Cluster:
     def available_partitions_for_topic(self, topic: str) -> set[int]:
         return self._partitions
 
+    def topics(self) -> set[str]:
+        return {"t"}
+
+
+# Utils.murmur2 in Kafka's own tests (UtilsTest), as signed Java ints.
+JAVA_MURMUR2 = {
+    b"21": -973932308,
+    b"foobar": -790332482,
+    b"a-little-bit-long-string": -985981536,
+    b"a-little-bit-longer-string": -1486304829,
+    b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
+    b"abc": 479470107,
+}
+
+
+def test_murmur2_is_the_java_clients() -> None:
+    for key, java in JAVA_MURMUR2.items():
+        assert murmur2(key) == java & 0xFFFFFFFF, key
+
+
+def test_the_c_and_python_partitions_agree_with_kafka_pythons_default_partitioner() -> None:
+    """What a plain Kafka producer does with a keyed record is where the stages look for it."""
+    for n in range(3000):
+        key = os.urandom(n % 67)
+        count = 1 + n % 12
+        expected = DefaultPartitioner().partition("t", None, key, None, None, _Cluster(count))
+        assert _kafka_partition(key, count) == expected
+        assert kafka_partition(key, count) == expected
+
 
 def test_the_tools_partitioner_agrees_with_the_stages() -> None:
     """kafka-python tools and the aiokafka worker must put a key in the same partition."""
-    tool = Xxh3Partitioner()
+    names = TopicNames()
+    tool = RouterPartitioner(names.kafka_partitioned)
     cluster: Any = _Cluster(6)
     for i in range(300):
         key = f"mention-{i}".encode()
-        expected = partition_for(key, 6)
-        assert tool.partition("t", None, key, None, None, cluster) == expected
-        assert xxh3_partitioner(key, list(range(6)), list(range(6))) == expected
+        for topic in (names.raw, names.responses, names.assignments):
+            assert tool.partition(topic, None, key, None, None, cluster) == kafka_partition(key, 6)
+        assert tool.partition(names.unique, None, key, None, None, cluster) == partition_for(key, 6)
+        assert xxh3_partitioner(key, list(range(6)), list(range(6))) == partition_for(key, 6)
+
+
+def test_assignments_are_written_where_the_responses_of_the_same_mention_are() -> None:
+    names = TopicNames()
+    outputs = [Output(names.assignments, f"twitter:{i}".encode(), b"{}") for i in range(200)]
+    groups = group_by_partition(outputs, {names.assignments: 6}, {}, names.kafka_partitioned)
+    for (_, partition), group in groups.items():
+        assert all(kafka_partition(o.key or b"", 6) == partition for o in group)
 
 
 def test_one_person_across_channels_shares_a_raw_key() -> None:
