@@ -18,6 +18,7 @@ def _settings() -> Settings:
 
 
 @click.group()
+@click.version_option(package_name="mention-router", prog_name="mention-router")
 def main() -> None:
     """Route brand mentions from social channels to the team that answers them."""
 

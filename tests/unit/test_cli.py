@@ -38,3 +38,11 @@ def test_kafka_status_says_not_ready_when_nothing_runs(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["kafka", "status", "--home", str(tmp_path), "--port", "1"])
     assert result.exit_code == 1
     assert "not ready" in result.output
+
+
+def test_version_is_the_installed_packages() -> None:
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"mention-router, version {version('mention-router')}"
