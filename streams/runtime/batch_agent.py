@@ -206,7 +206,7 @@ class BatchAgent(Service):
         await self.committer.close(partitions)
         self.owned -= partitions
         for partition in partitions:
-            self._succeeded(partition)
+            self._clear_failures(partition)
         for tps in (self._positions, self._committed):
             for tp in [tp for tp in tps if tp.partition in partitions]:
                 del tps[tp]
@@ -287,7 +287,7 @@ class BatchAgent(Service):
         for partition, part in work.items():
             self._staged.setdefault(partition, {}).update(part.offsets)
             if not self.committer.transactional:
-                self._succeeded(partition)  # handed on: at_least_once has no later verdict
+                self._clear_failures(partition)  # handed on: at_least_once has no later verdict
         await self.committer.stage(work)
 
     def _accept(self, batch: dict[TopicPartition, list[Any]]) -> dict[TopicPartition, list[Any]]:
@@ -322,7 +322,7 @@ class BatchAgent(Service):
             for p, outcome in outcomes.items():
                 if outcome is Outcome.COMMITTED:
                     self._committed.update(staged.get(p, {}))
-                    self._succeeded(p)
+                    self._clear_failures(p)
             self._committed_now()
         if lost:
             logger.warning("stage=%s: partitions %s lost to another worker; rejoining the group", self.stage.name,
@@ -337,7 +337,8 @@ class BatchAgent(Service):
         """topic:partition → the offset the uncommitted batch starts at."""
         return {f"{tp.topic}:{tp.partition}": o for tp, o in self._committed.items() if tp.partition in partitions}
 
-    def _succeeded(self, partition: int) -> None:
+    def _clear_failures(self, partition: int) -> None:
+        """The partition committed, was handed on, or is no longer this worker's: its run of rollbacks ends."""
         self._aborts_in_row.pop(partition, None)
         self._failing_since.pop(partition, None)
 
