@@ -107,7 +107,8 @@ def fetch_jars(config: BrokerConfig) -> Path:
 
 
 def _cluster_id() -> str:
-    # Kafka cluster ids are a random UUID, base64url without padding (what `random-uuid` prints).
+    # Kafka cluster ids are a random UUID, base64url without padding (what `random-uuid` prints). One in 64
+    # starts with "-", so it is passed as --cluster-id=ID: a separate argument would be read as an option.
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
@@ -142,7 +143,7 @@ def format_storage(config: BrokerConfig) -> None:
         return
     config.data_dir.mkdir(parents=True, exist_ok=True)
     cmd = [*_java_base(config), "kafka.tools.StorageTool", "format", "--ignore-formatted",
-           "-t", _cluster_id(), "-c", str(config.properties_file)]  # fmt: skip
+           f"--cluster-id={_cluster_id()}", "-c", str(config.properties_file)]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise BrokerError(f"kafka StorageTool format failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
