@@ -75,7 +75,8 @@ def delete_pipeline(settings: Settings, teams: Teams, timeout: float = 30.0) -> 
             deadline = time.monotonic() + timeout
             while set(doomed) & set(client.list_topics()) and time.monotonic() < deadline:
                 time.sleep(0.2)
-        groups = [f"{settings.app_id}.{stage}" for stage in STAGES]
+        # "route": the group of the route stage that routing inside enrich replaced.
+        groups = [f"{settings.app_id}.{stage}" for stage in (*STAGES, "route")]
         with contextlib.suppress(KafkaError):  # groups that never existed
             client.delete_groups(groups)
         return doomed

@@ -13,7 +13,6 @@ from streams.admin import ensure_topics
 from streams.agents.customers import CustomersAgent
 from streams.agents.dedupe import DedupeAgent
 from streams.agents.enrich import EnrichAgent
-from streams.agents.route import RouteAgent
 from streams.agents.track import TrackAgent
 from streams.event_time import EventTimeBounds
 from streams.metrics import Metrics
@@ -74,18 +73,17 @@ def build_stages(
             EnrichAgent(
                 topics,
                 metrics,
+                rules,
                 customer_tiers=customer_tiers,
                 wave_window_seconds=settings.wave_window_seconds,
                 wave_min_authors=settings.wave_min_authors,
                 bounds=bounds,
                 wave_max_keys=settings.wave_max_keys,
                 wave_max_members=settings.wave_max_members,
+                redact_text=settings.routed_text == "redacted",
             )
         )
         stages.append(CustomersAgent(topics))  # dead-letters bad CRM records once for the app
-    if "route" in settings.stages:
-        redact = settings.routed_text == "redacted"
-        stages.append(RouteAgent(topics, metrics, rules, redact_text=redact, bounds=bounds))
     if "track" in settings.stages:
         grace = timedelta(seconds=settings.first_response_grace_seconds)
         limits = TrackerLimits(
@@ -144,7 +142,7 @@ def create_app(
     stages = build_stages(settings, metrics, rules, customer_tiers)
     for stage in stages:
         app.add_dependency(BatchAgent(stage, settings, metrics, producer, topics.dlq, health, loop=app.loop))
-    ruled = [stage for stage in stages if isinstance(stage, RouteAgent | TrackAgent)]
+    ruled = [stage for stage in stages if isinstance(stage, EnrichAgent | TrackAgent)]
     if ruled:
         app.add_dependency(_rules_watcher(settings, metrics, rules, ruled))
     if settings.metrics_port:  # consumer-group lag, read in a thread and served with the other metrics
@@ -153,7 +151,7 @@ def create_app(
 
 
 def _rules_watcher(
-    settings: Settings, metrics: Metrics, rules: RuleSet, stages: list[RouteAgent | TrackAgent]
+    settings: Settings, metrics: Metrics, rules: RuleSet, stages: list[EnrichAgent | TrackAgent]
 ) -> RulesWatcher:
     def prepare(rules: RuleSet) -> None:
         ensure_topics(settings, rules)  # a new team's topic exists before its first record

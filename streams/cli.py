@@ -24,7 +24,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--stages", default=None, help="Comma-separated subset of dedupe,enrich,route,track (default: all).")
+@click.option(
+    "--stages", default=None, help="Comma-separated subset of dedupe,enrich,track (default: all; enrich also routes)."
+)
 @click.option("--loglevel", default=None, type=click.Choice(["debug", "info", "warn", "error"]))
 def worker(stages: str | None, loglevel: str | None) -> None:
     """Run a worker: the configured stages, consuming in their consumer groups."""

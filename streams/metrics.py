@@ -7,14 +7,15 @@ teams come from the rules file, and priority is exported as a band, never a raw 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from schemas import Channel, DeadLetterReason, DuplicateKind
 from streams import __version__
-from streams.routing.ruleset import PRIORITY_BANDS  # one definition, in the pure module
+from streams.routing.ruleset import PRIORITY_BANDS, RuleSet  # one definition, in the pure module
 from streams.settings import STAGES
 
 logger = logging.getLogger(__name__)
@@ -260,3 +261,35 @@ class Metrics:
             for band in PRIORITY_BANDS:
                 for brand in brand_labels:
                     self.routed.labels(team=team, priority=band, brand=brand)
+
+
+class RoutedCounter:
+    """``mention_router_routed_total{team,priority,brand}`` and the ingest→routed latency per team.
+
+    ``count`` counts at once (a tool such as ``reroute``). In a worker a mention counts when its routing
+    commits: ``hold`` keeps it with its input partition, ``release`` counts what a commit made visible and
+    ``forget`` drops what a rollback undid, so a batch read again after an abort is not counted twice.
+    """
+
+    def __init__(self, metrics: Metrics, rules: Callable[[], RuleSet]) -> None:
+        self._routed = LabelledChildren(metrics.routed)
+        self._latency = LabelledChildren(metrics.pipeline_latency)
+        self._rules = rules
+        self._held: dict[int, list[tuple[str, str, str, int | None]]] = {}
+
+    def count(self, team: str, band: str, brand_account: str, ingested_ms: int | None) -> None:
+        self._routed(team, band, self._rules().brand_label(brand_account)).inc()
+        if ingested_ms is not None:
+            self._latency(team).observe(max(0.0, time.time() - ingested_ms / 1000))
+
+    def hold(self, partition: int, team: str, band: str, brand_account: str, ingested_ms: int | None) -> None:
+        self._held.setdefault(partition, []).append((team, band, brand_account, ingested_ms))
+
+    def release(self, partitions: Iterable[int]) -> None:
+        for partition in partitions:
+            for routed in self._held.pop(partition, ()):
+                self.count(*routed)
+
+    def forget(self, partitions: Iterable[int]) -> None:
+        for partition in partitions:
+            self._held.pop(partition, None)

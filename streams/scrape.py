@@ -68,14 +68,13 @@ def scrape(url: str, timeout: float = 2.0) -> Snapshot:
 def accounted(snap: Snapshot) -> float:
     """Raw records that reached their one final place: a team topic, the duplicates record or the DLQ.
 
-    Every record the route stage handled ended there (routed, or dead-lettered by it); add the duplicates
-    and what the dedupe and enrich stages dead-lettered. Not ``mention_router_routed_total``: it also
+    Every record the enrich stage handled ended there (enriched and routed, or dead-lettered by it); add the
+    duplicates and what the dedupe stage dead-lettered. Not ``mention_router_routed_total``: it also
     counts escalation re-routes (the same mentions published again to the next team by the track
     stage), and the track stage's dead letters are assignments of mentions already routed.
     """
     return (
-        snap.total("mention_router_stage_seconds_count", stage="route")
+        snap.total("mention_router_stage_seconds_count", stage="enrich")
         + snap.total("mention_router_duplicates_total")
         + snap.total("mention_router_dead_letters_total", stage="dedupe")
-        + snap.total("mention_router_dead_letters_total", stage="enrich")
     )

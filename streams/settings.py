@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from streams.event_time import DEFAULT_MAX_SKEW_SECONDS
 
-STAGES = ("dedupe", "enrich", "route", "track")
+STAGES = ("dedupe", "enrich", "track")
 DEFAULT_RULES = Path(__file__).parent / "config" / "rules.yaml"
 
 
@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     def _split_stages(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = tuple(s.strip() for s in value.split(",") if s.strip())
+        if "route" in value:
+            raise ValueError("'route' is no longer a stage: the enrich stage routes every mention it enriches; "
+                             f"use {','.join(STAGES)} (docs/operations.md, 'Upgrading')")  # fmt: skip
         unknown = set(value) - set(STAGES)
         if unknown:
             raise ValueError(f"unknown stages {sorted(unknown)}; known: {', '.join(STAGES)}")

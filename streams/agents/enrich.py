@@ -1,13 +1,17 @@
-"""mentions.unique → mentions.enriched.
+"""mentions.unique → mentions.enriched, and routed: mentions.routed.<team> and mentions.assignments.
 
 mentions.unique is keyed by wave key (the dedupe stage's normalised text), so every near-identical
 text of a wave reaches one partition and one WaveTracker here, whichever author posted it. The
 trackers are kept in a compacted changelog like the dedupe index.
+
+Routing is stateless, so it runs here, on the mention just enriched, in the same batch and transaction
+(``streams.routing.router``): a mention makes one hop fewer and is not parsed again. mentions.enriched is
+still written, for ``reroute``, history and other consumers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from schemas import EnrichedMention, Enrichment, Mention, PriorityReason
@@ -16,7 +20,9 @@ from streams.dedupe import WaveTracker, identity_key
 from streams.enrich import Enricher
 from streams.enrich.customers import lookup_tier, with_customer_tier
 from streams.event_time import EventTimeBounds
-from streams.metrics import Metrics
+from streams.metrics import Metrics, RoutedCounter
+from streams.routing import RuleSet
+from streams.routing.router import Router, utc_now
 from streams.runtime.records import InputRecord, Output
 from streams.runtime.stage import PartitionStores, Stage
 from streams.topics import TopicNames
@@ -29,6 +35,7 @@ class EnrichAgent(Stage):
         self,
         topics: TopicNames,
         metrics: Metrics,
+        rules: RuleSet,
         enricher: Enricher | None = None,
         customer_tiers: Mapping[str, str] | None = None,
         wave_window_seconds: float = 1800.0,
@@ -36,6 +43,8 @@ class EnrichAgent(Stage):
         bounds: EventTimeBounds | None = None,
         wave_max_keys: int = 200_000,
         wave_max_members: int = 1_000_000,
+        redact_text: bool = True,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         self._bounds = bounds or EventTimeBounds()
         self.input_topics = (topics.unique,)
@@ -56,6 +65,10 @@ class EnrichAgent(Stage):
         self._output_topic = topics.enriched
         self._enricher = enricher or Enricher()
         self._failures = metrics.enricher_failures
+        self._metrics = metrics
+        self.router = Router(topics, rules, redact_text=redact_text, now=now, bounds=self._bounds)
+        self._routed = RoutedCounter(metrics, lambda: self.router.rules)
+        metrics.register_teams(rules.team_names, rules.brands)
         # begin_batch's results by record position, taken by handle().
         self._prepared: dict[tuple[str, int, int], tuple[Mention, Enrichment]] = {}
 
@@ -99,10 +112,19 @@ class EnrichAgent(Stage):
             enrichment=enrichment,
             ingested_at=datetime.fromtimestamp(record.timestamp / 1000, UTC),
         )
-        # Keyed by mention id again: the route stage needs no grouping, only an even spread.
-        out.append(
-            Output(self._output_topic, mention.id.encode(), enriched.model_dump_json().encode(), record.timestamp)
-        )
+        value = enriched.model_dump_json().encode()
+        out.append(Output(self._output_topic, mention.id.encode(), value, record.timestamp))  # keyed by mention id
+        routed = self.router.route_model(enriched, value, record.timestamp, out)
+        self._routed.hold(record.partition, *routed, record.timestamp)
+
+    @property
+    def rules(self) -> RuleSet:
+        return self.router.rules
+
+    def set_rules(self, rules: RuleSet) -> None:
+        """Swap in a new rules version; the next record is routed by it (called between batches)."""
+        self._metrics.register_teams(rules.team_names, rules.brands)
+        self.router.set_rules(rules)
 
     def _with_wave(self, enrichment: Enrichment, wave_id: str, size: int) -> Enrichment:
         if size == self._wave_min_authors:
@@ -126,8 +148,12 @@ class EnrichAgent(Stage):
     def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
         self._waves.assigned(partitions, partition_count)
 
+    def committed(self, partitions: set[int]) -> None:
+        self._routed.release(partitions)
+
     def partitions_revoked(self, partitions: set[int]) -> None:
         self._waves.revoked(partitions)
+        self._routed.forget(partitions)
 
 
 # A wave (an outage, a viral complaint) deserves a look soon even when each mention alone would not.

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from schemas import Assignment, DeadLetterReason, Response, RoutedMention
-from streams.agents.route import conversation_key
 from streams.event_time import EventTimeBounds
 from streams.metrics import OTHER_BRAND, LabelledChildren, Metrics
 from streams.partitioning import kafka_partition, response_key
 from streams.routing import RuleSet
+from streams.routing.router import conversation_key
 from streams.routing.ruleset import priority_band
 from streams.runtime.dead_letters import dead_letter, dead_letter_output
 from streams.runtime.records import InputRecord, Output, Record

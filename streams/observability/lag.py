@@ -93,7 +93,7 @@ class LagSnapshot:
 def stage_input_topics(settings: Settings) -> dict[str, frozenset[str]]:
     """The topics each configured stage's group reads, known before it has committed anything."""
     names = TopicNames.from_settings(settings)
-    inputs = {"dedupe": names.raw, "enrich": names.unique, "route": names.enriched}
+    inputs = {"dedupe": names.raw, "enrich": names.unique}
     return {f"{settings.app_id}.{stage}": frozenset({inputs[stage]}) for stage in settings.stages if stage in inputs}
 
 

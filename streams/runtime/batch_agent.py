@@ -280,6 +280,7 @@ class BatchAgent(Service):
                 self._positions[tp] = work[tp.partition].offsets[tp] = records[-1].offset + 1
             await self._stage({p: part for p, part in work.items() if p not in failed})
             if failed:  # commit what is open, then re-read these partitions from their last commit
+                self.stage.partitions_revoked(failed)  # this batch's share is not part of what commits now
                 await self._flush()
                 await self._rewind(failed)
 
@@ -288,6 +289,7 @@ class BatchAgent(Service):
             self._staged.setdefault(partition, {}).update(part.offsets)
             if not self.committer.transactional:
                 self._clear_failures(partition)  # handed on: at_least_once has no later verdict
+                self.stage.committed({partition})
         await self.committer.stage(work)
 
     def _accept(self, batch: dict[TopicPartition, list[Any]]) -> dict[TopicPartition, list[Any]]:
@@ -323,6 +325,7 @@ class BatchAgent(Service):
                 if outcome is Outcome.COMMITTED:
                     self._committed.update(staged.get(p, {}))
                     self._clear_failures(p)
+            self.stage.committed({p for p, outcome in outcomes.items() if outcome is Outcome.COMMITTED})
             self._committed_now()
         if lost:
             logger.warning("stage=%s: partitions %s lost to another worker; rejoining the group", self.stage.name,

@@ -46,6 +46,10 @@ class Stage:
     def tick(self, partition: int, out: list[Output]) -> None:
         """Timers due on ``partition`` (only when ``has_timers``); state changes follow via ``end_batch``."""
 
+    def committed(self, partitions: set[int]) -> None:
+        """What ``partitions`` handled so far is committed (exactly_once) or handed on (at_least_once): count it.
+        A rollback calls ``partitions_revoked`` instead."""
+
     def after_ticks(self) -> None:
         """Called after each round of ``tick`` calls (refresh gauges computed from state)."""
 

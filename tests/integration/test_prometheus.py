@@ -155,7 +155,7 @@ def test_prometheus_scrapes_a_worker_records_rules_and_sees_the_lag(
     assert prometheus.value(f'sum(kafka_topic_partition_current_offset{{topic="{raw}"}})') == count
     prometheus.wait_for(f'mention_router:consumergroup_lag:max{{consumergroup="{group}"}}', lambda v: v == 0)
     # Worker health and standard process metrics reach Prometheus too.
-    assert prometheus.value('max(mention_router_last_commit_timestamp_seconds{stage="route"})') is not None
+    assert prometheus.value('max(mention_router_last_commit_timestamp_seconds{stage="enrich"})') is not None
     memory = prometheus.value('process_resident_memory_bytes{job="mention-router"}')
     assert memory is not None
     assert memory > 10_000_000

@@ -74,10 +74,10 @@ def test_router_groups_are_app_id_dot_stage() -> None:
 
 
 def test_configured_stages_are_known_before_they_commit() -> None:
-    settings = Settings(app_id="acme", topic_prefix="acme.", stages="dedupe,route")  # type: ignore[arg-type]
+    settings = Settings(app_id="acme", topic_prefix="acme.", stages="dedupe,enrich")  # type: ignore[arg-type]
     assert stage_input_topics(settings) == {
         "acme.dedupe": frozenset({"acme.mentions.raw"}),
-        "acme.route": frozenset({"acme.mentions.enriched"}),
+        "acme.enrich": frozenset({"acme.mentions.unique"}),
     }
 
 

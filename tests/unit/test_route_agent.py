@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry
 
 from schemas import Assignment, EnrichedMention, Route, RoutedMention
-from streams.agents.route import RouteAgent, conversation_key, with_route
+from streams.agents.route import RouteAgent
 from streams.enrich import Enricher
 from streams.metrics import Metrics
 from streams.routing import load_rules, load_rules_text
+from streams.routing.router import conversation_key, with_route
 from streams.routing.ruleset import priority_band
 from streams.runtime.partitioner import xxh3_partitioner
 from streams.runtime.records import Output, Record

@@ -117,7 +117,7 @@ def _record(value: bytes) -> Record:
 
 def _via_model(agent: RouteAgent, value: bytes) -> list[Output]:
     out: list[Output] = []
-    agent._handle_validated(EnrichedMention.model_validate_json(value), _record(value), out)
+    agent.router.route_model(EnrichedMention.model_validate_json(value), value, _record(value).timestamp, out)
     return out
 
 

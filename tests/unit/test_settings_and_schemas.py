@@ -11,11 +11,17 @@ from streams.topics import TopicNames
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MENTION_ROUTER_BOOTSTRAP_SERVERS", "kafka-1:9093")
     monkeypatch.setenv("MENTION_ROUTER_TOPIC_PREFIX", "acme.")
-    monkeypatch.setenv("MENTION_ROUTER_STAGES", "dedupe,route")
+    monkeypatch.setenv("MENTION_ROUTER_STAGES", "dedupe,track")
     settings = Settings()
     assert settings.bootstrap_servers == "kafka-1:9093"
-    assert settings.stages == ("dedupe", "route")
+    assert settings.stages == ("dedupe", "track")
     assert TopicNames.from_settings(settings).routed("care") == "acme.mentions.routed.care"
+
+
+def test_route_is_not_a_stage_and_saying_so_explains_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTION_ROUTER_STAGES", "dedupe,enrich,route,track")
+    with pytest.raises(ValidationError, match="the enrich stage routes"):
+        Settings()
 
 
 def test_secrets_never_show_in_repr_or_dump(monkeypatch: pytest.MonkeyPatch) -> None:
