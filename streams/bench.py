@@ -1,15 +1,19 @@
 """`make bench`: the router against raw aiokafka consume→produce and idiomatic faust, same broker, same mentions.
 
-1. ceiling: aiokafka reads the raw topic and writes every record to a sink topic (no logic).
-2. router: one `mention-router worker` process (all four stages) drains the same raw topic, once under
-   each processing guarantee (exactly_once, the default, and at_least_once), each with its own groups.
+1. ceiling: aiokafka reads the raw topic and writes every record to a sink topic (no logic); librdkafka's
+   for reference.
+2. router: one `mention-router worker` process (every stage) drains the same raw topic, once under each
+   processing guarantee (exactly_once, the default, and at_least_once), each with its own groups; the
+   worker's CPU per mention and each stage's share, from its own metrics.
 3. faust baseline: `streams.bench_faust`, the same stages as idiomatic faust agents, drains the same raw
    topic into its own topics; the router's target is at least 4x its throughput.
-4. latency, per guarantee: a fresh stream at half that guarantee's measured throughput; ingest→routed
-   p50/p99/max over first routes (escalation re-routes are timed by the SLA clock, not by the pipeline).
-5. memory: the worker's stages holding a million dedupe keys (`streams.bench_memory`), RSS and peak.
+4. latency, per guarantee, at 25%, 50% and 75% of that guarantee's measured throughput: ingest→routed
+   p50/p99/max over first routes (`streams.bench_latency`).
+5. rebalance pauses: at half the exactly_once throughput, a second worker joins and later leaves; the
+   latency of the mentions ingested in the 5 s after each change.
+6. memory: the worker's stages holding a million dedupe keys (`streams.bench_memory`), RSS and peak.
 
-Prints figures; asserts nothing. Timings are ratios within one run: the machine is shared.
+Prints figures and a summary table; asserts nothing. Timings are ratios within one run: the machine is shared.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,21 +30,19 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from streams.admin import ensure_topics
+from streams.bench_latency import latency_run, rebalance_run, summarise_latencies
 from streams.broker import local
-from streams.clients import tool_consumer
 from streams.replay import keyed_for_dedupe, produce
 from streams.routing import load_rules
+from streams.scrape import Snapshot, scrape
 from streams.scrape import accounted as accounted_records
-from streams.scrape import consuming, scrape
 from streams.settings import Settings
 from streams.sources import generate
-from streams.sources.generator import start_ending_now
 from streams.topics import TopicNames
 
 
@@ -141,33 +142,57 @@ def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
                                 stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
 
 
-def accounted(url: str) -> tuple[float, float]:
-    snap = scrape(url)
-    return snap.total("mention_router_batch_records_count", stage="dedupe"), accounted_records(snap)
+@dataclass(frozen=True)
+class Throughput:
+    rate: float  # mentions/s
+    cpu_us: float  # the worker process's CPU per mention
+    stage_us: dict[str, float]  # each stage's handle time per mention (its records over the mentions)
 
 
-def router_throughput(settings: Settings, count: int, log: Path) -> float:
+def router_throughput(settings: Settings, count: int, log: Path) -> Throughput:
     worker = start_worker(settings, log)
     url = f"http://127.0.0.1:{settings.metrics_port}/metrics"
     try:
-        started = None
+        started: float | None = None
+        first: Snapshot | None = None
         done = 0.0
         deadline = time.monotonic() + 1800
         while time.monotonic() < deadline:
             if worker.poll() is not None:
                 raise RuntimeError(f"worker exited with {worker.returncode}; see {log}")
             with contextlib.suppress(OSError):
-                batches, done = accounted(url)
-                if started is None and batches > 0:
-                    started = time.perf_counter()
-                if done >= count and started is not None:
-                    return count / (time.perf_counter() - started)
+                snap = scrape(url)
+                if started is None and snap.total("mention_router_batch_records_count", stage="dedupe") > 0:
+                    started, first = time.perf_counter(), snap
+                done = accounted_records(snap)
+                if done >= count and started is not None and first is not None:
+                    rate = count / (time.perf_counter() - started)
+                    cpu_us, stage_us = _costs(url, first, count)
+                    return Throughput(rate, cpu_us, stage_us)
             # Rendering /metrics costs the worker CPU (a 50 ms poll took ~10% of it): poll often only near the end.
             time.sleep(0.05 if started is None or done >= 0.9 * count else 0.5)
         raise RuntimeError("router did not finish within 30 minutes")
     finally:
         worker.terminate()
         worker.wait(60)
+
+
+def _costs(url: str, first: Snapshot, count: int) -> tuple[float, dict[str, float]]:
+    """CPU per mention once the track stage has also taken every assignment (it runs after the route, so the
+    rate above does not wait for it): the worker process's and each stage's ``handle`` time."""
+    deadline = time.monotonic() + 120
+    while True:
+        snap = scrape(url)
+        tracked = snap.total("mention_router_stage_seconds_count", stage="track")
+        routed = snap.total("mention_router_stage_seconds_count", stage="enrich") - snap.total(
+            "mention_router_dead_letters_total", stage="enrich"
+        )  # one assignment per routed mention
+        if tracked >= routed or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    cpu = snap.total("process_cpu_seconds_total") - first.total("process_cpu_seconds_total")
+    stages = snap.by_label("mention_router_stage_seconds_sum", "stage")
+    return cpu / count * 1e6, {stage: seconds / count * 1e6 for stage, seconds in stages.items() if seconds}
 
 
 def faust_baseline(bootstrap: str, raw_topic: str, count: int, log: Path) -> float:
@@ -187,130 +212,104 @@ def faust_baseline(bootstrap: str, raw_topic: str, count: int, log: Path) -> flo
         raise RuntimeError(f"exited with {done.returncode} and printed no result line; see {log}") from exc
 
 
-@dataclass(frozen=True)
-class LatencySummary:
-    warmup_count: int
-    warmup_p50: float
-    count: int
-    p50: float
-    p99: float
-    max: float
-    last_p50: float  # the last tenth of the steady part: far above p50 means the worker fell behind
+class Report:
+    """Prints each figure as it comes, and all of them as one table at the end."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str]] = []
+
+    def __call__(self, phase: str, figure: str) -> None:
+        self.rows.append((phase, figure))
+        print(f"{phase}: {figure}", flush=True)
+
+    def table(self) -> str:
+        return "\n".join(["| phase | figure |", "|---|---|", *(f"| {p} | {f} |" for p, f in self.rows)])
 
 
-def summarise_latencies(latencies: list[float], warmup_fraction: float = 0.1) -> LatencySummary:
-    """Latencies in ingest order: the first ``warmup_fraction`` (connections, caches, first fetches) reported
-    apart from the steady part's quantiles."""
-    warm = max(1, int(len(latencies) * warmup_fraction))
-    warmup, steady = latencies[:warm], latencies[warm:]
-    q = statistics.quantiles(steady, n=100)
-    tail = steady[-max(2, len(steady) // 10) :]
-    return LatencySummary(len(warmup), statistics.median(warmup), len(steady), q[49], q[98], max(steady),
-                          statistics.median(tail))  # fmt: skip
-
-
-def latency_run(settings: Settings, rate: float, seconds: float, log: Path) -> list[float]:
-    worker = start_worker(settings, log)
-    url = f"http://127.0.0.1:{settings.metrics_port}/metrics"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # every stage owns its partitions: start-up is not latency
-            with contextlib.suppress(OSError):
-                if consuming(scrape(url)):
-                    break
-            time.sleep(0.2)
-        count = int(rate * seconds)
-        records = keyed_for_dedupe(
-            (r.key, r.value) for r in generate(count, seed=11, start=start_ending_now(count), bad_fraction=0.0)
-        )
-        produce(settings, records, rate=rate, show_progress=False, linger_ms=0)  # ingest is sent, not batched
-        wait_until = time.monotonic() + 60
-        while time.monotonic() < wait_until and accounted(url)[1] < count:
-            time.sleep(0.2)
-    finally:
-        worker.terminate()
-        worker.wait(60)
-    rules = load_rules(settings.rules_path)
+def throughput_phases(bootstrap: str, count: int, logs: Path, report: Report) -> dict[str, Throughput]:
+    prefix = f"bench{uuid.uuid4().hex[:6]}."
+    settings = _settings(bootstrap, prefix, metrics_port=local.free_port())
+    ensure_topics(settings, load_rules(settings.rules_path))
     names = TopicNames.from_settings(settings)
-    consumer = tool_consumer(settings, *(names.routed(t) for t in rules.team_names), consumer_timeout_ms=3000)
-    latencies: list[tuple[float, float]] = []
-    for record in consumer:
-        payload = json.loads(record.value)
-        if payload["route"].get("rerouted"):
-            continue  # an escalation's re-route: routed_at is the SLA expiry on the event-time clock
-        routed_at = datetime.fromisoformat(payload["route"]["routed_at"])
-        ingested_at = datetime.fromisoformat(payload["ingested_at"])
-        latencies.append((ingested_at.timestamp(), (routed_at - ingested_at).total_seconds() * 1000))
-    consumer.close()
-    return [latency for _, latency in sorted(latencies)]  # in ingest order
+    print(f"generating and producing {count} mentions to {names.raw} ...", flush=True)
+    produced = produce(settings, keyed_for_dedupe((r.key, r.value) for r in generate(count, seed=7)),
+                       show_progress=False)  # fmt: skip
+    raw_rate = asyncio.run(raw_ceiling(bootstrap, names.raw, f"{prefix}bench.sink", produced))
+    report("raw aiokafka consume→produce (ceiling)", f"{raw_rate:,.0f} msg/s")
+    rdk_rate = raw_ceiling_librdkafka(bootstrap, names.raw, f"{prefix}bench.sink2", produced)
+    report("raw librdkafka consume→produce, for reference", f"{rdk_rate:,.0f} msg/s ({rdk_rate / raw_rate:.1f}x)")
+    runs: dict[str, Throughput] = {}
+    for guarantee in GUARANTEES:
+        run = _settings(bootstrap, prefix, local.free_port(), guarantee)
+        result = runs[guarantee] = router_throughput(run, produced, logs / f"router-{guarantee}.log")
+        stages = ", ".join(f"{stage} {us:.0f}" for stage, us in sorted(result.stage_us.items()))
+        report(f"router, {guarantee}", f"{result.rate:,.0f} mentions/s = {result.rate / raw_rate:.1%} of raw")
+        report(f"router, {guarantee}, worker CPU per mention", f"{result.cpu_us:.0f} µs (stage logic: {stages} µs)")
+    router_rate = runs["exactly_once"].rate
+    report("exactly_once / at_least_once", f"{router_rate / runs['at_least_once'].rate:.0%}")
+    try:
+        faust_rate = faust_baseline(bootstrap, names.raw, produced, logs / "faust.log")
+    except RuntimeError as exc:
+        report("idiomatic faust, the same stages", f"failed, {exc}")
+    else:
+        report("idiomatic faust, the same stages", f"{faust_rate:,.0f} mentions/s")
+        report("router (exactly_once) / idiomatic faust", f"{router_rate / faust_rate:.1f}x")
+    return runs
+
+
+def latency_phases(bootstrap: str, runs: dict[str, Throughput], seconds: float, logs: Path, report: Report) -> None:
+    for guarantee in GUARANTEES:
+        for share in (0.25, 0.5, 0.75):
+            rate = runs[guarantee].rate * share
+            settings = _settings(bootstrap, f"lat{uuid.uuid4().hex[:6]}.", local.free_port(), guarantee)
+            ensure_topics(settings, load_rules(settings.rules_path))
+            log = logs / f"latency-{guarantee}-{share}.log"
+            latencies = latency_run(settings, rate, seconds, log, start_worker)
+            phase = f"ingest→routed, {guarantee}, {share:.0%} of its throughput ({rate:,.0f}/s)"
+            if len(latencies) < 100:
+                report(phase, f"only {len(latencies)} routed; see {log}")
+                continue
+            m = summarise_latencies(latencies)
+            report(phase, f"p50 {m.p50:,.0f} ms, p99 {m.p99:,.0f} ms, max {m.max:,.0f} ms over {m.count} first routes; "
+                          f"warm-up p50 {m.warmup_p50:,.0f} ms; last tenth p50 {m.last_p50:,.0f} ms")  # fmt: skip
+
+
+def rebalance_phase(bootstrap: str, rate: float, seconds: float, logs: Path, report: Report) -> None:
+    settings = _settings(bootstrap, f"reb{uuid.uuid4().hex[:6]}.", local.free_port())
+    ensure_topics(settings, load_rules(settings.rules_path))
+    second = settings.model_copy(update={"metrics_port": local.free_port()})
+    pauses = rebalance_run(settings, second, rate, seconds, logs, start_worker)
+    for phase, w in (("steady", pauses.steady), ("a worker joins", pauses.join), ("a worker leaves", pauses.leave)):
+        figure = "no mentions in the window" if w is None else (
+            f"p50 {w.p50:,.0f} ms, p99 {w.p99:,.0f} ms, max {w.max:,.0f} ms over {w.count} mentions"
+        )  # fmt: skip
+        report(f"ingest→routed at {rate:,.0f}/s, exactly_once, {phase} (the next 5 s)", figure)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=100_000)
-    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--latency-seconds", type=float, default=20.0, help="each rate of the sweep")
+    parser.add_argument("--rebalance-seconds", type=float, default=36.0)
     parser.add_argument("--dedupe-keys", type=int, default=1_000_000, help="for the memory phase")
     parser.add_argument("--bootstrap", default=None, help="use a running broker instead of starting one")
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="mr-bench-logs-"))
+    report = Report()
     with broker(args.bootstrap) as bootstrap:
-        prefix = f"bench{uuid.uuid4().hex[:6]}."
-        settings = _settings(bootstrap, prefix, metrics_port=local.free_port())
-        rules = load_rules(settings.rules_path)
-        ensure_topics(settings, rules)
-        names = TopicNames.from_settings(settings)
-        print(f"generating and producing {args.count} mentions to {names.raw} ...", flush=True)
-        records = keyed_for_dedupe((r.key, r.value) for r in generate(args.count, seed=7))
-        produced = produce(settings, records, show_progress=False)
-
-        raw_rate = asyncio.run(raw_ceiling(bootstrap, names.raw, f"{prefix}bench.sink", produced))
-        print(f"raw aiokafka consume→produce : {raw_rate:10.0f} msg/s", flush=True)
-        rdk_rate = raw_ceiling_librdkafka(bootstrap, names.raw, f"{prefix}bench.sink2", produced)
-        print(
-            f"raw librdkafka, for reference: {rdk_rate:10.0f} msg/s ({rdk_rate / raw_rate:.1f}x aiokafka)", flush=True
-        )
-        rates = {}
-        for guarantee in GUARANTEES:
-            run = _settings(bootstrap, prefix, local.free_port(), guarantee)
-            rates[guarantee] = router_throughput(run, produced, logs / f"router-{guarantee}.log")
-            print(f"mention-router, {guarantee:13}: {rates[guarantee]:10.0f} mentions/s "
-                  f"({rates[guarantee] / raw_rate:.1%} of raw)", flush=True)  # fmt: skip
-        router_rate = rates["exactly_once"]
-        print(f"exactly_once / at_least_once : {router_rate / rates['at_least_once']:10.1%}", flush=True)
-        try:
-            faust_rate = faust_baseline(bootstrap, names.raw, produced, logs / "faust.log")
-        except RuntimeError as exc:
-            print(f"idiomatic faust (4 agents)   : failed, {exc}", flush=True)
-        else:
-            print(f"idiomatic faust (4 agents)   : {faust_rate:10.0f} mentions/s", flush=True)
-            print(f"router (exactly_once) / faust: {router_rate / faust_rate:10.1f}x", flush=True)
-
-        for guarantee in GUARANTEES:
-            rate = rates[guarantee] / 2
-            lat_settings = _settings(bootstrap, f"lat{uuid.uuid4().hex[:6]}.", local.free_port(), guarantee)
-            ensure_topics(lat_settings, rules)
-            latencies = latency_run(lat_settings, rate, args.latency_seconds, logs / f"latency-{guarantee}.log")
-            if len(latencies) >= 100:
-                summary = summarise_latencies(latencies)
-                print(
-                    f"ingest→routed, {guarantee}, at {rate:.0f}/s (half its throughput), {summary.count} first "
-                    f"routes after a {summary.warmup_count}-record warm-up (p50 {summary.warmup_p50:.0f} ms): "
-                    f"p50 {summary.p50:.1f} ms, p99 {summary.p99:.1f} ms, max {summary.max:.1f} ms; "
-                    f"p50 of the last tenth {summary.last_p50:.0f} ms (a backlog grows if far above p50)",
-                    flush=True,
-                )
-            else:
-                print(f"latency run ({guarantee}) produced no routed records; see", logs, flush=True)
+        runs = throughput_phases(bootstrap, args.count, logs, report)
+        latency_phases(bootstrap, runs, args.latency_seconds, logs, report)
+        rebalance_phase(bootstrap, runs["exactly_once"].rate / 2, args.rebalance_seconds, logs, report)
     memory = json.loads(
         subprocess.run(
             [sys.executable, "-m", "streams.bench_memory", "--keys", str(args.dedupe_keys)],
             capture_output=True, text=True, check=True, timeout=600,
         ).stdout
     )  # fmt: skip
-    print(f"worker stages with {memory['keys']:,} dedupe keys: RSS {memory['rss_mb']:.0f} MB "
-          f"({memory['baseline_mb']:.0f} MB before the keys, peak {memory['peak_rss_mb']:.0f} MB)",
-          flush=True)  # fmt: skip
-    print(f"worker logs: {logs}")
+    report(f"worker stages holding {memory['keys']:,} dedupe keys",
+           f"RSS {memory['rss_mb']:.0f} MB ({memory['baseline_mb']:.0f} MB before the keys, "
+           f"peak {memory['peak_rss_mb']:.0f} MB)")  # fmt: skip
+    print(f"\nworker logs: {logs}\n\n{report.table()}")
     return 0
 
 

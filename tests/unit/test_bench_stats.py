@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.bench import summarise_latencies
+from streams.bench_latency import summarise_latencies
 
 
 def test_the_warm_up_is_reported_apart_from_the_steady_quantiles() -> None:

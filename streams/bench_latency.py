@@ -1,0 +1,218 @@
+"""The latency phases of `make bench`: ingest→routed at fixed rates, and the pause when a worker joins or leaves.
+
+Latency is what a user feels: ``route.routed_at - ingested_at`` of each mention's **first** route (an
+escalation's re-route carries the SLA expiry as its ``routed_at``, time no mention waited), in ingest order,
+the first tenth reported apart as warm-up. The stream is generated and encoded before it is sent, then
+sent by one aiokafka producer at the set rate in 10 ms steps, so the load generator costs little CPU beside
+the worker and the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from streams.clients import tool_consumer
+from streams.replay import keyed_for_dedupe
+from streams.routing import load_rules
+from streams.scrape import accounted, consuming, scrape
+from streams.settings import Settings
+from streams.sources import generate
+from streams.sources.generator import start_ending_now
+from streams.topics import TopicNames
+
+STEP_S = 0.01  # the generator sends what is due every 10 ms
+
+
+@dataclass(frozen=True)
+class LatencySummary:
+    warmup_count: int
+    warmup_p50: float
+    count: int
+    p50: float
+    p99: float
+    max: float
+    last_p50: float  # the last tenth of the steady part: far above p50 means the worker fell behind
+
+
+def summarise_latencies(latencies: list[float], warmup_fraction: float = 0.1) -> LatencySummary:
+    """Latencies in ingest order: the first ``warmup_fraction`` (connections, caches, first fetches) reported
+    apart from the steady part's quantiles."""
+    warm = max(1, int(len(latencies) * warmup_fraction))
+    warmup, steady = latencies[:warm], latencies[warm:]
+    q = statistics.quantiles(steady, n=100)
+    tail = steady[-max(2, len(steady) // 10) :]
+    return LatencySummary(len(warmup), statistics.median(warmup), len(steady), q[49], q[98], max(steady),
+                          statistics.median(tail))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WindowSummary:
+    count: int
+    p50: float
+    p99: float
+    max: float
+
+
+def window(timed: list[tuple[float, float]], start: float, seconds: float) -> WindowSummary | None:
+    """The latencies of the mentions ingested in [start, start + seconds): (ingest unix time, ms) pairs."""
+    inside = sorted(ms for at, ms in timed if start <= at < start + seconds)
+    if len(inside) < 2:
+        return None
+    q = statistics.quantiles(inside, n=100)
+    return WindowSummary(len(inside), q[49], q[98], inside[-1])
+
+
+def stream(settings: Settings, count: int, seed: int = 11) -> list[tuple[bytes, bytes]]:
+    """``count`` generated mentions with event times ending now, keyed for the dedupe stage, encoded."""
+    generated = generate(count, seed=seed, start=start_ending_now(count), bad_fraction=0.0)
+    return [(key or b"", value) for key, value in keyed_for_dedupe((r.key, r.value) for r in generated)]
+
+
+def send_paced(settings: Settings, records: list[tuple[bytes, bytes]], rate: float) -> None:
+    asyncio.run(_send_paced(settings, records, rate))
+
+
+async def _send_paced(settings: Settings, records: list[tuple[bytes, bytes]], rate: float) -> None:
+    # aiokafka's default partitioner is Kafka's murmur2, which mentions.raw expects (docs/contract.md).
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True,
+                                linger_ms=0, max_batch_size=256 * 1024)  # fmt: skip
+    topic = TopicNames.from_settings(settings).raw
+    await producer.start()
+    try:
+        started, sent, futures = time.monotonic(), 0, []
+        while sent < len(records):
+            due = min(len(records), int((time.monotonic() - started) * rate) + 1)
+            for key, value in records[sent:due]:
+                futures.append(await producer.send(topic, value, key=key))
+            sent = max(sent, due)
+            await asyncio.sleep(STEP_S)
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+def wait_consuming(url: str, worker: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Until every stage of the worker owns partitions: start-up is not latency."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and worker.poll() is None:
+        with contextlib.suppress(OSError):
+            if consuming(scrape(url)):
+                return
+        time.sleep(0.2)
+
+
+def first_routes(settings: Settings, idle_ms: int = 3000) -> list[tuple[float, float]]:
+    """(ingest unix time, ingest→routed ms) of every first route on the team topics, in ingest order; read until
+    nothing new comes for ``idle_ms``."""
+    rules = load_rules(settings.rules_path)
+    names = TopicNames.from_settings(settings)
+    consumer = tool_consumer(settings, *(names.routed(t) for t in rules.team_names), consumer_timeout_ms=idle_ms)
+    timed: list[tuple[float, float]] = []
+    try:
+        for record in consumer:
+            payload = json.loads(record.value)
+            if payload["route"].get("rerouted"):
+                continue  # an escalation's re-route: routed_at is the SLA expiry on the event-time clock
+            routed_at = datetime.fromisoformat(payload["route"]["routed_at"])
+            ingested_at = datetime.fromisoformat(payload["ingested_at"])
+            timed.append((ingested_at.timestamp(), (routed_at - ingested_at).total_seconds() * 1000))
+    finally:
+        consumer.close()
+    return sorted(timed)
+
+
+def wait_accounted(url: str, count: int, timeout: float = 60.0) -> None:
+    """Until the worker has put ``count`` raw records in their final places (routed, duplicate, dead letter)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if accounted(scrape(url)) >= count:
+                return
+        time.sleep(0.2)
+
+
+StartWorker = Callable[[Settings, Path], subprocess.Popen[bytes]]
+
+
+def latency_run(settings: Settings, rate: float, seconds: float, log: Path, start_worker: StartWorker) -> list[float]:
+    """One worker, a stream at ``rate`` for ``seconds``: ingest→routed ms of each first route, in ingest order."""
+    records = stream(settings, int(rate * seconds))
+    worker = start_worker(settings, log)
+    try:
+        url = f"http://127.0.0.1:{settings.metrics_port}/metrics"
+        wait_consuming(url, worker)
+        send_paced(settings, records, rate)
+        wait_accounted(url, len(records))
+        timed = first_routes(settings)
+    finally:
+        stop(worker)
+    return [ms for _, ms in timed]
+
+
+@dataclass(frozen=True)
+class RebalancePauses:
+    steady: WindowSummary | None  # before the join
+    join: WindowSummary | None  # mentions ingested in the seconds after a second worker started
+    leave: WindowSummary | None  # ... after it was stopped (SIGTERM: it leaves the group)
+
+
+def rebalance_run(
+    settings: Settings, second: Settings, rate: float, seconds: float, logs: Path, start_worker: StartWorker,
+    window_s: float = 5.0,
+) -> RebalancePauses:  # fmt: skip
+    """A stream at ``rate``: a second worker joins after a third of it and leaves after two thirds."""
+    records = stream(settings, int(rate * seconds), seed=13)
+    first = start_worker(settings, logs / "rebalance-first.log")
+    joined_at = left_at = 0.0
+    try:
+        wait_consuming(f"http://127.0.0.1:{settings.metrics_port}/metrics", first)
+        started = time.time()
+
+        def change() -> None:
+            nonlocal joined_at, left_at
+            time.sleep(seconds / 3)
+            joined_at = time.time()
+            worker = start_worker(second, logs / "rebalance-second.log")
+            time.sleep(seconds / 3)
+            left_at = time.time()
+            stop(worker)
+
+        changer = _thread(change)
+        send_paced(settings, records, rate)
+        changer.join()
+        timed = first_routes(settings, idle_ms=15_000)  # longer than a rebalance's pause
+    finally:
+        stop(first)
+    return RebalancePauses(
+        window(timed, started + 1, min(window_s, seconds / 3 - 1)),
+        window(timed, joined_at, window_s),
+        window(timed, left_at, window_s),
+    )
+
+
+def stop(worker: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """SIGTERM, then SIGKILL if the worker has not stopped within ``timeout``."""
+    worker.terminate()
+    try:
+        worker.wait(timeout)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def _thread(target: Callable[[], None]) -> threading.Thread:
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
