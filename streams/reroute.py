@@ -20,6 +20,7 @@ from streams.agents.route import RouteAgent
 from streams.clients import tool_consumer, tool_producer
 from streams.metrics import Metrics
 from streams.routing import RuleSet
+from streams.runtime.producing import SCHEMA_HEADERS
 from streams.runtime.records import InputRecord, Output
 from streams.settings import Settings
 from streams.topics import TopicNames
@@ -87,7 +88,7 @@ def _route_one(agent: RouteAgent, record: InputRecord, producer: KafkaProducer, 
         )  # fmt: skip
         return
     for output in out:
-        producer.send(output.topic, value=output.value, key=output.key)
+        producer.send(output.topic, value=output.value, key=output.key, headers=SCHEMA_HEADERS.get(output.schema))
     team_output = out[0]
     result.rerouted += 1
     team = team_output.topic.rsplit(".", 1)[-1]

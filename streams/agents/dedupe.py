@@ -68,7 +68,7 @@ class DedupeAgent(Stage):
         if verdict is None:
             # Forward the bytes as received: no re-encoding on the hot path, unknown fields preserved.
             wave = wave_key(mention.text).to_bytes(8, "big")
-            out.append(Output(self._unique_topic, wave, record.value, record.timestamp))
+            out.append(Output(self._unique_topic, wave, record.value, record.timestamp, schema="mention"))
             return
         duplicate = DuplicateRecord(
             kind=verdict.kind,
@@ -80,7 +80,9 @@ class DedupeAgent(Stage):
             detected_at=datetime.now(UTC),
         )
         value = duplicate.model_dump_json().encode()
-        out.append(Output(self._duplicates_topic, verdict.canonical_id.encode(), value, record.timestamp))
+        out.append(
+            Output(self._duplicates_topic, verdict.canonical_id.encode(), value, record.timestamp, schema="duplicate")
+        )
         self._duplicates[verdict.kind].inc()
 
     def end_batch(self, partition: int, out: list[Output]) -> None:

@@ -113,7 +113,7 @@ class EnrichAgent(Stage):
             ingested_at=datetime.fromtimestamp(record.timestamp / 1000, UTC),
         )
         value = enriched.model_dump_json().encode()
-        out.append(Output(self._output_topic, mention.id.encode(), value, record.timestamp))  # keyed by mention id
+        out.append(Output(self._output_topic, mention.id.encode(), value, record.timestamp, schema="enriched_mention"))
         routed = self.router.route_model(enriched, value, record.timestamp, out)
         self._routed.hold(record.partition, *routed, record.timestamp)
 

@@ -165,7 +165,8 @@ class TrackAgent(Stage):
             if isinstance(item, FirstResponseOutput):
                 record = item.record
                 key = response_key(record.mention_id)
-                out.append(Output(self._topics.response_times, key, record.model_dump_json().encode()))
+                value = record.model_dump_json().encode()
+                out.append(Output(self._topics.response_times, key, value, schema="first_response"))
                 brand = self._brand(record.brand_account)
                 self._first_response(self._team(record.team), record.priority_band, brand).observe(
                     max(0.0, record.seconds_since_created)
@@ -174,7 +175,7 @@ class TrackAgent(Stage):
                 escalation = item.record
                 out.append(
                     Output(self._topics.escalations, response_key(escalation.mention_id),
-                           escalation.model_dump_json().encode())
+                           escalation.model_dump_json().encode(), schema="escalation")
                 )  # fmt: skip
                 self._escalations(self._team(escalation.from_team), self._brand(escalation.brand_account)).inc()
             elif isinstance(item, RerouteOutput):
@@ -214,7 +215,9 @@ class TrackAgent(Stage):
             from_team=item.from_team,
         )
         value = moved.model_dump_json().encode()
-        out.append(Output(self._topics.routed(item.to_team), conversation_key(moved.mention), value))
+        out.append(
+            Output(self._topics.routed(item.to_team), conversation_key(moved.mention), value, schema="routed_mention")
+        )
         brand = self._brand(moved.mention.brand_account)
         self._routed(self._team(item.to_team), priority_band(moved.route.priority), brand).inc()
 

@@ -167,7 +167,7 @@ class Router:
     ) -> RoutedTo:
         conversation = conversation_key_of(view.channel, view.conversation_id, view.brand_account, view.handle)
         topic = self._team_topics.get(plan.team) or self._topics.prefix + self._rules.topic_for(plan.team)
-        out.append(Output(topic, conversation, value, timestamp_ms))
+        out.append(Output(topic, conversation, value, timestamp_ms, schema="routed_mention"))
         # Dropped mentions too: nobody owes them a reply (no backlog, no SLA), but a reply is still measured.
         assignment = assignment_json(
             mention_id=view.mention_id,
@@ -181,7 +181,7 @@ class Router:
             rerouted=self._rerouting,
             routed_record=value,
         )
-        out.append(Output(self._topics.assignments, response_key(view.mention_id), assignment))
+        out.append(Output(self._topics.assignments, response_key(view.mention_id), assignment, schema="assignment"))
         return RoutedTo(plan.team, plan.priority_band, view.brand_account)
 
 

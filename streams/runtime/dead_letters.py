@@ -85,4 +85,4 @@ def dead_letter(record: InputRecord, stage: str, exc: BaseException, now: dateti
 def dead_letter_output(dlq_topic: str, letter: DeadLetter, key: bytes | None) -> Output:
     if key is not None and len(key) > MAX_ORIGINAL_BYTES:
         key = hashlib.sha256(key).hexdigest().encode()  # an oversize key would not fit either
-    return Output(topic=dlq_topic, key=key, value=letter.model_dump_json().encode())
+    return Output(topic=dlq_topic, key=key, value=letter.model_dump_json().encode(), schema="dead_letter")

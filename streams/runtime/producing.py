@@ -14,6 +14,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from mode import Service
 
+from schemas.versions import SCHEMA_HEADER, VERSIONS, schema_id
 from streams.runtime.batching import group_by_partition
 from streams.runtime.partitioner import xxh3_partitioner
 from streams.runtime.records import Output
@@ -23,6 +24,10 @@ from streams.topics import TopicNames
 logger = logging.getLogger(__name__)
 
 BATCH_HANDOVER_MIN = 16
+# The `schema` header of each record type the router writes (docs/contract.md), encoded once.
+SCHEMA_HEADERS: dict[str | None, list[tuple[str, bytes]]] = {
+    name: [(SCHEMA_HEADER, schema_id(name).encode())] for name in VERSIONS
+}
 
 
 def producer_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
@@ -78,14 +83,18 @@ async def _send(
     for (topic, partition), group in group_by_partition(outputs, counts, available, kafka_partitioned).items():
         if len(group) < BATCH_HANDOVER_MIN:
             for output in group:
-                futures.append(await producer.send(topic, output.value, output.key, partition, output.timestamp_ms))
+                headers = SCHEMA_HEADERS.get(output.schema)
+                futures.append(
+                    await producer.send(topic, output.value, output.key, partition, output.timestamp_ms, headers)
+                )
             continue
         batch = producer.create_batch()
         for output in group:
-            if batch.append(key=output.key, value=output.value, timestamp=output.timestamp_ms) is None:
+            headers = SCHEMA_HEADERS.get(output.schema, [])
+            if batch.append(key=output.key, value=output.value, timestamp=output.timestamp_ms, headers=headers) is None:
                 futures.append(await producer.send_batch(batch, topic, partition=partition))
                 batch = producer.create_batch()  # full: a record alone always fits an empty batch
-                batch.append(key=output.key, value=output.value, timestamp=output.timestamp_ms)
+                batch.append(key=output.key, value=output.value, timestamp=output.timestamp_ms, headers=headers)
         futures.append(await producer.send_batch(batch, topic, partition=partition))
 
 

@@ -42,3 +42,4 @@ class Output:
     value: bytes | None  # None: a tombstone (changelogs)
     timestamp_ms: int | None = None  # carries the ingest time along the pipeline
     partition: int | None = None  # set for changelogs and repartitioning; else the key decides
+    schema: str | None = None  # a schemas.versions name: the record's `schema` header (None: internal topics)

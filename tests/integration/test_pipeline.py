@@ -61,6 +61,7 @@ def test_a_complaint_is_enriched_and_routed_to_care(worker: Worker, producer: Ka
     assert routed.enrichment.priority_reasons
     assert routed.mention == mention
     assert routed.ingested_at <= routed.route.routed_at
+    assert ("schema", b"urn:mention-router:schema:routed_mention:1.0") in record.headers, "docs/contract.md"
 
 
 def test_malformed_invalid_and_oversize_records_reach_the_dlq_with_reasons(

@@ -61,7 +61,9 @@ class FakeProducer:
     async def partitions_for(self, topic: str) -> set[int]:
         return {0, 1, 2}
 
-    async def send(self, topic: str, value: Any, key: Any, partition: int, timestamp_ms: Any) -> asyncio.Future[Any]:
+    async def send(
+        self, topic: str, value: Any, key: Any, partition: int, timestamp_ms: Any, headers: Any = None
+    ) -> asyncio.Future[Any]:
         self._step(f"send {topic}")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self.fail == "delivery":  # refused by the broker, reported through the record's future

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
-from schemas.export import EXPORTED, JSON_DIR, render
+from schemas.compat import breaking_changes
+from schemas.export import EXPORTED, JSON_DIR, RELEASED_DIR, released, render
+from schemas.versions import VERSIONS, schema_id
 from streams.settings import Settings
 from streams.topics import TopicNames
 
@@ -50,4 +54,23 @@ def test_settings_are_frozen_and_validated() -> None:
 def test_exported_json_schemas_are_in_sync(name: str) -> None:
     path = JSON_DIR / f"{name}.schema.json"
     assert path.exists(), "run `python -m schemas.export`"
-    assert path.read_text() == render(EXPORTED[name]), f"{path.name} is stale: run `python -m schemas.export`"
+    assert path.read_text() == render(name), f"{path.name} is stale: run `python -m schemas.export`"
+    schema = json.loads(path.read_text())
+    assert (schema["$id"], schema["version"]) == (schema_id(name), VERSIONS[name])
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTED))
+def test_a_changed_model_has_a_new_version(name: str) -> None:
+    copy = released(name, VERSIONS[name])
+    assert copy.exists(), "run `python -m schemas.export`"
+    assert copy.read_text() == render(name), f"{name} changed: bump VERSIONS[{name!r}] in schemas/versions.py"
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTED))
+def test_each_version_reads_what_the_earlier_ones_of_its_major_wrote(name: str) -> None:
+    major = VERSIONS[name].split(".")[0]
+    current = json.loads(render(name))
+    earlier = sorted(RELEASED_DIR.glob(f"{name}-{major}.*.schema.json"))
+    assert earlier, "the current version is released"
+    for path in earlier:
+        assert breaking_changes(json.loads(path.read_text()), current) == [], f"breaks readers of {path.name}"
