@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     session_timeout_ms: int = Field(
         default=10_000, ge=1000, description="A stage's consumer leaves its group after this long without a heartbeat."
     )
+    group_instance_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]{1,200}$",
+        description="Static group membership: a stable name, unique per worker (a StatefulSet pod's name). A worker "
+        "restarted within the session timeout gets its partitions back with no rebalance; one that stops for good "
+        "keeps them idle until the session timeout.",
+    )
     processing_guarantee: Literal["exactly_once", "at_least_once"] = Field(
         default="exactly_once",
         description="exactly_once: each partition's batch (outputs, state changes, input offsets) is one Kafka "

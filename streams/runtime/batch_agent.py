@@ -120,6 +120,7 @@ class BatchAgent(Service):
             max_poll_records=self.settings.batch_max_records,
             fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
             session_timeout_ms=self.settings.session_timeout_ms,
+            group_instance_id=self.settings.group_instance_id,  # None: dynamic membership
             heartbeat_interval_ms=max(100, self.settings.session_timeout_ms // 5),
             # Range assignment gives one member the same partition numbers of every input topic, which a
             # stage with several co-partitioned inputs (and its changelog) needs; round-robin would not.

@@ -226,3 +226,39 @@ def _letters(n: int) -> str:
         word = chr(ord("a") + digit) + word
         if n == 0:
             return word
+
+
+def test_a_static_member_restarted_within_its_session_gets_its_partitions_back_without_a_rebalance(
+    make_worker: Callable[..., Worker], producer: KafkaProducer
+) -> None:
+    """Static group membership: the other worker sees no rebalance, and nothing is lost or routed twice."""
+    first = make_worker(MENTION_ROUTER_GROUP_INSTANCE_ID="worker-a", MENTION_ROUTER_SESSION_TIMEOUT_MS="30000")
+    first.start()
+    second = make_worker(
+        prefix=first.prefix, MENTION_ROUTER_GROUP_INSTANCE_ID="worker-b", MENTION_ROUTER_SESSION_TIMEOUT_MS="30000"
+    )
+    second.start()
+    mentions = [
+        make_mention(f"@AcmeAir bag {_letters(i)} missing at the carousel", handle=f"bag_{i}") for i in range(1200)
+    ]
+    for m in mentions[:600]:
+        producer.send(first.topic("raw"), m.model_dump_json().encode(), key=m.id.encode())
+    producer.flush(30)
+    time.sleep(3)  # both own partitions now: the rebalances of their start are behind them
+    before = first.metrics().by_label("mention_router_rebalances_total", "stage")
+    assert before.get("dedupe", 0) >= 1, before
+    assert second.stop() == 0
+    second.start()  # the same instance id, well within the 30 s session
+    for m in mentions[600:]:
+        producer.send(first.topic("raw"), m.model_dump_json().encode(), key=m.id.encode())
+    producer.flush(30)
+    wanted = {m.id for m in mentions}
+    records = read_topics(
+        first.bootstrap, routed_topics(first), lambda rs: wanted <= {json.loads(r.value)["mention"]["id"] for r in rs},
+        timeout=120,
+    )  # fmt: skip
+    ids = [json.loads(r.value)["mention"]["id"] for r in records]
+    assert set(ids) >= wanted
+    assert len(ids) == len(set(ids)), "no mention routed twice"
+    assert first.metrics().by_label("mention_router_rebalances_total", "stage") == before, "no rebalance"
+    assert second.metrics().total("mention_router_routed_total") > 0, "the restarted worker routes its share again"
