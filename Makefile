@@ -41,8 +41,8 @@ test-integration: install system-deps
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check streams schemas tests scripts
-	$(BIN)/ruff format --check streams schemas tests scripts
+	$(BIN)/ruff check streams schemas tests scripts examples
+	$(BIN)/ruff format --check streams schemas tests scripts examples
 	$(BIN)/mypy
 
 format: install

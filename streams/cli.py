@@ -17,7 +17,33 @@ def _settings() -> Settings:
     return Settings()
 
 
-@click.group()
+class _Commands(click.Group):
+    """Turns the failures a user can cause (a setting, a file, no broker, no Java) into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            from streams.cli_errors import explain
+
+            explained = explain(exc, _bootstrap())
+            if explained is None:
+                raise
+            error = click.ClickException(explained.message)
+            error.exit_code = explained.exit_code
+            raise error from exc
+
+
+def _bootstrap() -> str | None:
+    try:
+        return Settings().bootstrap_servers
+    except Exception:  # the settings themselves are what failed
+        return None
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="mention-router", prog_name="mention-router")
 def main() -> None:
     """Route brand mentions from social channels to the team that answers them."""
@@ -137,7 +163,7 @@ def topics_create() -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(path_type=Path, allow_dash=True))
+@click.argument("path", type=click.Path(path_type=Path, allow_dash=True, exists=True, dir_okay=False, readable=True))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "twcs"]), default="jsonl", show_default=True)
 @click.option("--rate", type=float, default=None, help="Records per second (default: as fast as possible).")
 @click.option("--limit", type=int, default=None, help="Stop after this many records.")

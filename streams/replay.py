@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import orjson
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schemas import Mention
@@ -139,9 +140,33 @@ def produce(
 def replay_file(
     settings: Settings, path: Path, fmt: str, rate: float | None, limit: int | None, show_progress: bool = True
 ) -> ReplayResult:
+    """The progress bar has its total from the start: a twcs file is read and put in event-time order first
+    (under a status line saying so), a JSON Lines file has its lines counted (at disk speed)."""
     result = ReplayResult()
     topics = TopicNames.from_settings(settings)
-    records = twcs_timeline(path, topics, result) if fmt == "twcs" else keyed_for_dedupe(read_jsonl(str(path)))
-    result.produced = produce(settings, records, rate=rate, limit=limit, show_progress=show_progress)
+    records: Iterable[KeyValue | Routed]
+    total: int | None = None
+    if fmt == "twcs":
+        megabytes = path.stat().st_size / 1e6
+        with Console(stderr=True, quiet=not show_progress).status(
+            f"reading {path.name} ({megabytes:,.0f} MB) and ordering it by event time ..."
+        ):
+            records = list(twcs_timeline(path, topics, result))
+        total = len(records)
+    else:
+        total = None if str(path) == "-" else count_lines(path)
+        records = keyed_for_dedupe(read_jsonl(str(path)))
+    result.produced = produce(settings, records, total=total, rate=rate, limit=limit, show_progress=show_progress)
     result.produced -= result.responses
     return result
+
+
+def count_lines(path: Path) -> int:
+    """Non-empty lines would be exact; every line is close enough for a progress total and reads at disk speed."""
+    lines = 0
+    last = b"\n"
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
