@@ -86,7 +86,10 @@ def fetch_jars(config: BrokerConfig) -> Path:
         return lib
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise BrokerError("Maven (mvn) is not on PATH; it is needed once to fetch Apache Kafka")
+        raise BrokerError(
+            "Maven (mvn) is not on PATH; it is needed once to fetch Apache Kafka: install it (Debian: apt install "
+            "maven)"
+        )
     if not (DEPLOY_DIR / "pom.xml").exists():
         raise BrokerError(f"{DEPLOY_DIR / 'pom.xml'} is missing; run from a clone of the project")
     staging = lib.with_name("lib.partial")
@@ -118,7 +121,10 @@ def _java() -> str:
         return str(Path(java_home) / "bin" / "java")
     java = shutil.which("java")
     if java is None:
-        raise BrokerError("java is not on PATH; Apache Kafka 4.x needs Java 17+")
+        raise BrokerError(
+            "java is not on PATH; Apache Kafka 4.x needs Java 17+: install it (Debian: apt install "
+            "openjdk-17-jre-headless), or set JAVA_HOME"
+        )
     return java
 
 
