@@ -5,6 +5,7 @@
 
 Outputs (committed; tests/unit/test_dashboards.py fails when they are stale):
   deploy/grafana/dashboards/{overview,teams,workers}.json   dashboards, one panel per query below
+  deploy/k8s/grafana-dashboards.yaml                        the same, as ConfigMaps for Grafana's sidecar
   deploy/prometheus/rules/sla.yml                           each team's most lenient SLA, from the rules file
   deploy/k8s/prometheusrule.yaml                            recording + SLA + alert rules for prometheus-operator
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,8 +30,14 @@ from streams.settings import DEFAULT_RULES  # noqa: E402
 DASHBOARDS = ROOT / "deploy/grafana/dashboards"
 RULES_DIR = ROOT / "deploy/prometheus/rules"
 PROMETHEUS_RULE = ROOT / "deploy/k8s/prometheusrule.yaml"
-DATASOURCE = {"type": "prometheus", "uid": "prometheus"}  # deploy/grafana/provisioning/datasources
-JOB = 'job="mention-router"'
+DASHBOARD_CONFIGMAPS = ROOT / "deploy/k8s/grafana-dashboards.yaml"
+# Every panel, variable and annotation queries the data source picked in the dashboard's `datasource` variable
+# (provisioned Grafana: deploy/grafana/provisioning/datasources; elsewhere whichever Prometheus holds the router).
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+# Every series a worker exports is narrowed to the picked jobs and namespaces; ``scoped`` adds this to each
+# selector. Recording rules (names with a colon) aggregate these labels away and are not narrowed.
+SCOPE = 'job=~"$job", namespace=~"$namespace"'
+_RAW_SELECTOR = re.compile(r"(?<![\w:])((?:mention_router|process|kafka_consumergroup)_\w+|up)(?![\w:(])(\{([^}]*)\})?")
 TEAM = 'team=~"$team"'
 # routed, first-response, breach and escalation series carry a bounded brand label (the rules file's
 # `brands`, others "other"); backlog, oldest-unanswered and responses are per team only.
@@ -60,8 +68,18 @@ class Layout:
         return self.next_id - 1
 
 
+def scoped(expr: str) -> str:
+    """``expr`` with the job and namespace variables added to every selector of a worker's own series."""
+
+    def add(match: re.Match[str]) -> str:
+        inner = match.group(3)
+        return f"{match.group(1)}{{{SCOPE}{', ' + inner if inner else ''}}}"
+
+    return _RAW_SELECTOR.sub(add, expr)
+
+
 def target(expr: str, legend: str, ref: str = "A") -> dict[str, Any]:
-    return {"datasource": DATASOURCE, "expr": expr, "legendFormat": legend, "refId": ref}
+    return {"datasource": DATASOURCE, "expr": scoped(expr), "legendFormat": legend, "refId": ref}
 
 
 def panel(
@@ -97,7 +115,7 @@ def panel(
 
 
 def variable(name: str, label: str, metric: str) -> dict[str, Any]:
-    query = f"label_values({metric}, {name})"
+    query = f"label_values({scoped(metric) if name not in ('job', 'namespace') else metric}, {name})"
     return {
         "name": name,
         "label": label,
@@ -127,14 +145,46 @@ def dashboard(uid: str, title: str, description: str, panels: list[dict[str, Any
         "graphTooltip": 1,
         "refresh": "30s",
         "time": {"from": "now-6h", "to": "now"},
-        "templating": {"list": variables},
-        "annotations": {"list": []},
+        "templating": {"list": [*scope_variables(), *variables]},
+        "annotations": {"list": annotations()},
         "links": [
             {"title": name, "type": "link", "url": f"/d/mention-router-{name.lower()}", "targetBlank": False}
             for name in ("Overview", "Teams", "Workers")
         ],
         "panels": panels,
     }
+
+
+def scope_variables() -> list[Any]:
+    """Which Prometheus, and which of the router's jobs and namespaces (all by default)."""
+    datasource = {
+        "name": "datasource",
+        "label": "Data source",
+        "type": "datasource",
+        "query": "prometheus",
+        # deploy/grafana/provisioning/datasources: the compose stack's Prometheus; elsewhere, pick one
+        "current": {"selected": True, "text": "Prometheus", "value": "prometheus"},
+        "hide": 0,
+        "refresh": 1,
+    }
+    job = variable("job", "Job", "mention_router_build_info")
+    namespace = variable("namespace", "Namespace", 'mention_router_build_info{job=~"$job"}')
+    return [datasource, job, namespace]
+
+
+def annotations() -> list[Any]:
+    """Rules reloads and worker restarts, marked on every time series."""
+
+    def annotation(name: str, expr: str, title: str, text: str, color: str) -> dict[str, Any]:
+        return {"name": name, "datasource": DATASOURCE, "enable": True, "iconColor": color, "expr": scoped(expr),
+                "step": "60s", "titleFormat": title, "textFormat": text}  # fmt: skip
+
+    return [
+        annotation("Rules reloads", 'sum by (result) (increase(mention_router_rules_reloads_total[2m])) > 0',
+                   "rules reloaded", "{{result}}", "blue"),
+        annotation("Worker restarts", "changes(process_start_time_seconds[2m]) > 0", "worker restarted",
+                   "{{instance}}", "orange"),
+    ]  # fmt: skip
 
 
 def team_variables() -> list[Any]:
@@ -163,7 +213,7 @@ def overview() -> Any:
             6,
             4,
         ),
-        panel(lay, "Workers up", [(f"sum(up{{{JOB}}})", "up")], "short", "stat", 6, 4),
+        panel(lay, "Workers up", [("sum(up)", "up")], "short", "stat", 6, 4),
         panel(
             lay,
             "Throughput per stage",
@@ -356,7 +406,7 @@ def workers() -> Any:
     lay = Layout()
     rate = "$__rate_interval"
     panels = [
-        panel(lay, "Workers up", [(f"up{{{JOB}}}", "{{instance}}")], "short", "stat", 24, 4),
+        panel(lay, "Workers up", [("up", "{{instance}}")], "short", "stat", 24, 4),
         panel(
             lay,
             "Records / s per worker and stage",
@@ -381,8 +431,8 @@ def workers() -> Any:
             ],
             "s",
         ),
-        panel(lay, "Resident memory", [(f"process_resident_memory_bytes{{{JOB}}}", "{{instance}}")], "bytes"),
-        panel(lay, "CPU", [(f"rate(process_cpu_seconds_total{{{JOB}}}[{rate}])", "{{instance}}")], "percentunit"),
+        panel(lay, "Resident memory", [("process_resident_memory_bytes", "{{instance}}")], "bytes"),
+        panel(lay, "CPU", [(f"rate(process_cpu_seconds_total[{rate}])", "{{instance}}")], "percentunit"),
         panel(
             lay,
             "Rebalances (15m)",
@@ -516,12 +566,36 @@ def prometheus_rule(sla_text: str) -> str:
     return header + yaml.safe_dump(resource, sort_keys=False, width=120)
 
 
+def dashboard_configmaps(files: dict[Path, str]) -> str:
+    """One ConfigMap per dashboard, labelled for the Grafana sidecar (kube-prometheus-stack's default label)."""
+    maps = [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": f"mention-router-dashboard-{path.stem}",
+                "labels": {"grafana_dashboard": "1", "app.kubernetes.io/component": "monitoring"},
+                "annotations": {"grafana_folder": "Mention Router"},
+            },
+            "data": {path.name: text},
+        }
+        for path, text in sorted(files.items())
+        if path.parent == DASHBOARDS
+    ]
+    header = (
+        "# GENERATED by scripts/build_dashboards.py: do not edit; run `make dashboards`.\n"
+        "# The dashboards of deploy/grafana/dashboards/ for Grafana's sidecar (label grafana_dashboard=1).\n"
+    )
+    return header + "---\n".join(yaml.safe_dump(m, sort_keys=False, width=120) for m in maps)
+
+
 def build() -> dict[Path, str]:
     """Every generated file and its content."""
     files = {
         DASHBOARDS / f"{name}.json": json.dumps(board, indent=2, sort_keys=True) + "\n"
         for name, board in (("overview", overview()), ("teams", teams()), ("workers", workers()))
     }
+    files[DASHBOARD_CONFIGMAPS] = dashboard_configmaps(files)
     sla_text = sla_rules()
     files[RULES_DIR / "sla.yml"] = sla_text
     files[PROMETHEUS_RULE] = prometheus_rule(sla_text)

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "deploy/grafana/dashboards"
 PROVISIONING = ROOT / "deploy/grafana/provisioning"
 # What Grafana substitutes at query time, with the widest values.
-TEMPLATE_VALUES = {"$__rate_interval": "5m", "$team": ".*", "$brand": ".*"}
+TEMPLATE_VALUES = {"$__rate_interval": "5m", "$team": ".*", "$brand": ".*", "$job": ".*", "$namespace": ".*"}
 STANDARD_PREFIXES = ("process_", "kafka_consumergroup_", "kafka_topic_partition_")
 STANDARD_NAMES = {"up"}
 PROMQL_WORDS = {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "offset", "bool"}
@@ -52,12 +52,16 @@ def panels(board: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def exprs() -> list[tuple[str, str, str]]:
-    """(dashboard, panel title, expr) for every query."""
+    """(dashboard, panel or annotation title, expr) for every query."""
     return [
         (name, panel["title"], target["expr"])
         for name, board in dashboards().items()
         for panel in panels(board)
         for target in panel.get("targets", [])
+    ] + [
+        (name, annotation["name"], annotation["expr"])
+        for name, board in dashboards().items()
+        for annotation in board["annotations"]["list"]
     ]
 
 
@@ -115,16 +119,18 @@ def test_the_three_dashboards_and_their_layout() -> None:
     assert uids == {"mention-router-overview", "mention-router-teams", "mention-router-workers"}
     datasource_uid = yaml.safe_load((PROVISIONING / "datasources/prometheus.yml").read_text())["datasources"][0]["uid"]
     for name, board in boards.items():
+        [picker] = [v for v in board["templating"]["list"] if v["name"] == "datasource"]
+        assert picker["current"]["value"] == datasource_uid, "the compose stack's Prometheus is the default"
         ids = [panel["id"] for panel in panels(board)]
         assert len(ids) == len(set(ids)), name
         for panel in panels(board):
             pos = panel["gridPos"]
             assert pos["x"] + pos["w"] <= 24, (name, panel["title"])
-            assert panel["datasource"]["uid"] == datasource_uid
+            assert panel["datasource"]["uid"] == "${datasource}"
             assert panel["targets"], (name, panel["title"])
     for name in ("overview", "teams"):
-        variables = {v["name"]: v for v in boards[name]["templating"]["list"]}
-        assert set(variables) == {"team", "brand"}
+        variables = {v["name"]: v for v in boards[name]["templating"]["list"] if v["name"] != "datasource"}
+        assert set(variables) == {"job", "namespace", "team", "brand"}
         assert all(v["allValue"] == ".*" and v["multi"] for v in variables.values())
 
 
@@ -213,3 +219,33 @@ def test_every_exported_metric_is_documented() -> None:
         assert name in documented, f"docs/metrics.md does not describe {name}"
     for rule in recording_rule_names():
         assert rule in documented or rule.rsplit(":", 1)[0] in (ROOT / "docs/metrics.md").read_text(), rule
+
+
+def test_every_dashboard_picks_its_data_source_job_and_namespace_and_marks_reloads_and_restarts() -> None:
+    for name, board in dashboards().items():
+        variables = [v["name"] for v in board["templating"]["list"]]
+        assert variables[:3] == ["datasource", "job", "namespace"], name
+        uids = {t["datasource"]["uid"] for panel in panels(board) for t in panel.get("targets", [])}
+        assert uids == {"${datasource}"}, name
+        assert {a["name"] for a in board["annotations"]["list"]} == {"Rules reloads", "Worker restarts"}, name
+    for board, title, expr in exprs():
+        for selected in re.findall(r"(?<![\w:])(?:mention_router_\w+|process_\w+|up)\{[^}]*\}", expr):
+            assert 'job=~"$job", namespace=~"$namespace"' in selected, (board, title, selected)
+
+
+def test_the_scope_is_added_to_raw_series_only() -> None:
+    builder = load_builder()
+    assert builder.scoped('sum(rate(mention_router_routed_total{team="a"}[5m])) / up') == (
+        'sum(rate(mention_router_routed_total{job=~"$job", namespace=~"$namespace", team="a"}[5m])) / '
+        'up{job=~"$job", namespace=~"$namespace"}'
+    )
+    assert builder.scoped('mention_router:routed:rate5m{team=~"x"}') == 'mention_router:routed:rate5m{team=~"x"}'
+
+
+def test_the_dashboards_ship_as_configmaps_for_grafanas_sidecar() -> None:
+    maps = list(yaml.safe_load_all((ROOT / "deploy/k8s/grafana-dashboards.yaml").read_text()))
+    assert {m["metadata"]["name"] for m in maps} == {f"mention-router-dashboard-{n}" for n in dashboards()}
+    for configmap in maps:
+        assert configmap["metadata"]["labels"]["grafana_dashboard"] == "1"
+        [(file_name, text)] = configmap["data"].items()
+        assert json.loads(text) == dashboards()[file_name.removesuffix(".json")]

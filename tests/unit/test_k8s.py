@@ -21,7 +21,12 @@ def manifest(name: str) -> dict[str, Any]:
 
 
 def all_manifests() -> dict[str, dict[str, Any]]:
-    return {path.name: manifest(path.name) for path in sorted(K8S.glob("*.yaml"))}
+    """Every document of every file (``grafana-dashboards.yaml#2``: a file's later documents)."""
+    docs: dict[str, dict[str, Any]] = {}
+    for path in sorted(K8S.glob("*.yaml")):
+        for n, doc in enumerate(yaml.safe_load_all(path.read_text())):
+            docs[path.name if n == 0 else f"{path.name}#{n + 1}"] = doc
+    return docs
 
 
 def pod_spec(name: str) -> dict[str, Any]:
