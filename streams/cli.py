@@ -61,11 +61,14 @@ def worker(stages: str | None, loglevel: str | None) -> None:
     from streams.metrics import Metrics
     from streams.observability.health import EXIT_FATAL, Health, serve
     from streams.routing import load_rules
+    from streams.routing.calendar import holiday_warnings
 
     overrides = {"stages": stages} if stages else {}
     settings = Settings(**overrides)  # type: ignore[arg-type]
     _use_uvloop()
     rules = load_rules(settings.rules_path)
+    for warning in holiday_warnings(rules.calendars.values(), datetime.now(UTC).date()):
+        logging.getLogger(__name__).warning("rules file %s: %s", settings.rules_path, warning)
     ensure_topics(settings, rules)
     metrics = Metrics()
     health = Health()
@@ -270,14 +273,17 @@ def rules() -> None:
 @rules.command("check")
 @click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 def rules_check(path: Path) -> None:
-    """Validate a rules file; print each error with its line number."""
-    from streams.routing import check_rules_file
+    """Validate a rules file; print each error with its line number, and warnings (holidays running out)."""
+    from streams.routing import check_rules_file, load_rules
+    from streams.routing.calendar import holiday_warnings
 
     issues = check_rules_file(path)
     for issue in issues:
         click.echo(str(issue), err=True)
     if issues:
         sys.exit(1)
+    for warning in holiday_warnings(load_rules(path).calendars.values(), datetime.now(UTC).date()):
+        click.echo(f"{path}: warning: {warning}", err=True)
     click.echo(f"{path}: ok")
 
 

@@ -23,6 +23,8 @@ Rules file format (YAML)::
           mon-fri: ["09:00-12:30", "13:30-18:00"]   # several a day; days: mon..sun, ranges (fri-mon wraps), daily
           sat: ["22:00-06:00"]   # end <= start runs overnight into the next day; 24:00 allowed as an end
         holidays: [2026-12-25]   # optional; closed 00:00-24:00 local
+        public_holidays: {country: GB, subdivision: ENG}   # optional; that country's public holidays, every
+                                 # year (the `holidays` library), on top of `holidays`
         description: "..."       # optional
     teams:                       # required
       - name: care               # [a-z0-9][a-z0-9_-]{0,47}, unique

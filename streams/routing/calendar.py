@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays as holiday_data
+
 __all__ = [
     "ALWAYS",
     "ALWAYS_NAME",
@@ -158,18 +160,37 @@ def _merge(intervals: Iterable[Interval]) -> tuple[Interval, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicHolidays:
+    """A country's public holidays (ISO 3166 code, optional subdivision), from the ``holidays`` library, which
+    computes any year on demand: no list to renew."""
+
+    country: str
+    subdivision: str | None = None
+
+    def calendar(self) -> holiday_data.HolidayBase:
+        """Raises ValueError for a country or subdivision the library does not know."""
+        try:
+            return holiday_data.country_holidays(self.country, subdiv=self.subdivision)
+        except NotImplementedError as exc:
+            raise ValueError(str(exc)) from exc
+
+
+@dataclass(frozen=True, slots=True)
 class BusinessCalendar:
     """Opening hours in a time zone. Build with ``BusinessCalendar.weekly(...)`` or use ``ALWAYS``.
 
     ``hours[d]`` (d = 0 for Monday) are the intervals that start on that weekday, in local minutes;
-    an interval (start, end) with end <= start runs overnight. ``holidays`` are closed all day.
+    an interval (start, end) with end <= start runs overnight. ``holidays`` (the file's own dates) and the
+    ``public_holidays`` of a country are closed all day.
     """
 
     name: str
     timezone: str
     hours: tuple[tuple[Interval, ...], ...]
     holidays: frozenset[date] = frozenset()
+    public_holidays: PublicHolidays | None = None
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    _public: holiday_data.HolidayBase | None = field(init=False, repr=False, compare=False)
     always_open: bool = field(init=False, repr=False, compare=False)
     # Local minutes that are open on each weekday: own intervals, plus overnight tails from the day before.
     _day_minutes: tuple[tuple[Interval, ...], ...] = field(init=False, repr=False, compare=False)
@@ -196,7 +217,10 @@ class BusinessCalendar:
         day_minutes = tuple(_merge(intervals) for intervals in per_day)
         if not any(day_minutes):
             raise ValueError(f"calendar '{self.name}' has no opening hours")
-        always = not self.holidays and all(m == ((0, DAY_MINUTES),) for m in day_minutes)
+        always = (
+            not self.holidays and self.public_holidays is None and all(m == ((0, DAY_MINUTES),) for m in day_minutes)
+        )
+        object.__setattr__(self, "_public", self.public_holidays.calendar() if self.public_holidays else None)
         object.__setattr__(self, "zone", zone)
         object.__setattr__(self, "always_open", always)
         object.__setattr__(self, "_day_minutes", day_minutes)
@@ -298,7 +322,7 @@ class BusinessCalendar:
         found = self._cache.get(day)
         if found is not None:
             return found
-        if day in self.holidays:
+        if day in self.holidays or (self._public is not None and day in self._public):
             result: tuple[Interval, ...] = ()
         else:
             spans = []
@@ -340,3 +364,16 @@ class BusinessCalendar:
 
 ALWAYS = BusinessCalendar(ALWAYS_NAME, "UTC", tuple(((0, DAY_MINUTES),) for _ in WEEKDAYS))
 """Open 24/7: SLA clocks run in plain elapsed time. Built in as the calendar named 'always'."""
+
+
+def holiday_warnings(calendars: Iterable[BusinessCalendar], today: date, months: int = 12) -> list[str]:
+    """Calendars whose own holiday list ends within ``months``: after its last date every holiday is a
+    working day. A calendar with ``public_holidays`` is covered for any year; one with no holidays at all
+    is taken to mean it has none."""
+    horizon = today + timedelta(days=round(months * 30.44))
+    return [
+        f"calendar '{calendar.name}': its holidays end on {max(calendar.holidays).isoformat()}, within {months} "
+        "months; list the next ones or set public_holidays: {country: XX, subdivision: YY}"
+        for calendar in calendars
+        if calendar.holidays and calendar.public_holidays is None and max(calendar.holidays) < horizon
+    ]

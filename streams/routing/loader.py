@@ -15,6 +15,7 @@ from streams.routing.calendar import (
     WEEKDAYS,
     BusinessCalendar,
     Interval,
+    PublicHolidays,
     format_duration,
     parse_days,
     parse_duration,
@@ -41,7 +42,7 @@ _NAME_RE = re.compile(NAME_PATTERN)
 
 TOP_KEYS = ("version", "description", "triage_team", "calendars", "brands", "teams", "rules")
 TEAM_KEYS = ("name", "description", "sla", "calendar", "after_hours_team", "escalation", "topic")
-CALENDAR_KEYS = ("timezone", "hours", "holidays", "description")
+CALENDAR_KEYS = ("timezone", "hours", "holidays", "public_holidays", "description")
 ESCALATION_KEYS = ("after", "to", "notify")
 RULE_KEYS = ("id", "description", "when", "then")
 THEN_KEYS = ("team", "priority", "raise_priority", "tags", "sla", "drop")
@@ -235,10 +236,11 @@ def _calendar(name: str, name_node: Node, node: Node, rep: Reporter) -> Business
     timezone = _timezone(rep, keys["timezone"][1], where) if "timezone" in keys else None
     week = _hours(rep, keys["hours"][1], where) if "hours" in keys else None
     holidays = _holidays(rep, keys["holidays"][1], where) if "holidays" in keys else frozenset()
+    public = _public_holidays(rep, keys["public_holidays"][1], where) if "public_holidays" in keys else None
     if timezone is None or week is None or holidays is None or len(rep.issues) != errors_before:
         return None
     try:
-        return BusinessCalendar(name, timezone, week, holidays)
+        return BusinessCalendar(name, timezone, week, holidays, public)
     except ValueError as exc:  # e.g. no opening hours at all
         rep.error(keys["hours"][0], str(exc))
         return None
@@ -291,6 +293,27 @@ def _intervals(rep: Reporter, node: Node, what: str) -> tuple[Interval, ...] | N
             rep.error(item, f"{what}: {exc}")
             return None
     return tuple(out)
+
+
+def _public_holidays(rep: Reporter, node: Node, where: str) -> PublicHolidays | None:
+    what = f"{where}: public_holidays"
+    keys = rep.mapping(node, what, ("country", "subdivision"))
+    if keys is None:
+        return None
+    if "country" not in keys:
+        rep.error(node, f"{what}: missing required key 'country' (ISO 3166 code, e.g. GB)")
+        return None
+    country = rep.string(keys["country"][1], f"{what}: country")
+    subdivision = rep.string(keys["subdivision"][1], f"{what}: subdivision") if "subdivision" in keys else None
+    if country is None or ("subdivision" in keys and subdivision is None):
+        return None
+    public = PublicHolidays(country.strip().upper(), subdivision.strip() if subdivision else None)
+    try:
+        public.calendar()
+    except ValueError as exc:
+        rep.error(node, f"{what}: {exc}")
+        return None
+    return public
 
 
 def _holidays(rep: Reporter, node: Node, where: str) -> frozenset[date] | None:

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from mode import Service
 
 from streams.metrics import Metrics
 from streams.routing import RulesError, RuleSet, load_rules
+from streams.routing.calendar import holiday_warnings
 
 logger = logging.getLogger(__name__)
 
@@ -82,5 +84,7 @@ class RulesWatcher(Service):
         self.metrics.rules_info.labels(version=rules.version).set(1)
         self.metrics.rules_reloads.labels(result="ok").inc()
         logger.info("rules version %s in force (was %s)", rules.version, self.current.version)
+        for warning in holiday_warnings(rules.calendars.values(), datetime.now(UTC).date()):
+            logger.warning("rules file %s: %s", self.path, warning)
         self.current = rules
         return True

@@ -12,7 +12,9 @@ import pytest
 from streams.routing.calendar import (
     ALWAYS,
     BusinessCalendar,
+    PublicHolidays,
     format_duration,
+    holiday_warnings,
     parse_days,
     parse_duration,
     parse_interval,
@@ -337,3 +339,29 @@ def test_fast_enough_per_mention() -> None:
         OFFICE.add_business_time(t, 4 * H)
     per_call = (wallclock.perf_counter() - began) / (2 * len(starts))
     assert per_call < 100e-6, f"{per_call * 1e6:.1f} µs per call"
+
+
+def test_public_holidays_come_from_the_holidays_library_for_any_year() -> None:
+    office = BusinessCalendar.weekly("uk", "Europe/London", {"mon-fri": ["09:00-17:00"]})
+    england = BusinessCalendar(office.name, office.timezone, office.hours, frozenset(), PublicHolidays("GB", "ENG"))
+    easter_monday_2031 = datetime(2031, 4, 14, 12, 0, tzinfo=UTC)
+    assert office.is_open(easter_monday_2031)
+    assert not england.is_open(easter_monday_2031)
+    assert england.is_open(easter_monday_2031 + timedelta(days=1))
+
+
+def test_an_unknown_country_or_subdivision_is_refused() -> None:
+    with pytest.raises(ValueError, match="not available"):
+        PublicHolidays("XX").calendar()
+    with pytest.raises(ValueError, match="subdivision"):
+        PublicHolidays("GB", "ZZZ").calendar()
+
+
+def test_a_hand_made_holiday_list_that_runs_out_within_a_year_is_warned_about() -> None:
+    today = date(2026, 12, 7)
+    short = BusinessCalendar.weekly("short", "Europe/Madrid", {"mon-fri": ["09:00-17:00"]}, ["2027-01-06"])
+    long = BusinessCalendar.weekly("long", "Europe/Madrid", {"mon-fri": ["09:00-17:00"]}, ["2028-01-06"])
+    public = BusinessCalendar(short.name, short.timezone, short.hours, short.holidays, PublicHolidays("ES", "MD"))
+    none = BusinessCalendar.weekly("none", "UTC", {"daily": ["00:00-24:00"]})
+    [warning] = holiday_warnings([short, long, public, none], today)
+    assert warning.startswith("calendar 'short': its holidays end on 2027-01-06")

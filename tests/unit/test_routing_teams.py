@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -171,7 +171,13 @@ def test_shipped_rules_declare_teams_calendars_and_escalations() -> None:
     assert any(level.at_sla and level.to == "vip" for level in rules.teams["care"].escalation)
     assert any(level.to == "care" for level in rules.teams["triage"].escalation)
     assert rules.calendars["business"].timezone == "Europe/London"
-    assert rules.calendars["business"].holidays  # a couple of holidays
+    business = rules.calendars["business"]
+    assert business.public_holidays is not None
+    assert business.public_holidays.country == "GB"
+    christmas = datetime(2030, 12, 25, 12, 0, tzinfo=UTC)  # a Wednesday, years past any hand-made list
+    assert not business.is_open(christmas)
+    assert business.is_open(christmas + timedelta(days=1, hours=-2)) is False  # Boxing Day, 10:00 local
+    assert business.is_open(christmas + timedelta(days=2))  # Friday 27th, noon
     spam = rules.decide(mention(intent="spam", intent_confidence=0.95))
     assert (spam.team, spam.dropped_reason) == ("spam", "spam")
     assert rules.brands
