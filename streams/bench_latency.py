@@ -23,7 +23,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
-from streams.clients import tool_consumer
+from streams.clients import read_to_end
 from streams.replay import keyed_for_dedupe
 from streams.routing import load_rules
 from streams.scrape import accounted, consuming, scrape
@@ -113,24 +113,35 @@ def wait_consuming(url: str, worker: subprocess.Popen[bytes], timeout: float = 6
         time.sleep(0.2)
 
 
-def first_routes(settings: Settings, idle_ms: int = 3000) -> list[tuple[float, float]]:
-    """(ingest unix time, ingest→routed ms) of every first route on the team topics, in ingest order; read until
-    nothing new comes for ``idle_ms``."""
+def first_routes(settings: Settings) -> list[tuple[float, float]]:
+    """(ingest unix time, ingest→routed ms) of every first route on the team topics, in ingest order: each
+    topic read to the end offsets it has now (call it once the worker is done)."""
     rules = load_rules(settings.rules_path)
     names = TopicNames.from_settings(settings)
-    consumer = tool_consumer(settings, *(names.routed(t) for t in rules.team_names), consumer_timeout_ms=idle_ms)
     timed: list[tuple[float, float]] = []
-    try:
-        for record in consumer:
+    for team in rules.team_names:
+        for record in read_to_end(settings, names.routed(team), timeout_s=60):
             payload = json.loads(record.value)
             if payload["route"].get("rerouted"):
                 continue  # an escalation's re-route: routed_at is the SLA expiry on the event-time clock
             routed_at = datetime.fromisoformat(payload["route"]["routed_at"])
             ingested_at = datetime.fromisoformat(payload["ingested_at"])
             timed.append((ingested_at.timestamp(), (routed_at - ingested_at).total_seconds() * 1000))
-    finally:
-        consumer.close()
     return sorted(timed)
+
+
+def wait_idle(url: str, quiet_s: float = 5.0, timeout: float = 90.0) -> None:
+    """Until the worker has handled nothing new for ``quiet_s`` (its share of a stream shared with others)."""
+    deadline = time.monotonic() + timeout
+    last, since = -1.0, time.monotonic()
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            handled = scrape(url).total("mention_router_stage_seconds_count")
+            if handled != last:
+                last, since = handled, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return
+        time.sleep(0.5)
 
 
 def wait_accounted(url: str, count: int, timeout: float = 60.0) -> None:
@@ -192,7 +203,8 @@ def rebalance_run(
         changer = _thread(change)
         send_paced(settings, records, rate)
         changer.join()
-        timed = first_routes(settings, idle_ms=15_000)  # longer than a rebalance's pause
+        wait_idle(f"http://127.0.0.1:{settings.metrics_port}/metrics")
+        timed = first_routes(settings)
     finally:
         stop(first)
     return RebalancePauses(
