@@ -2,6 +2,11 @@
 
     python scripts/build_dashboards.py           write them (make dashboards)
     python scripts/build_dashboards.py --check   exit 1 if a committed file differs from a fresh generation
+    python scripts/build_dashboards.py --out DIR --runbook-url https://wiki.example/runbook.md \
+        --job-selector 'job="router"'            a deployment's copy: rules, PrometheusRule and dashboards
+                                                 under DIR, alerts linking to that runbook and selecting
+                                                 that job (the committed files use docs/runbook.md and
+                                                 job="mention-router")
 
 Outputs (committed; tests/unit/test_dashboards.py fails when they are stale):
   deploy/grafana/dashboards/{overview,teams,workers}.json   dashboards, one panel per query below
@@ -602,10 +607,39 @@ def build() -> dict[Path, str]:
     return files
 
 
+DEFAULT_RUNBOOK = "docs/runbook.md"
+DEFAULT_JOB = 'job="mention-router"'
+
+
+def customised(runbook_url: str, job_selector: str) -> dict[Path, str]:
+    """Every monitoring file for one deployment, relative to deploy/: alerts link to ``runbook_url#<alert>``
+    and select ``job_selector`` instead of the repository defaults."""
+    files = build()
+    files.update({RULES_DIR / name: (RULES_DIR / name).read_text() for name in RULE_FILES if name != "sla.yml"})
+    link = re.compile(
+        r'(runbook_url: "?)' + re.escape(DEFAULT_RUNBOOK) + "#"
+    )  # quoted in alerts.yml, not in YAML dumps
+    base = runbook_url.rstrip("#").replace("\\", "\\\\")
+    return {
+        path.relative_to(ROOT / "deploy"): link.sub(rf"\g<1>{base}#", text).replace(DEFAULT_JOB, job_selector)
+        for path, text in files.items()
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="fail if a committed file is stale")
+    parser.add_argument("--out", type=Path, help="write a deployment's copy here instead of the repository's")
+    parser.add_argument("--runbook-url", default=DEFAULT_RUNBOOK, help="where the alerts' runbook is served")
+    parser.add_argument("--job-selector", default=DEFAULT_JOB, help="the Prometheus job of the router's workers")
     args = parser.parse_args()
+    if args.out is not None:
+        for relative, text in customised(args.runbook_url, args.job_selector).items():
+            target = args.out / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+            print(f"wrote {target}")
+        return 0
     stale = []
     for path, text in build().items():
         if args.check:

@@ -5,6 +5,7 @@ promtool is installed by `make test` (deploy/system-deps.sh); without it these t
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -136,3 +137,30 @@ def test_operations_guide_explains_every_alert_with_its_runbook_link() -> None:
         name = alert["alert"]
         assert f"| {name} |" in guide, f"docs/operations.md does not list {name}"
         assert f"(runbook.md#{name.lower()})" in guide, name
+
+
+def test_a_deployment_gets_absolute_runbook_links_and_its_own_job_selector(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("build_dashboards", ROOT / "scripts/build_dashboards.py")
+    assert spec is not None
+    assert spec.loader is not None
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    files = builder.customised("https://wiki.acme.test/sre/mention-router.md", 'job="router", env="prod"')
+    for relative, text in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
+    rules = sorted((tmp_path / "prometheus/rules").glob("*.yml"))
+    assert [r.name for r in rules] == ["alerts.yml", "recording.yml", "sla.yml"]
+    assert run_promtool("check", "rules", *map(str, rules)).returncode == 0
+    for path in (tmp_path / "prometheus/rules/alerts.yml", tmp_path / "k8s/prometheusrule.yaml"):
+        text = path.read_text()
+        assert 'job="mention-router"' not in text
+        assert 'up{job="router", env="prod"}' in text
+        assert '"docs/runbook.md#' not in text
+    operator_rules = yaml.safe_load((tmp_path / "k8s/prometheusrule.yaml").read_text())["spec"]["groups"]
+    for groups in (yaml.safe_load((tmp_path / "prometheus/rules/alerts.yml").read_text())["groups"], operator_rules):
+        alerts = [rule for group in groups for rule in group["rules"] if "alert" in rule]
+        assert alerts
+        for alert in alerts:
+            url = alert["annotations"]["runbook_url"]
+            assert url == f"https://wiki.acme.test/sre/mention-router.md#{alert['alert'].lower()}"
