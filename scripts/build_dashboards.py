@@ -39,9 +39,10 @@ DASHBOARD_CONFIGMAPS = ROOT / "deploy/k8s/grafana-dashboards.yaml"
 # Every panel, variable and annotation queries the data source picked in the dashboard's `datasource` variable
 # (provisioned Grafana: deploy/grafana/provisioning/datasources; elsewhere whichever Prometheus holds the router).
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
-# Every series a worker exports is narrowed to the picked jobs and namespaces; ``scoped`` adds this to each
-# selector. Recording rules (names with a colon) aggregate these labels away and are not narrowed.
+# Every series a worker exports, and every recording rule (they keep both labels), is narrowed to the picked
+# jobs and namespaces; ``scoped`` adds this to each selector. The SLA thresholds are constants, not narrowed.
 SCOPE = 'job=~"$job", namespace=~"$namespace"'
+_RECORDED_SELECTOR = re.compile(r"(?<![\w:])(mention_router:(?!team_sla_seconds:)\w+:\w+)(\{([^}]*)\})?")
 _RAW_SELECTOR = re.compile(r"(?<![\w:])((?:mention_router|process|kafka_consumergroup)_\w+|up)(?![\w:(])(\{([^}]*)\})?")
 TEAM = 'team=~"$team"'
 # routed, first-response, breach and escalation series carry a bounded brand label (the rules file's
@@ -80,7 +81,7 @@ def scoped(expr: str) -> str:
         inner = match.group(3)
         return f"{match.group(1)}{{{SCOPE}{', ' + inner if inner else ''}}}"
 
-    return _RAW_SELECTOR.sub(add, expr)
+    return _RECORDED_SELECTOR.sub(add, _RAW_SELECTOR.sub(add, expr))
 
 
 def target(expr: str, legend: str, ref: str = "A") -> dict[str, Any]:

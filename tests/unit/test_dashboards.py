@@ -229,17 +229,29 @@ def test_every_dashboard_picks_its_data_source_job_and_namespace_and_marks_reloa
         assert uids == {"${datasource}"}, name
         assert {a["name"] for a in board["annotations"]["list"]} == {"Rules reloads", "Worker restarts"}, name
     for board, title, expr in exprs():
-        for selected in re.findall(r"(?<![\w:])(?:mention_router_\w+|process_\w+|up)\{[^}]*\}", expr):
-            assert 'job=~"$job", namespace=~"$namespace"' in selected, (board, title, selected)
+        for selected in re.findall(r"(?<![\w:])(?:mention_router[_:]\w+|process_\w+|up)\{[^}]*\}", expr):
+            if not selected.startswith("mention_router:team_sla_seconds:"):  # a constant per team
+                assert 'job=~"$job", namespace=~"$namespace"' in selected, (board, title, selected)
 
 
-def test_the_scope_is_added_to_raw_series_only() -> None:
+def test_recording_rules_keep_job_and_namespace_for_the_dashboards_to_narrow() -> None:
+    for group in yaml.safe_load((ROOT / "deploy/prometheus/rules/recording.yml").read_text())["groups"]:
+        for rule in group["rules"]:
+            groupings = re.findall(r"\b(?:sum|max|min|avg|count) by \(([^)]*)\)", rule["expr"])
+            assert groupings, rule["record"]
+            assert all({"job", "namespace"} <= {g.strip() for g in by.split(",")} for by in groupings), rule["record"]
+
+
+def test_the_scope_is_added_to_every_selector_but_the_sla_constants() -> None:
     builder = load_builder()
     assert builder.scoped('sum(rate(mention_router_routed_total{team="a"}[5m])) / up') == (
         'sum(rate(mention_router_routed_total{job=~"$job", namespace=~"$namespace", team="a"}[5m])) / '
         'up{job=~"$job", namespace=~"$namespace"}'
     )
-    assert builder.scoped('mention_router:routed:rate5m{team=~"x"}') == 'mention_router:routed:rate5m{team=~"x"}'
+    assert builder.scoped('mention_router:routed:rate5m{team=~"x"}') == (
+        'mention_router:routed:rate5m{job=~"$job", namespace=~"$namespace", team=~"x"}'
+    )
+    assert builder.scoped("mention_router:team_sla_seconds:max") == "mention_router:team_sla_seconds:max"
 
 
 def test_the_dashboards_ship_as_configmaps_for_grafanas_sidecar() -> None:
