@@ -16,19 +16,20 @@ from datetime import UTC, datetime
 
 from schemas import EnrichedMention, Enrichment, Mention, PriorityReason
 from schemas.enriched import Wave
+from streams.agents.route import RoutingStage
 from streams.dedupe import WaveTracker, identity_key
 from streams.enrich import Enricher
 from streams.enrich.customers import lookup_tier, with_customer_tier
 from streams.event_time import EventTimeBounds
-from streams.metrics import Metrics, RoutedCounter
+from streams.metrics import Metrics
 from streams.routing import RuleSet
 from streams.routing.router import Router, utc_now
 from streams.runtime.records import InputRecord, Output
-from streams.runtime.stage import PartitionStores, Stage
+from streams.runtime.stage import PartitionStores
 from streams.topics import TopicNames
 
 
-class EnrichAgent(Stage):
+class EnrichAgent(RoutingStage):
     name = "enrich"
 
     def __init__(
@@ -65,10 +66,7 @@ class EnrichAgent(Stage):
         self._output_topic = topics.enriched
         self._enricher = enricher or Enricher()
         self._failures = metrics.enricher_failures
-        self._metrics = metrics
-        self.router = Router(topics, rules, redact_text=redact_text, now=now, bounds=self._bounds)
-        self._routed = RoutedCounter(metrics, lambda: self.router.rules)
-        metrics.register_teams(rules.team_names, rules.brands)
+        self._start_routing(metrics, Router(topics, rules, redact_text=redact_text, now=now, bounds=self._bounds))
         # begin_batch's results by record position, taken by handle().
         self._prepared: dict[tuple[str, int, int], tuple[Mention, Enrichment]] = {}
 
@@ -116,15 +114,6 @@ class EnrichAgent(Stage):
         out.append(Output(self._output_topic, mention.id.encode(), value, record.timestamp, schema="enriched_mention"))
         routed = self.router.route_model(enriched, value, record.timestamp, out)
         self._routed.hold(record.partition, *routed, record.timestamp)
-
-    @property
-    def rules(self) -> RuleSet:
-        return self.router.rules
-
-    def set_rules(self, rules: RuleSet) -> None:
-        """Swap in a new rules version; the next record is routed by it (called between batches)."""
-        self._metrics.register_teams(rules.team_names, rules.brands)
-        self.router.set_rules(rules)
 
     def _with_wave(self, enrichment: Enrichment, wave_id: str, size: int) -> Enrichment:
         if size == self._wave_min_authors:

@@ -18,7 +18,31 @@ from streams.runtime.stage import Stage
 from streams.topics import TopicNames
 
 
-class RouteAgent(Stage):
+class RoutingStage(Stage):
+    """A stage that routes: its ``Router``, the counter of what it routed, and rules swaps that register a
+    new version's teams with the metrics before the next record is decided by it."""
+
+    router: Router
+    _routed: RoutedCounter
+    _metrics: Metrics
+
+    def _start_routing(self, metrics: Metrics, router: Router) -> None:
+        self._metrics = metrics
+        self.router = router
+        self._routed = RoutedCounter(metrics, lambda: self.router.rules)
+        metrics.register_teams(router.rules.team_names, router.rules.brands)
+
+    @property
+    def rules(self) -> RuleSet:
+        return self.router.rules
+
+    def set_rules(self, rules: RuleSet) -> None:
+        """Swap in a new rules version; the next record is decided by it (called between batches)."""
+        self._metrics.register_teams(rules.team_names, rules.brands)
+        self.router.set_rules(rules)
+
+
+class RouteAgent(RoutingStage):
     name = "route"
 
     def __init__(
@@ -32,19 +56,8 @@ class RouteAgent(Stage):
         bounds: EventTimeBounds | None = None,
     ) -> None:
         self.input_topics = (topics.enriched,)
-        self._metrics = metrics
-        self.router = Router(topics, rules, redact_text=redact_text, rerouting=rerouting, now=now, bounds=bounds)
-        self._routed = RoutedCounter(metrics, lambda: self.router.rules)
-        metrics.register_teams(rules.team_names, rules.brands)
-
-    @property
-    def rules(self) -> RuleSet:
-        return self.router.rules
-
-    def set_rules(self, rules: RuleSet) -> None:
-        """Swap in a new rules version; the next record is decided by it (called between batches)."""
-        self._metrics.register_teams(rules.team_names, rules.brands)
-        self.router.set_rules(rules)
+        router = Router(topics, rules, redact_text=redact_text, rerouting=rerouting, now=now, bounds=bounds)
+        self._start_routing(metrics, router)
 
     def handle(self, record: InputRecord, out: list[Output]) -> None:
         assert record.value is not None
