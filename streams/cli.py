@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 
@@ -285,6 +287,82 @@ def rules_check(path: Path) -> None:
     for warning in holiday_warnings(load_rules(path).calendars.values(), datetime.now(UTC).date()):
         click.echo(f"{path}: warning: {warning}", err=True)
     click.echo(f"{path}: ok")
+
+
+@rules.command("diff")
+@click.argument("new_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--since", default=None, help="ISO time: mentions ingested from then on (default: all retained history).")
+@click.option("--until", default=None, help="ISO time to stop at (default: the end of mentions.enriched now).")
+@click.option(
+    "--current",
+    "current_path",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="The rules in force (default: the configured file).",
+)
+@click.option("--examples", type=click.IntRange(0, 50), default=3, show_default=True, help="Example mentions per move.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (for a rules pull-request check).")
+def rules_diff(
+    new_file: Path, since: str | None, until: str | None, current_path: Path | None, examples: int, as_json: bool
+) -> None:
+    """What NEW_FILE would change: enriched history decided with the rules in force and with NEW_FILE.
+
+    Writes nothing. Exits 1 only when a rules file is invalid."""
+    from streams.history import enriched_history
+    from streams.routing import RulesError, load_rules
+    from streams.routing.diff import RulesDiff, format_report, to_dict
+
+    settings = _settings()
+    loaded = []
+    for path in (current_path or settings.rules_path, new_file):
+        try:
+            loaded.append(load_rules(path))
+        except RulesError as exc:
+            raise click.ClickException(str(exc)) from exc
+    diff = RulesDiff(loaded[0], loaded[1], examples=examples)
+    history = enriched_history(settings, _parse_time(since) if since else None, _parse_time(until) if until else None)
+    for record in history:
+        if record.value is not None:
+            diff.add(record.value)
+    if as_json:
+        click.echo(json.dumps(to_dict(diff.report), indent=2))
+    else:
+        click.echo(format_report(diff.report), nl=False)
+
+
+@rules.command("explain")
+@click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("mention_file", type=click.File("rb"))
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+def rules_explain(path: Path, mention_file: BinaryIO, as_json: bool) -> None:
+    """Which rule of PATH decides MENTION_FILE (a raw, enriched or routed mention as JSON; - for stdin), every
+    condition evaluated with the value seen, the team, SLA due time and escalations. Sends nothing."""
+    from streams.routing import RulesError, load_rules
+    from streams.routing.explain import Explainer, format_explanation, to_dict
+    from streams.rules_tools import SubjectError, read_subject
+
+    try:
+        rules = load_rules(path)
+    except RulesError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        subject = read_subject(mention_file.read())
+    except SubjectError as exc:
+        raise click.ClickException(str(exc)) from exc
+    explanation = Explainer(rules).explain(subject.enriched, datetime.now(UTC))
+    if as_json:
+        doc = to_dict(explanation) | {"input": subject.kind, "routed_as": subject.routed_as}
+        click.echo(json.dumps(doc, indent=2))
+        return
+    for note in subject.notes:
+        click.echo(note)
+    click.echo(format_explanation(explanation), nl=False)
+    if subject.routed_as is not None:
+        assert subject.route is not None
+        differences = subject.differences(explanation.route)
+        verdict = "differs from" if differences else "agrees with"
+        detail = f": {', '.join(differences)}" if differences else ""
+        click.echo(f"this {verdict} the record's own route (rules {subject.route.rules_version}){detail}")
 
 
 if __name__ == "__main__":

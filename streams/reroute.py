@@ -13,11 +13,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kafka import KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 from prometheus_client import CollectorRegistry
 
 from streams.agents.route import RouteAgent
-from streams.clients import tool_consumer, tool_producer
+from streams.clients import tool_producer
+from streams.history import enriched_history
 from streams.metrics import Metrics
 from streams.routing import RuleSet
 from streams.runtime.producing import SCHEMA_HEADERS
@@ -43,36 +44,14 @@ def reroute(settings: Settings, rules: RuleSet, since: datetime, until: datetime
         topics, Metrics(CollectorRegistry()), rules, redact_text=settings.routed_text == "redacted", rerouting=True
     )
     result = RerouteResult()
-    consumer = tool_consumer(settings, group_id=None)
     producer = tool_producer(settings)
     try:
-        partitions = sorted(consumer.partitions_for_topic(topics.enriched) or ())
-        tps = [TopicPartition(topics.enriched, p) for p in partitions]
-        consumer.assign(tps)
-        ends = consumer.end_offsets(tps)
-        starts = consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps})
-        stops = dict(ends)
-        if until is not None:
-            found = consumer.offsets_for_times({tp: int(until.timestamp() * 1000) for tp in tps})
-            stops = {tp: found[tp].offset if found[tp] is not None else ends[tp] for tp in tps}
-        remaining = set()
-        for tp in tps:
-            start = starts[tp].offset if starts[tp] is not None else ends[tp]
-            consumer.seek(tp, start)
-            if start < stops[tp]:
-                remaining.add(tp)
-        while remaining:
-            for tp, records in consumer.poll(timeout_ms=1000).items():
-                for record in records:
-                    if record.offset >= stops[tp]:
-                        break
-                    result.read += 1
-                    _route_one(agent, record, producer, result)
-            remaining = {tp for tp in remaining if consumer.position(tp) < stops[tp]}
+        for record in enriched_history(settings, since, until):
+            result.read += 1
+            _route_one(agent, record, producer, result)
         producer.flush()
     finally:
         producer.close()
-        consumer.close()
     return result
 
 

@@ -113,7 +113,7 @@ class Router:
         redacted = enriched.enrichment.redacted_text
         if redacted is not None and self._redact_text:
             # Routed records leave the pipeline: they carry the redacted text (PII is rare, so is this path).
-            route = _route_model(decision, plan, rules.version, routed_at, self._rerouting)
+            route = make_route(decision, plan, rules.version, routed_at, self._rerouting)
             routed = RoutedMention.model_construct(
                 mention=mention.model_copy(update={"text": redacted}),
                 enrichment=enriched.enrichment,
@@ -122,7 +122,7 @@ class Router:
             )
             value = routed.model_dump_json().encode()
         elif _ROUTE_KEY in value:
-            value = with_route(value, enriched, _route_model(decision, plan, rules.version, routed_at, self._rerouting))
+            value = with_route(value, enriched, make_route(decision, plan, rules.version, routed_at, self._rerouting))
         else:
             route_json = self._writer.route_json(decision, plan, routed_at, self._rerouting)
             value = value.rstrip()[:-1] + b"," + _ROUTE_KEY + route_json + b"}"
@@ -185,7 +185,7 @@ class Router:
         return RoutedTo(plan.team, plan.priority_band, view.brand_account)
 
 
-def _route_model(decision: Decision, plan: Plan, rules_version: str, routed_at: datetime, rerouted: bool) -> Route:
+def make_route(decision: Decision, plan: Plan, rules_version: str, routed_at: datetime, rerouted: bool) -> Route:
     return Route(
         team=plan.team,
         priority=plan.priority,

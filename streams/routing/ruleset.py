@@ -100,6 +100,7 @@ class RuleSet:
     __slots__ = (
         "brands",
         "calendars",
+        "codegen",
         "decide",
         "decide_json",
         "description",
@@ -139,6 +140,7 @@ class RuleSet:
         self.rules = rules
         self.description = description
         self.source = source
+        self.codegen = codegen  # its constants back the conditions (``explain`` compiles single leaves with it)
         # An instance attribute, not a method: saves a Python frame per event.
         self.decide = compile_decide(rules, triage_team, codegen)
         self.decide_json = cast(DecideJsonFn, _compile(rules, triage_team, codegen, json=True))
