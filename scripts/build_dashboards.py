@@ -336,6 +336,21 @@ def teams() -> Any:
         ),
         panel(
             lay,
+            "SLA breaches predicted (next 15 / 60 min)",
+            [
+                (
+                    f"sum by (team, priority, horizon) (mention_router_sla_breach_forecast{{{TEAM}}})",
+                    "{{team}} {{priority}} within {{horizon}}",
+                )
+            ],
+            width=24,
+            description=(
+                "Open mentions that will pass their SLA due time within 15 / 60 minutes if each team keeps the "
+                "answer rate of its last 15 minutes, answering in due order. Alert: MentionRouterSLABreachPredicted."
+            ),
+        ),
+        panel(
+            lay,
             "First response p50 / p90 / p99 by team and priority (1h)",
             quantiles,
             "s",

@@ -220,6 +220,13 @@ class Metrics:
             ["team"],
             registry=r,
         )
+        self.sla_breach_forecast = Gauge(
+            "mention_router_sla_breach_forecast",
+            "Open mentions that will miss their SLA within the horizon if the team keeps its answer rate of the "
+            "last 15 minutes (answering in due order), in the partitions this worker owns.",
+            ["team", "priority", "horizon"],
+            registry=r,
+        )
         self.escalations = Counter(
             "mention_router_escalations",
             "Escalations fired, by the team that missed its SLA.",

@@ -20,12 +20,13 @@ from streams.metrics import OTHER_BRAND, LabelledChildren, Metrics
 from streams.partitioning import kafka_partition, response_key
 from streams.routing import RuleSet
 from streams.routing.router import conversation_key
-from streams.routing.ruleset import priority_band
+from streams.routing.ruleset import PRIORITY_BANDS, priority_band
 from streams.runtime.dead_letters import dead_letter, dead_letter_output
 from streams.runtime.records import InputRecord, Output, Record
 from streams.runtime.stage import PartitionStores, Stage
 from streams.state_bounds import UnknownReferenceError
 from streams.topics import TopicNames
+from streams.tracking.forecast import HORIZONS, breach_forecast, merge_rates
 from streams.tracking.tracker import (
     BreachOutput,
     EscalationOutput,
@@ -43,6 +44,8 @@ from streams.tracking.tracker import (
 
 logger = logging.getLogger(__name__)
 
+# The forecast is one pass over the open mentions: every few seconds is fresh enough for 15- and 60-minute horizons.
+FORECAST_EVERY_SECONDS = 5.0
 OTHER_TEAM = "other"  # the label of any team the rules do not name: records cannot create metric series
 
 
@@ -91,6 +94,9 @@ class TrackAgent(Stage):
         self._dead_letters = metrics.dead_letters.labels(stage=self.name, reason=unknown)
         self._reported: set[tuple[str, str]] = set()
         self._reported_teams: set[str] = set()
+        self._forecast_every = FORECAST_EVERY_SECONDS
+        self._forecast_at: float | None = None
+        self._forecast_reported: set[tuple[str, str, str]] = set()
 
     # ------------------------------------------------------------------------------------------ records
 
@@ -259,4 +265,36 @@ class TrackAgent(Stage):
             metrics.oldest_unanswered.labels(team=team).set(max(0.0, seconds))
         self._reported = set(backlog)
         self._reported_teams = set(oldest)
+        wall = self._wall()
+        if self._forecast_at is None or wall - self._forecast_at >= self._forecast_every:
+            self._forecast_at = wall
+            self._refresh_forecast()
         metrics.state_keys.labels(stage=self.name).set(self._trackers.size())
+
+    def _refresh_forecast(self) -> None:
+        """mention_router_sla_breach_forecast: every team, band and horizon once this worker knows an answer rate."""
+        clocks: list[tuple[str, str, float]] = []
+        rates: list[dict[str, float]] = []
+        teams = self._teams
+        for partition, tracker in self._trackers:
+            clock = self._clocks.get(partition)
+            now = clock.now() if clock is not None else None
+            if now is None:
+                continue
+            clocks += tracker.sla_clocks(now)
+            rates.append(tracker.answer_rates(now, teams))
+        known = merge_rates(rates)
+        if not known:
+            return  # nothing observed for a minute yet: no forecast, rather than "every mention breaches"
+        gauge = self._metrics.sla_breach_forecast
+        labelled: dict[tuple[str, str, str], int] = {
+            (team, band, horizon): 0 for team in known for band in PRIORITY_BANDS for horizon in HORIZONS
+        }
+        for (team, band, horizon), count in breach_forecast(clocks, known).items():
+            key = (self._team(team), band, horizon)
+            labelled[key] = labelled.get(key, 0) + count
+        for team, band, horizon in self._forecast_reported - set(labelled):
+            gauge.labels(team=team, priority=band, horizon=horizon).set(0)
+        for (team, band, horizon), count in labelled.items():
+            gauge.labels(team=team, priority=band, horizon=horizon).set(count)
+        self._forecast_reported = set(labelled)

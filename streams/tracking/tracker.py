@@ -45,6 +45,8 @@ Changelog (``drain_changes`` / ``restore``), keys are UTF-8 bytes, values JSON (
 - ``pending:<mention_id>`` ``{"response": Response, "held_at": wall-clock epoch seconds when first held}``
 - ``closed:<mention_id>``  ``{"at": iso watermark when closed}``
 - ``watermark``            ``"<iso datetime>"``
+- ``answers``              ``{"since": iso, "answers": {team: [[minute, count], ...]}}``: first responses per team
+                           per minute of event time, the last 15 minutes (the breach forecast's answer rate)
 
 ``drain_changes`` returns each changed key once, with its current value, in first-change order.
 """
@@ -53,7 +55,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple, cast
@@ -64,6 +66,7 @@ from schemas import Assignment, Escalation, EscalationLevel, FirstResponse, Resp
 from schemas.tracking import PriorityBand
 from streams.routing.ruleset import priority_band
 from streams.state_bounds import Bound, StateFullError
+from streams.tracking.forecast import AnswerRate
 
 # ------------------------------------------------------------------------------------------------ outputs
 
@@ -265,6 +268,7 @@ OPEN_PREFIX = b"open:"
 PENDING_PREFIX = b"pending:"
 CLOSED_PREFIX = b"closed:"
 WATERMARK_KEY = b"watermark"
+ANSWERS_KEY = b"answers"
 
 
 class PartitionTracker:
@@ -306,6 +310,7 @@ class PartitionTracker:
         self._team_heaps: dict[str, list[_TeamEntry]] = {}
         self._team_floors: dict[str, int] = {}
         self._dirty: dict[bytes, None] = {}
+        self._answers = AnswerRate()
 
     # ----------------------------------------------------------------------------------------- queries
 
@@ -330,6 +335,19 @@ class PartitionTracker:
     def teams(self) -> set[str]:
         """Teams with at least one open mention."""
         return set(self._team_open)
+
+    def sla_clocks(self, now: datetime) -> list[tuple[str, str, float]]:
+        """(team, priority band, seconds until the SLA is due, negative when overdue) of each open, unanswered
+        mention with an SLA: the breach forecast's input. One pass over the open mentions."""
+        return [
+            (a.team, a.priority_band, (a.sla_due_at - now).total_seconds())
+            for state in self._open.values()
+            if state.answer is None and (a := state.assignment).sla_due_at is not None and not a.dropped
+        ]
+
+    def answer_rates(self, now: datetime, teams: Iterable[str]) -> dict[str, float]:
+        """First responses per second per team over the last 15 minutes of event time ({} under a minute in)."""
+        return self._answers.rates(now, teams)
 
     def is_open(self, mention_id: str) -> bool:
         return mention_id in self._open
@@ -437,6 +455,8 @@ class PartitionTracker:
         """Fire what is due by ``now``: breaches (sla_due_at < now), escalation levels and expiries (<= now)."""
         self._advance(now)
         self._expire_pending()
+        if self._answers.prune(now):
+            self._dirty[ANSWERS_KEY] = None
         out = self._take_given_up()
         not_yet: list[_Timer] = []
         # self._timers, not a local: firing a re-route pushes timers and may compact (replace) the heap.
@@ -482,6 +502,9 @@ class PartitionTracker:
         if key == WATERMARK_KEY:
             self._watermark = None if value is None else datetime.fromisoformat(orjson.loads(value))
             return
+        if key == ANSWERS_KEY:
+            self._answers = AnswerRate() if value is None else AnswerRate.from_json(orjson.loads(value))
+            return
         prefix, _, raw_id = key.partition(b":")
         mention_id = raw_id.decode()
         if prefix + b":" == OPEN_PREFIX:
@@ -524,6 +547,8 @@ class PartitionTracker:
     def _value_of(self, key: bytes) -> bytes | None:
         if key == WATERMARK_KEY:
             return None if self._watermark is None else orjson.dumps(self._watermark.isoformat())
+        if key == ANSWERS_KEY:
+            return orjson.dumps(self._answers.to_json())
         prefix, _, raw_id = key.partition(b":")
         mention_id = raw_id.decode()
         if prefix + b":" == OPEN_PREFIX:
@@ -556,6 +581,8 @@ class PartitionTracker:
     # ---------------------------------------------------------------------------------------- internals
 
     def _advance(self, event_time: datetime) -> None:
+        if self._answers.observe(event_time):
+            self._dirty[ANSWERS_KEY] = None
         if self._watermark is not None and event_time <= self._watermark:
             return
         self._watermark = event_time
@@ -658,6 +685,9 @@ class PartitionTracker:
             breached=breached,
         )
         out: list[TrackerOutput] = [FirstResponseOutput(record)]
+        if not a.dropped:
+            self._answers.add(a.team, r.responded_at)
+            self._dirty[ANSWERS_KEY] = None
         if breached and not (state is not None and state.breach_counted):
             assert a.sla_due_at is not None
             out.append(

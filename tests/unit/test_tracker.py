@@ -24,7 +24,7 @@ from streams.tracking import (
     assignment_from_routed,
     rerouted_record,
 )
-from streams.tracking.tracker import WATERMARK_KEY
+from streams.tracking.tracker import ANSWERS_KEY, WATERMARK_KEY
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -609,7 +609,7 @@ def test_changelog_keys_and_tombstones() -> None:
     tracker.on_assignment(assignment("m1"))
     tracker.on_response(response("m2", at=minutes(1)))
     first = dict(tracker.drain_changes())
-    assert set(first) == {b"open:m1", b"pending:m2", WATERMARK_KEY}
+    assert set(first) == {b"open:m1", b"pending:m2", WATERMARK_KEY, ANSWERS_KEY}
     assert first[WATERMARK_KEY] == b'"2024-03-01T09:01:00+00:00"'
 
     tracker.on_response(response("m1", at=minutes(2)))

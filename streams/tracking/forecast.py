@@ -1,0 +1,130 @@
+"""SLA breach forecast: how many open mentions will miss their first-response SLA soon if nothing changes.
+
+Pure logic on plain values. The model, stated so an SRE can judge the number:
+
+- **Capacity**: each team keeps answering at its recent rate, first responses per second over the last
+  ``window`` (15 minutes) of the stream clock (``AnswerRate``, kept in the tracker's changelog so a
+  restart does not forget it).
+- **Order**: a team answers its open mentions in due-time order, the overdue ones first (oldest-due
+  first is what care teams are told to do, and it is the order that breaches least).
+- Then the k-th open mention in due order is answered ``k / rate`` seconds from now, and it breaches when
+  that is after its due time. ``breach_forecast`` counts, per team and priority band, the mentions due
+  within each horizon that would: with no answers at all, every mention due within the horizon.
+
+Mentions not yet routed are not in it, so the figure is a floor when the inflow grows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+# Label value -> seconds ahead (mention_router_sla_breach_forecast{horizon}).
+HORIZONS: dict[str, float] = {"15m": 15 * 60.0, "60m": 60 * 60.0}
+WINDOW = timedelta(minutes=15)
+_BUCKET_SECONDS = 60
+# Below this much observed stream time the rate is unknown, not zero: no forecast yet.
+MIN_OBSERVED = timedelta(minutes=1)
+
+Forecast = dict[tuple[str, str, str], int]  # (team, priority band, horizon) -> mentions
+
+
+def breach_forecast(
+    open_mentions: Iterable[tuple[str, str, float]],
+    answers_per_second: Mapping[str, float],
+    horizons: Mapping[str, float] = HORIZONS,
+) -> Forecast:
+    """``open_mentions``: (team, band, seconds until its SLA is due; <= 0 when overdue) of each open,
+    unanswered mention with an SLA. Teams missing from ``answers_per_second`` get no forecast (rate unknown).
+    Returns only the non-zero counts."""
+    by_team: dict[str, list[tuple[float, str]]] = {}
+    for team, band, left in open_mentions:
+        if team in answers_per_second:
+            by_team.setdefault(team, []).append((left, band))
+    longest = max(horizons.values(), default=0.0)
+    found: Forecast = {}
+    for team, entries in by_team.items():
+        entries.sort()
+        rate = answers_per_second[team]
+        for rank, (left, band) in enumerate(entries, 1):
+            if left > longest:
+                break
+            if left <= 0 or rank <= rate * left:  # already breached (counted elsewhere), or answered in time
+                continue
+            for label, ahead in horizons.items():
+                if left <= ahead:
+                    key = (team, band, label)
+                    found[key] = found.get(key, 0) + 1
+    return found
+
+
+class AnswerRate:
+    """First responses per team in one-minute buckets of event time, over the last ``window``."""
+
+    def __init__(self, window: timedelta = WINDOW) -> None:
+        self._window = window
+        self._buckets: dict[str, dict[int, int]] = {}
+        self._since: datetime | None = None  # when observing began (stream time): how much history there is
+
+    def observe(self, now: datetime) -> bool:
+        """The stream clock is at ``now``; the first call starts the observed span (and returns True)."""
+        if self._since is None:
+            self._since = now
+            return True
+        return False
+
+    def add(self, team: str, at: datetime) -> None:
+        self.observe(at)
+        minute = int(at.timestamp()) // _BUCKET_SECONDS
+        buckets = self._buckets.setdefault(team, {})
+        buckets[minute] = buckets.get(minute, 0) + 1
+
+    def prune(self, now: datetime) -> bool:
+        """Forget buckets older than the window; True when anything was forgotten."""
+        oldest = _oldest_minute(now, self._window)
+        changed = False
+        for team in list(self._buckets):
+            buckets = self._buckets[team]
+            for minute in [m for m in buckets if m < oldest]:
+                del buckets[minute]
+                changed = True
+            if not buckets:
+                del self._buckets[team]
+        return changed
+
+    def rates(self, now: datetime, teams: Iterable[str]) -> dict[str, float]:
+        """Answers per second for each of ``teams`` (0.0 for none seen), or {} while under a minute was observed."""
+        if self._since is None or now - self._since < MIN_OBSERVED:
+            return {}
+        oldest = _oldest_minute(now, self._window)
+        span = min(self._window.total_seconds(), (now - self._since).total_seconds())
+        span = min(span, now.timestamp() - oldest * _BUCKET_SECONDS)  # the buckets counted cover this much
+        return {team: sum(n for m, n in self._buckets.get(team, {}).items() if m >= oldest) / span for team in teams}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "since": None if self._since is None else self._since.isoformat(),
+            "answers": {team: sorted(buckets.items()) for team, buckets in self._buckets.items()},
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any], window: timedelta = WINDOW) -> AnswerRate:
+        rate = cls(window)
+        since = doc.get("since")
+        rate._since = None if since is None else datetime.fromisoformat(since)
+        rate._buckets = {team: {int(m): int(n) for m, n in pairs} for team, pairs in doc.get("answers", {}).items()}
+        return rate
+
+
+def merge_rates(rates: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    """Per-partition rates of one worker added up (a team's answers are spread over its partitions)."""
+    total: dict[str, float] = {}
+    for partition_rates in rates:
+        for team, rate in partition_rates.items():
+            total[team] = total.get(team, 0.0) + rate
+    return total
+
+
+def _oldest_minute(now: datetime, window: timedelta) -> int:
+    return int((now - window).timestamp()) // _BUCKET_SECONDS + 1
