@@ -94,7 +94,8 @@ def build_stages(
             unmatched_after=timedelta(seconds=settings.unmatched_response_seconds),
         )
         track = TrackAgent(topics, metrics, teams=rules.team_names, brands=rules.brands, bounds=bounds,
-                           first_response_grace=grace, limits=limits)  # fmt: skip
+                           first_response_grace=grace, limits=limits,
+                           forecast_every=settings.sla_forecast_interval_seconds)  # fmt: skip
         stages.append(track)
     return stages
 

@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         description="A first response is published once the stream clock is this far past it, so a reply sent "
         "earlier but delivered later still counts as the first.",
     )
+    sla_forecast_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the track stage recomputes mention_router_sla_breach_forecast (one pass over the "
+        "open mentions).",
+    )
     dedupe_window_seconds: int = Field(default=24 * 3600, ge=1)
     # State limits are per worker, shared over the input partitions (streams.state_bounds): a worker that takes
     # over every partition still holds at most this much. docs/operations.md says what happens at each.

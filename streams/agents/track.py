@@ -63,6 +63,7 @@ class TrackAgent(Stage):
         bounds: EventTimeBounds | None = None,
         first_response_grace: timedelta = timedelta(0),
         limits: TrackerLimits | None = None,
+        forecast_every: float = FORECAST_EVERY_SECONDS,
     ) -> None:
         limits = limits or TrackerLimits()
         self._bounds = bounds or EventTimeBounds()
@@ -94,7 +95,7 @@ class TrackAgent(Stage):
         self._dead_letters = metrics.dead_letters.labels(stage=self.name, reason=unknown)
         self._reported: set[tuple[str, str]] = set()
         self._reported_teams: set[str] = set()
-        self._forecast_every = FORECAST_EVERY_SECONDS
+        self._forecast_every = forecast_every
         self._forecast_at: float | None = None
         self._forecast_reported: set[tuple[str, str, str]] = set()
 
