@@ -331,6 +331,38 @@ def test_classify_intent(text: str, sentiment: Sentiment, expected: Intent) -> N
     assert 0.0 <= confidence <= 1.0
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "worst day ever, still tired and nobody cares",
+        "@user you are the worst lol",
+        "This match is a joke, terrible refereeing",
+        "I hate Mondays",
+    ],
+)
+def test_bad_mood_without_a_service_is_not_a_complaint(text: str) -> None:
+    assert classify_intent(text, negative())[0] is not Intent.COMPLAINT
+
+
+@pytest.mark.parametrize(
+    ("text", "sentiment"),
+    [
+        ("@Tesco the staff at your store were so rude today", negative()),  # negative + a service
+        ("@AmazonHelp still waiting on my order", NEUTRAL),  # mood cue + a service, sentiment neutral
+        ("@united my flight was cancelled", POSITIVE),  # a named service problem
+    ],
+)
+def test_complaint_needs_a_service_problem_or_a_service(text: str, sentiment: Sentiment) -> None:
+    assert classify_intent(text, sentiment)[0] is Intent.COMPLAINT
+
+
+def test_complaint_confidence_orders_the_evidence() -> None:
+    named = classify_intent("@united my flight was cancelled", negative())[1]
+    mood_and_service = classify_intent("@Tesco worst store ever", negative())[1]
+    service_only = classify_intent("@Tesco the store was empty", negative())[1]
+    assert named > mood_and_service > service_only
+
+
 def test_intent_question_mark_inside_link_is_not_a_question() -> None:
     assert classify_intent("new timetable https://example.com/t?from=BOS&to=JFK", NEUTRAL)[0] is Intent.OTHER
 
