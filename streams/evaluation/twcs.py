@@ -19,12 +19,13 @@ non-commercial evaluation; nothing derived from it is shipped.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from streams.evaluation.datasets import COMPLAINT, NOT_COMPLAINT
+from streams.sources.twcs import TwcsTweet as SourceTweet
+from streams.sources.twcs import read_twcs as read_twcs_rows
 
 __all__ = [
     "BRAND_INDUSTRY",
@@ -156,44 +157,29 @@ def reply_label(reply: str) -> str | None:
     return NOT_COMPLAINT
 
 
-def _tweet_id(value: str) -> str:
-    """``3.0`` (ids saved as floats) -> ``3``; '' stays ''."""
-    value = value.strip()
-    return str(int(float(value))) if value else ""
-
-
 def read_twcs(data_root: Path) -> list[TwcsTweet]:
     """The conversation-opening customer tweets of ``twcs-sample/twcs.csv`` that a brand answered in the file."""
     path = data_root / TWCS_CSV
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found")
-    with path.open(encoding="utf-8", newline="") as handle:
-        records = list(csv.DictReader(handle))
-    openers = {
-        record["tweet_id"]: record
-        for record in records
-        if record["inbound"] == "True" and not _tweet_id(record.get("in_response_to_tweet_id") or "")
-    }
-    first_reply: dict[str, dict[str, str]] = {}
-    for record in records:
-        if record["inbound"] != "False":
+    rows = list(read_twcs_rows(path))  # the project's twcs parser (float ids, bare carriage returns)
+    openers = {row.tweet_id: row for row in rows if row.inbound and row.in_response_to_tweet_id is None}
+    first_reply: dict[str, SourceTweet] = {}
+    for row in rows:
+        parent = row.in_response_to_tweet_id
+        if row.inbound or parent not in openers:
             continue
-        parent = _tweet_id(record.get("in_response_to_tweet_id") or "")
-        if parent in openers:
-            earlier = first_reply.get(parent)
-            if earlier is None or int(record["tweet_id"]) < int(earlier["tweet_id"]):
-                first_reply[parent] = record
-    tweets = []
-    for tweet_id, reply in sorted(first_reply.items(), key=lambda item: int(item[0])):
-        brand = reply["author_id"]
-        tweets.append(
-            TwcsTweet(
-                tweet_id=tweet_id,
-                brand=brand,
-                industry=BRAND_INDUSTRY.get(brand, OTHER_INDUSTRY),
-                text=openers[tweet_id]["text"],
-                reply=reply["text"],
-                label=reply_label(reply["text"]),
-            )
+        earlier = first_reply.get(parent)
+        if earlier is None or int(row.tweet_id) < int(earlier.tweet_id):
+            first_reply[parent] = row
+    return [
+        TwcsTweet(
+            tweet_id=tweet_id,
+            brand=reply.author_id,
+            industry=BRAND_INDUSTRY.get(reply.author_id, OTHER_INDUSTRY),
+            text=openers[tweet_id].text,
+            reply=reply.text,
+            label=reply_label(reply.text),
         )
-    return tweets
+        for tweet_id, reply in sorted(first_reply.items(), key=lambda item: int(item[0]))
+    ]
