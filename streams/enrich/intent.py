@@ -261,11 +261,28 @@ def is_question(text: str, lowered: str) -> tuple[bool, bool]:
     return has_mark, has_lead
 
 
-def classify_intent(text: str, sentiment: Sentiment, lowered: str | None = None) -> tuple[Intent, float]:
+def addresses(text: str, account: str) -> bool:
+    """Whether ``text`` @-mentions the brand ``account`` (with or without its leading '@'), ignoring case."""
+    if "@" not in text or not account:
+        return False
+    handle = (account if account.startswith("@") else "@" + account).lower()
+    lowered = text.lower()
+    end = 0
+    while (start := lowered.find(handle, end)) >= 0:
+        end = start + len(handle)
+        if end == len(lowered) or not (lowered[end].isalnum() or lowered[end] == "_"):
+            return True  # a whole handle: "@united" is not found in "@united_fan"
+    return False
+
+
+def classify_intent(
+    text: str, sentiment: Sentiment, lowered: str | None = None, addressed: bool = False
+) -> tuple[Intent, float]:
     """Intent and a confidence in [0, 1] from cues in ``text`` and its ``sentiment``.
 
     ``lowered`` is ``normalise(text)`` when the caller already has it, else computed here if the question test
-    needs it.
+    needs it. ``addressed``: the text @-mentions the brand account the mention is for (``addresses``); a bad
+    mood in a post addressed to the brand counts like one about a service.
     """
     if not text or text.isspace():
         return Intent.OTHER, 0.0
@@ -290,12 +307,13 @@ def classify_intent(text: str, sentiment: Sentiment, lowered: str | None = None)
     # Complaint before question: "why was my flight cancelled?" and "thanks for nothing, still waiting"
     # are complaints, and missing a complaint is the costly error. A named service problem (COMPLAINT cue)
     # wins even when the sentiment reads positive (polite or sarcastic complaints). A bad mood (MOOD cue or
-    # negative sentiment) is a complaint only about something a brand provides (SERVICE cue): "worst day
-    # ever" and "nobody cares about this match" are everyday talk, and reading them as complaints was the
-    # main error on posts that mention no service (docs/evaluation.md, cross-domain complaint figures).
+    # negative sentiment) is a complaint only about something a brand provides (SERVICE cue) or in a post
+    # addressed to the brand: "worst day ever" and "nobody cares about this match" are everyday talk, and
+    # reading them as complaints was the main error on posts that mention no service (docs/evaluation.md,
+    # cross-domain complaint figures).
     if COMPLAINT in cues:
         return Intent.COMPLAINT, 0.85 if negative else 0.65
-    if SERVICE in cues and (negative or MOOD in cues):
+    if (negative or MOOD in cues) and (SERVICE in cues or addressed):
         return Intent.COMPLAINT, 0.75 if negative and MOOD in cues else 0.55
 
     has_mark, has_lead = is_question(text, normalised(text) if lowered is None else lowered)

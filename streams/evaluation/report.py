@@ -44,6 +44,7 @@ from streams.evaluation.datasets import (
     UMSAB_LANGUAGES,
     AirlineRow,
     UmsabRow,
+    airline_handle,
     complaint_gold,
     read_airline,
     read_umsab,
@@ -173,7 +174,7 @@ def parse_tasks(value: str | Iterable[str] | None) -> frozenset[str]:
 # --- predicting ------------------------------------------------------------------------------------------
 
 
-def _mention(source: str, index: int, text: str) -> Mention:
+def _mention(source: str, index: int, text: str, brand_account: str = "evaluation") -> Mention:
     native_id = f"{source}-{index}"
     return Mention(
         id=Mention.make_id(Channel.TWITTER, native_id),
@@ -182,15 +183,18 @@ def _mention(source: str, index: int, text: str) -> Mention:
         author=Author(handle="evaluation"),
         text=text,
         created_at=_EVAL_TIME,
-        brand_account="evaluation",
+        brand_account=brand_account,
     )
 
 
-def predict(enrich: EnrichFn, source: str, texts: Sequence[str]) -> list[Prediction]:
-    """The enricher's answers for ``texts`` (each wrapped in a plain Twitter mention)."""
+def predict(
+    enrich: EnrichFn, source: str, texts: Sequence[str], brands: Sequence[str] | None = None
+) -> list[Prediction]:
+    """The enricher's answers for ``texts``, each wrapped in a plain Twitter mention for the brand account of the
+    same index in ``brands`` (default: an account no text names, as for posts found by keyword search)."""
     predictions = []
     for index, text in enumerate(texts):
-        enrichment = enrich(_mention(source, index, text))
+        enrichment = enrich(_mention(source, index, text, brands[index] if brands is not None else "evaluation"))
         predictions.append(
             Prediction(
                 language=enrichment.language,
@@ -306,11 +310,13 @@ def run_eval(
             umsab[folder] = rows, predict(enrich, f"umsab-{folder}", [row.text for row in rows])
     if task_set & {SENTIMENT, COMPLAINT_TASK}:
         airline_rows = read_airline(data_root, split, limit)
-        airline = airline_rows, predict(enrich, AIRLINE, [row.text for row in airline_rows])
+        airline_texts = [row.text for row in airline_rows]
+        airline = airline_rows, predict(enrich, AIRLINE, airline_texts, [airline_handle(row) for row in airline_rows])
     cross = None
     if COMPLAINT_TASK in task_set and (data_root / TWCS_CSV).is_file():
         tweets = read_twcs(data_root)[:limit]
-        tweet_flags = [p.complaint for p in predict(enrich, "twcs", [tweet.text for tweet in tweets])]
+        texts = [tweet.text for tweet in tweets]
+        tweet_flags = [p.complaint for p in predict(enrich, "twcs", texts, [tweet.brand for tweet in tweets])]
         general = [(folder, rows, [p.complaint for p in predictions]) for folder, (rows, predictions) in umsab.items()]
         cross = complaint_cross_domain(tweets, tweet_flags, general)
     airline_english = None
