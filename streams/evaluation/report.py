@@ -313,6 +313,7 @@ def run_eval(
         airline_texts = [row.text for row in airline_rows]
         airline = airline_rows, predict(enrich, AIRLINE, airline_texts, [airline_handle(row) for row in airline_rows])
     cross = None
+    tweets = []
     if COMPLAINT_TASK in task_set and (data_root / TWCS_CSV).is_file():
         tweets = read_twcs(data_root)[:limit]
         texts = [tweet.text for tweet in tweets]
@@ -330,7 +331,7 @@ def run_eval(
         language=language_report(umsab) if LANGUAGE in task_set else None,
         sentiment=sentiment_report(umsab, airline) if SENTIMENT in task_set else None,
         complaint=complaint_report(airline) if COMPLAINT_TASK in task_set else None,
-        enriched=sum(len(rows) for rows, _ in umsab.values()) + len(airline[0]),
+        enriched=sum(len(rows) for rows, _ in umsab.values()) + len(airline[0]) + len(tweets),
         seconds=time.perf_counter() - started,
         complaint_cross=cross,
         airline_english=airline_english,

@@ -145,6 +145,7 @@ def test_report_shows_in_domain_beside_cross_domain(tmp_path: Path) -> None:
     report = run_eval(tmp_path, set(TASKS), enrich=scripted_enrich)
     assert report.complaint_cross is not None
     assert report.complaint_cross.outside_airlines.macro_f1 == 1.0
+    assert report.enriched == 8 * 2 + 1 + 2  # UMSAB, airline, twcs
     assert [s.flagged for s in report.complaint_cross.general] == [1] * 8
     text = render_report(report)
     assert "## In-domain and cross-domain" in text
