@@ -136,6 +136,9 @@ class LanguageReport:
 class SentimentReport:
     english: tuple[tuple[str, ScoreSummary], ...]  # ('UMSAB english', ...), ('airline', ...)
     multilingual: tuple[tuple[str, ScoreSummary], ...]  # UMSAB folder -> summary
+    # dataset name (as in ``english`` and ``multilingual``) -> macro-F1 of the lexicon alone (VADER's
+    # compound score and thresholds), the baseline each model must beat; empty when not computed
+    lexicon: tuple[tuple[str, float | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,32 @@ def sentiment_report(umsab: UmsabData, airline: AirlineData) -> SentimentReport:
     return SentimentReport(english=english, multilingual=multilingual)
 
 
+def lexicon_macro_f1(texts: Sequence[str], gold: Sequence[str], compound: Callable[[str], float]) -> float | None:
+    """Macro-F1 of labelling each text by VADER's thresholds on ``compound(text)``."""
+    from streams.enrich.sentiment import label_for
+
+    predicted = [label_for(compound(text)).value for text in texts]
+    return summarise(gold, predicted, SENTIMENT_LABELS).macro_f1
+
+
+def with_lexicon_baseline(report: SentimentReport, umsab: UmsabData, airline: AirlineData) -> SentimentReport:
+    """``report`` with the lexicon-only macro-F1 of each of its data sets."""
+    from streams.enrich.vader import Vader
+
+    compound = Vader().compound
+    baseline = [
+        (folder, lexicon_macro_f1([r.text for r in rows], [r.sentiment for r in rows], compound))
+        for folder, (rows, _) in umsab.items()
+    ]
+    airline_rows = airline[0]
+    by_folder = dict(baseline)
+    baseline += [
+        (f"UMSAB {ENGLISH}", by_folder.get(ENGLISH)),
+        (AIRLINE, lexicon_macro_f1([r.text for r in airline_rows], [r.sentiment for r in airline_rows], compound)),
+    ]
+    return SentimentReport(english=report.english, multilingual=report.multilingual, lexicon=tuple(baseline))
+
+
 def _airline_group(row: AirlineRow) -> str:
     if row.sentiment != "negative":
         return row.sentiment
@@ -329,7 +358,9 @@ def run_eval(
         limit=limit,
         tasks=task_set,
         language=language_report(umsab) if LANGUAGE in task_set else None,
-        sentiment=sentiment_report(umsab, airline) if SENTIMENT in task_set else None,
+        sentiment=with_lexicon_baseline(sentiment_report(umsab, airline), umsab, airline)
+        if SENTIMENT in task_set
+        else None,
         complaint=complaint_report(airline) if COMPLAINT_TASK in task_set else None,
         enriched=sum(len(rows) for rows, _ in umsab.values()) + len(airline[0]) + len(tweets),
         seconds=time.perf_counter() - started,
@@ -493,8 +524,12 @@ def _confusion_rows(summary: ScoreSummary, gold_labels: Sequence[str], columns: 
 
 def _english_section(section: SentimentReport) -> list[str]:
     lines = ["## English sentiment", ""]
-    rows = [(n, s.total, _num(s.coverage), _num(s.accuracy), _num(s.macro_f1)) for n, s in section.english]
-    lines += _table(("dataset", "n", "coverage", "accuracy", "macro-F1"), rows)
+    lexicon = dict(section.lexicon)
+    rows = [
+        (n, s.total, _num(s.coverage), _num(s.accuracy), _num(s.macro_f1), _num(lexicon.get(n)))
+        for n, s in section.english
+    ]
+    lines += _table(("dataset", "n", "coverage", "accuracy", "macro-F1", "lexicon alone (VADER) macro-F1"), rows)
     columns = (*SENTIMENT_LABELS, UNKNOWN)
     for name, summary in section.english:
         lines += [f"### {name}", ""]
@@ -503,7 +538,7 @@ def _english_section(section: SentimentReport) -> list[str]:
     return lines
 
 
-def _multilingual_row(folder: str, summary: ScoreSummary) -> tuple[object, ...]:
+def _multilingual_row(folder: str, summary: ScoreSummary, lexicon: float | None) -> tuple[object, ...]:
     covered = _covered_accuracy(summary)
     s = summary
     return (
@@ -514,15 +549,18 @@ def _multilingual_row(folder: str, summary: ScoreSummary) -> tuple[object, ...]:
         _num(s.accuracy),
         _num(covered),
         _num(s.macro_f1),
+        _num(lexicon),
     )
 
 
 def _multilingual_section(section: SentimentReport) -> list[str]:
-    header = ("language", "code", "n", "coverage", "accuracy", "accuracy where covered", "macro-F1")
+    header = ("language", "code", "n", "coverage", "accuracy", "accuracy where covered", "macro-F1", "lexicon alone")
+    lexicon = dict(section.lexicon)
+    rows = [_multilingual_row(folder, summary, lexicon.get(folder)) for folder, summary in section.multilingual]
     return [
-        "## Multilingual sentiment (UMSAB; `unknown` counts as wrong)",
+        "## Multilingual sentiment (UMSAB; `unknown` counts as wrong; lexicon alone: VADER's compound score)",
         "",
-        *_table(header, [_multilingual_row(folder, summary) for folder, summary in section.multilingual]),
+        *_table(header, rows),
     ]
 
 

@@ -163,3 +163,31 @@ def test_twcs_weak_labels_on_shared_data() -> None:
     assert labels.count(COMPLAINT) > 100
     assert labels.count(NOT_COMPLAINT) > 100
     assert sum(t.industry == "other" for t in tweets) == 0
+
+
+def test_lexicon_baseline_uses_vader_thresholds() -> None:
+    from streams.evaluation.report import lexicon_macro_f1
+
+    scores = {"a": 0.5, "b": -0.5, "c": 0.0, "d": 0.04}
+    # predicted positive, negative, neutral, neutral against gold positive, negative, neutral, positive
+    value = lexicon_macro_f1(list(scores), ["positive", "negative", "neutral", "positive"], scores.__getitem__)
+    assert value == pytest.approx((1.0 + 2 / 3 + 2 / 3) / 3)
+
+
+def test_report_prints_the_lexicon_baseline(tmp_path: Path) -> None:
+    for folder, code in UMSAB_LANGUAGES.items():
+        base = tmp_path / "umsab" / folder
+        base.mkdir(parents=True)
+        (base / "val_text.txt").write_text(f"{code} bad day\n{code} fine day\n", encoding="utf-8")
+        (base / "val_labels.txt").write_text("0\n1\n", encoding="utf-8")
+    airline = tmp_path / "airline-sentiment"
+    airline.mkdir()
+    (airline / "Tweets.csv").write_text(
+        "tweet_id,airline_sentiment,negativereason,airline,text\n6,negative,Late Flight,Delta,en bad delay\n",
+        encoding="utf-8",
+    )
+    report = run_eval(tmp_path, {"sentiment"}, enrich=scripted_enrich)
+    assert report.sentiment is not None
+    lexicon = dict(report.sentiment.lexicon)
+    assert set(lexicon) == {*UMSAB_LANGUAGES, "UMSAB english", "airline"}
+    assert "lexicon alone" in render_report(report)
