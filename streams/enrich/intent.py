@@ -1,9 +1,15 @@
-"""Rule-based intent, first version: transparent cues plus the sentiment, no model.
+"""Rule-based intent: transparent cues, the sentiment and whether the post @-mentions the brand account; no
+model.
 
 One pass over the text's words finds every cue kind (``streams.enrich.cues``); links and hashtags are
 counted separately (literal-prefix regexes, cheap). A short, ordered decision list turns them into an intent
 and a confidence. The confidences are hand-set priors, ordered so that stronger evidence scores
 higher; they are not calibrated probabilities.
+
+Complaint: a named service problem (COMPLAINT cues: "never arrived", "refund", "not working") on its own; a
+bad mood (negative sentiment or a MOOD cue: "worst", "still", "nobody") only together with a service
+(SERVICE cues: order, flight, app, staff, ...) or in a post addressed to the brand. A bad mood alone is
+everyday talk in posts found by keyword search; docs/evaluation.md has the figures, in and across domains.
 """
 
 from __future__ import annotations
