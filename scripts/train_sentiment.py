@@ -1,15 +1,32 @@
 """Train the shipped sentiment models: ``python scripts/train_sentiment.py --data ../shared/data``.
 
-One multinomial logistic regression per UMSAB language (ar de en es fr hi it pt) over the counted token
-uni/bi-grams of ``streams.enrich.linear.features`` (the run-time featuriser), written to
-``streams/enrich/models/sentiment.json``. English also gets the *train* portion of the airline tweets
-(``streams.evaluation.datasets.read_airline(split="train")``, down-weighted); the airline val portion and
-every UMSAB val split are never trained on: any training text that also occurs in a val split is dropped.
+One multinomial logistic regression per language folder (shipped: the UMSAB languages ar de en es fr hi it
+pt) over the counted token uni/bi-grams of ``streams.enrich.linear.features`` (the run-time featuriser),
+written to ``streams/enrich/models/sentiment.json`` (``--out`` for another file). Val splits are never
+trained on: any training text that also occurs in a val split is dropped.
+
+Training data (``--data DIR``), the UMSAB layout, so a user can retrain on their own labelled mentions::
+
+    DIR/umsab/<language>/train_text.txt     one text per line (UTF-8; literal \\uXXXX escapes are decoded)
+    DIR/umsab/<language>/train_labels.txt   one label per line: 0 negative, 1 neutral, 2 positive
+    DIR/umsab/<language>/val_text.txt       optional: held out, scored at the end
+    DIR/umsab/<language>/val_labels.txt
+
+``<language>`` is one of arabic english french german hindi italian portuguese spanish (the file holds a
+model for each folder trained; the enricher uses a language's model when the detector answers its code).
+Line n of the labels file labels line n of the text file; a text must not contain a line break. Every
+folder present is trained unless ``--languages`` names some. The output file holds only the languages
+trained: to keep the shipped models of other languages, train them too.
+
+English can also take the train portion of the Twitter US Airline Sentiment tweets
+(``DIR/airline-sentiment/Tweets.csv``) with ``--airline-weight W`` (0, the default, leaves them out: their
+licence, CC BY-NC-SA 4.0, is non-commercial, and the shipped weights must not inherit it). When that file
+is present its val portion is scored and kept out of training either way.
 
 Lexicon (offered to every language: emoji are universal, tweets mix in English words): VADER's word
 valences, emoji valences (the summed valence of their description's words) and, for a negation word
-followed by a lexicon word seen in training, the bigram's valence (N_SCALAR - 1) times the word's, so
-"not good" nets VADER's negated valence. A text's valences are summed over its features and
+followed by a lexicon word seen in the training texts, the bigram's valence (N_SCALAR - 1) times the word's,
+so "not good" nets VADER's negated valence. A text's valences are summed over its features and
 ``streams.enrich.linear.lexicon_features`` turns the sum into dense features (VADER's normalisation and
 thresholds): a cheap stand-in for VADER's compound score, computed in the same dict lookups as the
 weights. Two more columns, the positive and the negative valences scaled like the feature counts, are
@@ -17,8 +34,9 @@ linear in the counts: ``LinearModel`` folds them into the feature weights. The l
 the file; inference runs no VADER.
 
 C, and whether the lexicon features are used, are chosen per language by 3-fold cross-validation on the
-training rows only; the val figures printed at the end come from the pure-Python inference of the
-pruned, rounded weights actually written.
+training rows only (with several sources, a fold's score is the mean of the sources' macro-F1); the val
+figures printed at the end come from the pure-Python inference of the pruned, rounded weights actually
+written. ``--jobs`` fits that many CV folds at once (default 1).
 
 Needs the optional ``train`` extra (scikit-learn, numpy): ``pip install -e '.[train]'``. The product does
 not: inference is pure Python.
@@ -59,18 +77,26 @@ from streams.enrich.linear import (  # noqa: E402
 )
 from streams.enrich.sentiment_model import LABELS  # noqa: E402
 from streams.enrich.vader import NEGATIONS  # noqa: E402
-from streams.evaluation.datasets import UMSAB_LANGUAGES, read_airline, read_umsab  # noqa: E402
+from streams.evaluation.datasets import (  # noqa: E402
+    UMSAB_LANGUAGES,
+    AirlineRow,
+    UmsabRow,
+    read_airline,
+    read_umsab,
+)
 
 SEED = 13
 C_GRID = (1.0, 4.0, 16.0)
-AIRLINE_WEIGHT = 0.3  # English: an airline tweet counts for 0.3 of a UMSAB tweet
+# English may add the airline tweets' train portion at this weight (``--airline-weight 0.3`` was the old
+# default). Their licence (CC BY-NC-SA 4.0) is non-commercial, so the shipped weights leave them out: 0.
+AIRLINE_WEIGHT = 0.0
 PRUNE_BELOW = 0.02  # features whose largest |relative weight| is smaller are not stored
 MAX_FEATURES = 20_000  # English: the features with the largest |relative weight| are kept (and the lexicon)
 # The other languages' vocabularies are 20-36k features; keeping half of them costs less than 0.01 val
 # macro-F1 and ~10 MB of worker memory (models/README.md).
 MAX_FEATURES_OTHER = 10_000
 WEIGHT_SCALE = 0.001  # sparse weights are stored as integers in thousandths
-JOBS = 2  # cross-validation fits in parallel
+JOBS = 1  # cross-validation fits in parallel (``--jobs``)
 
 
 def lexicon_valences(vocabulary: set[str]) -> dict[str, float]:
@@ -141,7 +167,12 @@ def fit(x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, c: float) -> Lo
 
 
 def choose(
-    texts: list[str], y: np.ndarray, weight: np.ndarray, sources: np.ndarray, valences: dict[str, float] | None
+    texts: list[str],
+    y: np.ndarray,
+    weight: np.ndarray,
+    sources: np.ndarray,
+    valences: dict[str, float] | None,
+    jobs: int = JOBS,
 ) -> tuple[float, bool, float]:
     """The C of ``C_GRID`` and whether to use the lexicon (offered when ``valences`` is given) with the best
     3-fold macro-F1 on the training rows, and that score. With several ``sources`` (English: UMSAB and
@@ -166,7 +197,7 @@ def choose(
             )
         )
 
-    results = Parallel(n_jobs=JOBS)(
+    results = Parallel(n_jobs=jobs)(
         delayed(fold_score)(c, use, train_idx, test_idx) for c, use in configs for train_idx, test_idx in folds
     )
     best = (C_GRID[0], False, -1.0)
@@ -217,6 +248,13 @@ def evaluate(model: LinearModel, texts: Sequence[str], gold: Sequence[str]) -> f
     return float(f1_score(gold, predicted, average="macro"))
 
 
+def read_split(data: Path, folder: str, split: str) -> list[UmsabRow]:
+    """The rows of ``data/umsab/<folder>/<split>_*.txt``; none when the folder has no such split."""
+    if not (data / "umsab" / folder / f"{split}_text.txt").is_file():
+        return []
+    return read_umsab(data, folder, split)
+
+
 def git_commit() -> str:
     try:
         return subprocess.run(
@@ -226,62 +264,100 @@ def git_commit() -> str:
         return "unknown"
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=MODELS_DIR / "sentiment.json")
-    parser.add_argument("--languages", default=",".join(UMSAB_LANGUAGES), help="UMSAB folders to train")
-    parser.add_argument("--airline-weight", type=float, default=AIRLINE_WEIGHT, help="0 leaves the airline tweets out")
-    args = parser.parse_args(argv)
-    airline_train = read_airline(args.data, "train")
-    airline_val = read_airline(args.data, "val")
+    parser.add_argument(
+        "--languages",
+        default="",
+        help="comma-separated language folders to train (default: every folder under DIR/umsab)",
+    )
+    parser.add_argument(
+        "--airline-weight",
+        type=float,
+        default=AIRLINE_WEIGHT,
+        help="English: weight of the airline tweets' train portion (non-commercial licence); 0, the default, "
+        "leaves them out",
+    )
+    parser.add_argument("--jobs", type=int, default=JOBS, help="cross-validation fits run in parallel")
+    return parser.parse_args(argv)
+
+
+def train_language(
+    args: argparse.Namespace,
+    folder: str,
+    val_texts: set[str],
+    valences: dict[str, float],
+    airline_train: Sequence[AirlineRow],
+    airline_val: Sequence[AirlineRow],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The exported model of one language folder and its training report (C, lexicon, scores)."""
+    started = time.perf_counter()
+    code = UMSAB_LANGUAGES[folder]
+    rows = [(r.text, r.sentiment, 1.0, "umsab") for r in read_split(args.data, folder, "train")]
+    english = code == "en"
+    if english and args.airline_weight > 0:
+        rows += [(r.text, r.sentiment, args.airline_weight, "airline") for r in airline_train]
+    dropped = sum(row[0] in val_texts for row in rows)
+    rows = [row for row in rows if row[0] not in val_texts]
+    texts = [row[0] for row in rows]
+    y = np.array([row[1] for row in rows])
+    weight = np.array([row[2] for row in rows])
+    sources = np.array([row[3] for row in rows])
+    print(f"{code}: {len(rows)} training rows", flush=True)
+    c, use_lexicon, cv_score = choose(texts, y, weight, sources, valences, args.jobs)
+    lexicon = valences if use_lexicon else None
+    vocab: dict[str, int] = {}
+    final = fit(matrix(texts, vocab, lexicon, grow=True), y, weight, c)
+    exported = export(final, vocab, lexicon, MAX_FEATURES if english else MAX_FEATURES_OTHER)
+    linear = LinearModel.from_dict(exported, valences)
+    val_rows = read_split(args.data, folder, "val")
+    scores = {"cv_train_macro_f1": round(cv_score, 4)}
+    if val_rows:
+        val_score = evaluate(linear, [r.text for r in val_rows], [r.sentiment for r in val_rows])
+        scores["umsab_val_macro_f1"] = round(val_score, 4)
+    if english and airline_val:
+        airline_score = evaluate(linear, [r.text for r in airline_val], [r.sentiment for r in airline_val])
+        scores["airline_val_macro_f1"] = round(airline_score, 4)
+    report = {
+        "train_rows": len(rows),
+        "dropped_as_in_val": dropped,
+        "C": c,
+        "lexicon": use_lexicon,
+        "stored_features": len(exported["weights"]),
+        "vocabulary": len(vocab),
+        **scores,
+    }
+    print(f"{code}: {report} ({time.perf_counter() - started:.0f} s)", flush=True)
+    return exported, report
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    airline_path = args.data / "airline-sentiment" / "Tweets.csv"
+    # The airline val portion is only scored (and its texts kept out of training) when the file is there.
+    airline_val = read_airline(args.data, "val") if airline_path.is_file() else []
+    airline_train = read_airline(args.data, "train") if args.airline_weight > 0 else []
+    present = [folder for folder in UMSAB_LANGUAGES if (args.data / "umsab" / folder / "train_text.txt").is_file()]
+    folders = args.languages.split(",") if args.languages else present
+    missing = sorted(set(folders) - set(present))
+    if missing or not folders:
+        raise SystemExit(f"no training files for {', '.join(missing) or 'any language'} under {args.data / 'umsab'}")
     val_texts = {row.text for row in airline_val}
-    for folder in UMSAB_LANGUAGES:
-        val_texts.update(row.text for row in read_umsab(args.data, folder, "val"))
+    for folder in present:
+        val_texts.update(row.text for row in read_split(args.data, folder, "val"))
+    # The lexicon's negated bigrams are those seen in the texts actually trained on.
     train_texts = [row.text for row in airline_train]
-    for folder in UMSAB_LANGUAGES:
-        train_texts += [row.text for row in read_umsab(args.data, folder, "train")]
+    for folder in present:
+        train_texts += [row.text for row in read_split(args.data, folder, "train")]
     valences = lexicon_valences({feat for text in train_texts if text not in val_texts for feat in features(text)})
 
     models: dict[str, Any] = {}
     report: dict[str, Any] = {}
-    for folder in args.languages.split(","):
-        started = time.perf_counter()
+    for folder in folders:
         code = UMSAB_LANGUAGES[folder]
-        rows = [(r.text, r.sentiment, 1.0, "umsab") for r in read_umsab(args.data, folder, "train")]
-        english = code == "en"
-        if english and args.airline_weight > 0:
-            rows += [(r.text, r.sentiment, args.airline_weight, "airline") for r in airline_train]
-        dropped = sum(row[0] in val_texts for row in rows)
-        rows = [row for row in rows if row[0] not in val_texts]
-        texts = [row[0] for row in rows]
-        y = np.array([row[1] for row in rows])
-        weight = np.array([row[2] for row in rows])
-        sources = np.array([row[3] for row in rows])
-        print(f"{code}: {len(rows)} training rows", flush=True)
-        c, use_lexicon, cv_score = choose(texts, y, weight, sources, valences)
-        lexicon = valences if use_lexicon else None
-        vocab: dict[str, int] = {}
-        final = fit(matrix(texts, vocab, lexicon, grow=True), y, weight, c)
-        exported = export(final, vocab, lexicon, MAX_FEATURES if english else MAX_FEATURES_OTHER)
-        linear = LinearModel.from_dict(exported, valences)
-        val_rows = read_umsab(args.data, folder, "val")
-        val_score = evaluate(linear, [r.text for r in val_rows], [r.sentiment for r in val_rows])
-        scores = {"cv_train_macro_f1": round(cv_score, 4), "umsab_val_macro_f1": round(val_score, 4)}
-        if english:
-            airline_score = evaluate(linear, [r.text for r in airline_val], [r.sentiment for r in airline_val])
-            scores["airline_val_macro_f1"] = round(airline_score, 4)
-        models[code] = exported
-        report[code] = {
-            "train_rows": len(rows),
-            "dropped_as_in_val": dropped,
-            "C": c,
-            "lexicon": use_lexicon,
-            "stored_features": len(exported["weights"]),
-            "vocabulary": len(vocab),
-            **scores,
-        }
-        print(f"{code}: {report[code]} ({time.perf_counter() - started:.0f} s)", flush=True)
+        models[code], report[code] = train_language(args, folder, val_texts, valences, airline_train, airline_val)
 
     payload = {
         "format_version": FORMAT_VERSION,
@@ -290,9 +366,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             "script": "scripts/train_sentiment.py",
             "commit": git_commit(),
             "seed": SEED,
-            "data": "UMSAB (cardiffnlp/xlm-t @ 874214d6, data/sentiment/) train splits; English also "
-            "Twitter US Airline Sentiment train portion (crc32(tweet_id) % 5 != 0), weight "
-            f"{args.airline_weight}",
+            "data": "UMSAB layout under --data (shipped: cardiffnlp/xlm-t @ 874214d6, data/sentiment/) "
+            "train splits"
+            + (
+                "; English also Twitter US Airline Sentiment train portion (crc32(tweet_id) % 5 != 0), weight "
+                f"{args.airline_weight}"
+                if args.airline_weight > 0
+                else ""
+            ),
             "airline_weight": args.airline_weight,
             "prune_below": PRUNE_BELOW,
             "max_features": MAX_FEATURES,

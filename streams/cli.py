@@ -198,7 +198,8 @@ def demo(count: int, rate: float, seed: int, keep_broker: bool) -> None:
     "data_root",
     type=click.Path(path_type=Path, file_okay=False),
     required=True,
-    help="Folder with the labelled data sets (umsab/, airline-sentiment/).",
+    help="Folder with the labelled data sets (umsab/, airline-sentiment/; twcs-sample/ adds cross-domain "
+    "complaint figures).",
 )
 @click.option("--task", default=None, help="Comma-separated subset of language,sentiment,complaint (default: all).")
 @click.option("--split", type=click.Choice(["val", "train"]), default="val", show_default=True)

@@ -18,7 +18,7 @@ from schemas.enriched import Enrichment, Intent, PriorityReason, Sentiment
 from schemas.mention import Mention
 from schemas.trusted import trusted
 from streams.enrich.cues import forget
-from streams.enrich.intent import classify_intent
+from streams.enrich.intent import addresses, classify_intent
 from streams.enrich.language import UNDETERMINED, LanguageDetector
 from streams.enrich.pii import redact
 from streams.enrich.priority import BASE_POINTS, STANDARD, compute_priority, influence_tier
@@ -72,7 +72,8 @@ class Enricher:
     def __init__(self, taxonomy_path: str | Path = DEFAULT_TAXONOMY_PATH) -> None:
         self.detect_language: Callable[[str], tuple[str, float]] = LanguageDetector().detect
         self.score_sentiment: Callable[[str, str], Sentiment] = SentimentScorer().score
-        self.classify_intent: Callable[[str, Sentiment], tuple[Intent, float]] = classify_intent
+        # (text, sentiment, normalised text or None, addressed to the brand account) -> (intent, confidence)
+        self.classify_intent: Callable[[str, Sentiment, str | None, bool], tuple[Intent, float]] = classify_intent
         self.detect_urgency: Callable[[str], tuple[str, ...]] = detect_urgency
         self.influence_tier: Callable[[int, bool], str] = influence_tier
         self.compute_priority: Callable[
@@ -124,7 +125,8 @@ class Enricher:
         languages = list(map(self.detect_language, texts))
         sentiments = list(map(self.score_sentiment, texts, [language for language, _ in languages]))
         # Intent and urgency read the same cue tokens (streams.enrich.cues keeps a batch's worth).
-        intents = list(map(self.classify_intent, texts, sentiments))
+        addressed = [addresses(mention.text, mention.brand_account) for mention in mentions]
+        intents = list(map(self.classify_intent, texts, sentiments, [None] * len(texts), addressed))
         tier = self.influence_tier
         influences = [tier(mention.author.followers, mention.author.verified) for mention in mentions]
         urgencies = list(map(with_attention, map(self.detect_urgency, texts), influences))
@@ -145,7 +147,7 @@ class Enricher:
         author = mention.author
         language = self.detect_language(text)
         sentiment = self.score_sentiment(text, language[0])
-        intent = self.classify_intent(text, sentiment)
+        intent = self.classify_intent(text, sentiment, None, addresses(text, mention.brand_account))
         influence = self.influence_tier(author.followers, author.verified)
         urgency = with_attention(self.detect_urgency(text), influence)
         priority = self.compute_priority(intent[0], sentiment, influence, urgency)
@@ -160,7 +162,8 @@ class Enricher:
         run = _run
         language = run(failed, mention_id, LANGUAGE, _UNDETERMINED, self.detect_language, text)
         sentiment = run(failed, mention_id, SENTIMENT, UNKNOWN_SENTIMENT, self.score_sentiment, text, language[0])
-        intent = run(failed, mention_id, INTENT, _OTHER_INTENT, self.classify_intent, text, sentiment)
+        addressed = addresses(text, mention.brand_account)
+        intent = run(failed, mention_id, INTENT, _OTHER_INTENT, self.classify_intent, text, sentiment, None, addressed)
         urgency = run(failed, mention_id, URGENCY, _NO_URGENCY, self.detect_urgency, text)
         influence = run(failed, mention_id, INFLUENCE, STANDARD, self.influence_tier, author.followers, author.verified)
         urgency = with_attention(urgency, influence)

@@ -34,6 +34,7 @@ from pathlib import Path
 
 __all__ = [
     "AIRLINE_CSV",
+    "AIRLINE_HANDLES",
     "COMPLAINT",
     "NATIVE_SCRIPT_LANGUAGES",
     "NOT_COMPLAINT",
@@ -43,6 +44,7 @@ __all__ = [
     "AirlineRow",
     "UmsabRow",
     "airline_complaint",
+    "airline_handle",
     "airline_sentiment",
     "airline_split",
     "complaint_gold",
@@ -164,6 +166,22 @@ def umsab_sentiment(data_root: Path, folder: str, split: str = "val") -> Iterato
     """(text, negative/neutral/positive) for each UMSAB row."""
     for row in read_umsab(data_root, folder, split):
         yield row.text, row.sentiment
+
+
+# The Twitter account each ``airline`` value's tweets address (the file's "Delta" rows are tweets to @JetBlue).
+AIRLINE_HANDLES: dict[str, str] = {
+    "American": "AmericanAir",
+    "Delta": "JetBlue",
+    "Southwest": "SouthwestAir",
+    "US Airways": "USAirways",
+    "United": "united",
+    "Virgin America": "VirginAmerica",
+}
+
+
+def airline_handle(row: AirlineRow) -> str:
+    """The brand account an airline tweet addresses (``evaluation`` for an airline not in ``AIRLINE_HANDLES``)."""
+    return AIRLINE_HANDLES.get(row.airline, "evaluation")
 
 
 def airline_split(tweet_id: str) -> str:

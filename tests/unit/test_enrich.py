@@ -24,7 +24,7 @@ from streams.enrich import WITHHELD_TEXT, Enricher, bench
 from streams.enrich import cues as cues_module
 from streams.enrich import priority as priority_module
 from streams.enrich.cues import CueSet, expand, normalise
-from streams.enrich.intent import classify_intent, find_cues
+from streams.enrich.intent import addresses, classify_intent, find_cues
 from streams.enrich.language import (
     _TO_ISO_639_1,
     ENGLISH_FUNCTION_WORDS,
@@ -329,6 +329,71 @@ def test_classify_intent(text: str, sentiment: Sentiment, expected: Intent) -> N
     intent, confidence = classify_intent(text, sentiment)
     assert intent is expected
     assert 0.0 <= confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "worst day ever, still tired and nobody cares",
+        "@user you are the worst lol",
+        "This match is a joke, terrible refereeing",
+        "I hate Mondays",
+    ],
+)
+def test_bad_mood_without_a_service_is_not_a_complaint(text: str) -> None:
+    assert classify_intent(text, negative())[0] is not Intent.COMPLAINT
+
+
+@pytest.mark.parametrize(
+    ("text", "sentiment"),
+    [
+        ("@Tesco the staff at your store were so rude today", negative()),  # negative + a service
+        ("@AmazonHelp still waiting on my order", NEUTRAL),  # mood cue + a service, sentiment neutral
+        ("@united my flight was cancelled", POSITIVE),  # a named service problem
+    ],
+)
+def test_complaint_needs_a_service_problem_or_a_service(text: str, sentiment: Sentiment) -> None:
+    assert classify_intent(text, sentiment)[0] is Intent.COMPLAINT
+
+
+@pytest.mark.parametrize(
+    ("text", "account", "expected"),
+    [
+        ("@united you lost my bag", "united", True),
+        ("thanks @United!", "@united", True),  # the account with its '@', any case
+        ("@united_fan you are the worst", "united", False),  # another handle that starts the same
+        ("united is the worst", "united", False),  # named, not @-mentioned
+        ("@delta and @united", "united", True),
+        ("no handle here", "", False),
+    ],
+)
+def test_addresses(text: str, account: str, expected: bool) -> None:
+    assert addresses(text, account) is expected
+
+
+def test_a_bad_mood_addressed_to_the_brand_is_a_complaint() -> None:
+    text = "@united you are really getting horrible"
+    assert classify_intent(text, negative())[0] is not Intent.COMPLAINT  # no service named, not addressed
+    assert classify_intent(text, negative(), None, True)[0] is Intent.COMPLAINT
+
+
+def test_enricher_reads_the_brand_account(enricher: Enricher) -> None:
+    text = "@SomeBrand honestly you are the worst, I am so done"
+    for_brand = make_mention(text).model_copy(update={"brand_account": "SomeBrand"})
+    for_other = make_mention(text)
+    assert enricher.enrich(for_brand).intent is Intent.COMPLAINT
+    assert enricher.enrich(for_other).intent is not Intent.COMPLAINT
+    assert [e.intent for e in enricher.enrich_many([for_brand, for_other])] == [
+        enricher.enrich(for_brand).intent,
+        enricher.enrich(for_other).intent,
+    ]
+
+
+def test_complaint_confidence_orders_the_evidence() -> None:
+    named = classify_intent("@united my flight was cancelled", negative())[1]
+    mood_and_service = classify_intent("@Tesco worst store ever", negative())[1]
+    service_only = classify_intent("@Tesco the store was empty", negative())[1]
+    assert named > mood_and_service > service_only
 
 
 def test_intent_question_mark_inside_link_is_not_a_question() -> None:
@@ -920,7 +985,9 @@ def test_enrichment_built_without_validation_equals_the_validated_one_on_airline
 
 def test_a_step_returning_a_wrong_type_falls_back_to_the_validated_path(monkeypatch: pytest.MonkeyPatch) -> None:
     enricher = Enricher()
-    monkeypatch.setattr(enricher, "classify_intent", lambda text, sentiment: (Intent.QUESTION, 1))  # int, not float
+    monkeypatch.setattr(
+        enricher, "classify_intent", lambda text, sentiment, lowered, addressed: (Intent.QUESTION, 1)
+    )  # int, not float
     result = enricher.enrich(make_mention("how do I change my seat?"))
     assert result.failed_enrichers == ()
     assert (result.intent, result.intent_confidence) == (Intent.QUESTION, 1.0)  # pydantic coerced it

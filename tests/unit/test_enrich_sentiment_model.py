@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from streams.enrich.linear import (
 from streams.enrich.sentiment import SentimentScorer
 from streams.enrich.sentiment_model import LABELS, SENTIMENT_MODEL_PATH, SentimentModels
 from tests.unit.test_enrich import make_mention
+
+ROOT = Path(__file__).resolve().parents[2]
 
 UMSAB_CODES = ("ar", "de", "en", "es", "fr", "hi", "it", "pt")
 
@@ -50,7 +53,7 @@ def test_shipped_weights_load_and_cover_umsab_languages() -> None:
     assert models.languages == frozenset(UMSAB_CODES)
     assert all(model.labels == LABELS for model in models.models.values())
     assert models.models["en"].dense_names == LEXICON_FEATURE_NAMES  # VADER's lexicon, no VADER at run time
-    assert models.models["en"].lexicon["good"] > 0 > models.models["en"].lexicon["not good"]
+    assert models.models["en"].lexicon["happy"] > 0 > models.models["en"].lexicon["not happy"]
     assert models.models["en"].lexicon == models.models["fr"].lexicon or not models.models["fr"].dense_names
     assert SENTIMENT_MODEL_PATH.stat().st_size < 5_000_000
 
@@ -235,3 +238,35 @@ def test_shipped_file_records_provenance() -> None:
     assert provenance["script"] == "scripts/train_sentiment.py"
     assert set(provenance["scores"]) == set(UMSAB_CODES)
     assert data["format_version"] == FORMAT_VERSION
+
+
+def test_shipped_weights_are_not_trained_on_non_commercial_airline_tweets() -> None:
+    provenance = json.loads(SENTIMENT_MODEL_PATH.read_text(encoding="utf-8"))["provenance"]
+    assert provenance["airline_weight"] == 0  # CC BY-NC-SA 4.0: models/README.md, licence of each source
+    assert "airline" not in provenance["data"].lower()
+
+
+def test_train_script_retrains_on_own_data_in_the_documented_layout(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")  # the optional 'train' extra
+    spec = importlib.util.spec_from_file_location("train_sentiment", ROOT / "scripts" / "train_sentiment.py")
+    assert spec is not None
+    assert spec.loader is not None
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    folder = tmp_path / "umsab" / "english"
+    folder.mkdir(parents=True)
+    texts = {
+        "2": ["love it", "great service", "so happy", "thank you", "awesome app", "best ever"],
+        "0": ["worst service", "never arrived", "hate it", "so bad", "awful app", "broken again"],
+        "1": ["store opens at 9", "order number 12", "new menu today", "I called", "app updated", "it is tuesday"],
+    }
+    (folder / "train_text.txt").write_text("\n".join(t for ts in texts.values() for t in ts) + "\n", encoding="utf-8")
+    labels = [label for label, ts in texts.items() for _ in ts]
+    (folder / "train_labels.txt").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    out = tmp_path / "sentiment.json"
+    train.main(["--data", str(tmp_path), "--out", str(out)])
+    models = SentimentModels(out)
+    assert models.languages == frozenset({"en"})
+    provenance = json.loads(out.read_text(encoding="utf-8"))["provenance"]
+    assert provenance["airline_weight"] == 0
+    assert "umsab_val_macro_f1" not in provenance["scores"]["en"]  # no val split given
