@@ -22,7 +22,7 @@ from pydantic import JsonValue
 
 from schemas import EnrichedMention, Route
 from streams.routing.conditions import AllOf, Cond, Leaf
-from streams.routing.router import make_route
+from streams.routing.router import make_route, redact_matched
 from streams.routing.ruleset import DEFAULT_RULE_ID, Decision, RuleSet
 from streams.routing.sla import Assignment, Planner
 
@@ -73,8 +73,9 @@ class Explanation:
 class Explainer:
     """Compiles each condition of ``rules`` once; ``explain`` then costs a few µs per condition."""
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, redact_text: bool = True) -> None:
         self.rules = rules
+        self._redact_text = redact_text  # as routing's MENTION_ROUTER_ROUTED_TEXT: quote redacted text only
         self._planner = Planner(rules)
         self._leaves: dict[int, LeafFn] = {}
         for rule in rules.rules:
@@ -82,8 +83,9 @@ class Explainer:
 
     def explain(self, enriched: EnrichedMention, routed_at: datetime) -> Explanation:
         tried: list[RuleTrace] = []
+        redacted = enriched.enrichment.redacted_text if self._redact_text else None
         for rule in self.rules.rules:
-            trace = self._trace(rule.when, enriched)
+            trace = self._trace(rule.when, enriched, redacted)
             tried.append(RuleTrace(rule.id, rule.line, trace.held, trace))
             if trace.held:
                 break
@@ -91,6 +93,8 @@ class Explainer:
         deciding = tried[-1].rule_id if tried and tried[-1].held else None
         if deciding != (None if decision.rule_id == DEFAULT_RULE_ID else decision.rule_id):
             raise AssertionError(f"explain found rule {deciding!r}, decide found {decision.rule_id!r}")  # a bug
+        if redacted is not None:
+            decision = decision._replace(matched=redact_matched(decision.matched, redacted))
         created_at = enriched.mention.created_at
         plan = self._planner.assign(decision, created_at, created_at)  # as routing plans: at the mention's time
         route = make_route(decision, plan, self.rules.version, routed_at, rerouted=False)
@@ -106,12 +110,14 @@ class Explainer:
         for child in cond.children:
             self._compile(child)
 
-    def _trace(self, cond: Cond, enriched: EnrichedMention) -> Trace:
+    def _trace(self, cond: Cond, enriched: EnrichedMention, redacted: str | None) -> Trace:
         if isinstance(cond, Leaf):
             actual, held = self._leaves[id(cond)](enriched)
             report = cond.report(actual)
+            if redacted is not None:
+                (report,) = redact_matched((report,), redacted)
             return ConditionTrace(report.field, report.op, report.expected, report.actual, held)
-        children = tuple(self._trace(child, enriched) for child in cond.children)
+        children = tuple(self._trace(child, enriched, redacted) for child in cond.children)
         if isinstance(cond, AllOf):
             return GroupTrace("all", all(c.held for c in children), children)
         return GroupTrace("any", any(c.held for c in children), children)

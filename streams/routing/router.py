@@ -13,9 +13,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from schemas import EnrichedMention, Mention, Route, RoutedMention
+from schemas import EnrichedMention, MatchedCondition, Mention, Route, RoutedMention
 from streams.event_time import EventTimeBounds
 from streams.partitioning import response_key
+from streams.routing.conditions import MAX_REPORTED_CHARS
 from streams.routing.jsonread import EnrichedView, read_enriched
 from streams.routing.output import RouteWriter, assignment_json
 from streams.routing.ruleset import Decision, RuleSet
@@ -34,6 +35,7 @@ class RoutedTo(NamedTuple):
 
 
 _ROUTE_KEY = b'"route":'
+TEXT_FIELD = "mention.text"
 
 
 def conversation_key(mention: Mention) -> bytes:
@@ -112,7 +114,9 @@ class Router:
         routed_at = self._now()
         redacted = enriched.enrichment.redacted_text
         if redacted is not None and self._redact_text:
-            # Routed records leave the pipeline: they carry the redacted text (PII is rare, so is this path).
+            # Routed records leave the pipeline: they carry the redacted text (PII is rare, so is this path),
+            # in the mention and in any matched condition that quotes it.
+            decision = decision._replace(matched=redact_matched(decision.matched, redacted))
             route = make_route(decision, plan, rules.version, routed_at, self._rerouting)
             routed = RoutedMention.model_construct(
                 mention=mention.model_copy(update={"text": redacted}),
@@ -183,6 +187,14 @@ class Router:
         )
         out.append(Output(self._topics.assignments, response_key(view.mention_id), assignment, schema="assignment"))
         return RoutedTo(plan.team, plan.priority_band, view.brand_account)
+
+
+def redact_matched(matched: tuple[MatchedCondition, ...], redacted_text: str) -> tuple[MatchedCondition, ...]:
+    """``matched`` with the value of every ``mention.text`` condition replaced by the redacted text."""
+    if not any(m.field == TEXT_FIELD for m in matched):
+        return matched
+    shown = redacted_text if len(redacted_text) <= MAX_REPORTED_CHARS else f"{redacted_text[:MAX_REPORTED_CHARS]}…"
+    return tuple(m.model_copy(update={"actual": shown}) if m.field == TEXT_FIELD else m for m in matched)
 
 
 def make_route(decision: Decision, plan: Plan, rules_version: str, routed_at: datetime, rerouted: bool) -> Route:

@@ -226,3 +226,26 @@ def test_diff_examples_show_redacted_text_shortened() -> None:
     assert "07700" not in example.text
     assert len(example.text) == 100
     assert example.text.endswith("…")
+
+
+def test_routed_records_and_explanations_quote_only_the_redacted_text() -> None:
+    quoting = RULES.replace(
+        '{not: {field: mention.text, matches: "(?i)spam"}}', '{field: mention.text, matches: "call"}'
+    )
+    rules = load_rules_text(quoting)
+    secret = mention(intent="complaint", text="call me on 07700 900123 about my order")
+    enrichment = secret.enrichment.model_copy(update={"redacted_text": "call me on [PHONE] about my order"})
+    enriched = secret.model_copy(update={"enrichment": enrichment})
+    out: list[Output] = []
+    Router(TopicNames(), rules, now=lambda: AT).route_model(enriched, enriched.model_dump_json().encode(), None, out)
+    record = out[0].value or b""
+    assert b"07700" not in record
+    routed = read_subject(record)
+    assert routed.route is not None
+    assert [m.actual for m in routed.route.matched if m.field == "mention.text"] == [
+        "call me on [PHONE] about my order"
+    ]
+    explanation = Explainer(rules).explain(enriched, AT)
+    assert routed.agrees(explanation.route)
+    assert "07700" not in format_explanation(explanation)
+    assert "07700" in format_explanation(Explainer(rules, redact_text=False).explain(enriched, AT))
