@@ -34,24 +34,16 @@ rules:
     then: {team: billing}
 """
 # Refunds move from care (triage) to billing; cancellations get a team of their own; invoices stay.
-PROPOSED = """
-version: "whatif.2"
-triage_team: care
-teams:
-  - {name: care, sla: {urgent: 15m, high: 1h, normal: 4h, low: 1d}}
-  - {name: billing, sla: 2h}
-  - {name: retention, sla: 30m}
-rules:
-  - id: invoices
-    when: {field: mention.text, matches: "(?i)invoice"}
-    then: {team: billing}
-  - id: refunds
+PROPOSED = (
+    CURRENT.replace('version: "whatif.1"', 'version: "whatif.2"')
+    + """  - id: refunds
     when: {field: mention.text, matches: "(?i)refund"}
     then: {team: billing, raise_priority: 10}
   - id: cancellations
     when: {field: mention.text, matches: "(?i)cancel (my|the) (plan|subscription)"}
     then: {team: retention}
 """
+)
 TEXTS = [
     *(f"@AcmeAir still waiting for my refund, booking {n}" for n in range(4)),
     *(f"@AcmeAir please cancel my subscription {n}" for n in range(3)),

@@ -121,12 +121,17 @@ def scripted_enrich(mention: Mention) -> Enrichment:
     )
 
 
-def test_report_shows_in_domain_beside_cross_domain(tmp_path: Path) -> None:
+def _write_umsab_val(root: Path) -> None:
+    """Two val tweets per UMSAB language: one negative, one neutral."""
     for folder, code in UMSAB_LANGUAGES.items():
-        base = tmp_path / "umsab" / folder
+        base = root / "umsab" / folder
         base.mkdir(parents=True)
         (base / "val_text.txt").write_text(f"{code} bad day\n{code} fine day\n", encoding="utf-8")
         (base / "val_labels.txt").write_text("0\n1\n", encoding="utf-8")
+
+
+def test_report_shows_in_domain_beside_cross_domain(tmp_path: Path) -> None:
+    _write_umsab_val(tmp_path)
     airline = tmp_path / "airline-sentiment"
     airline.mkdir()
     with (airline / "Tweets.csv").open("w", encoding="utf-8", newline="") as handle:
@@ -175,11 +180,7 @@ def test_lexicon_baseline_uses_vader_thresholds() -> None:
 
 
 def test_report_prints_the_lexicon_baseline(tmp_path: Path) -> None:
-    for folder, code in UMSAB_LANGUAGES.items():
-        base = tmp_path / "umsab" / folder
-        base.mkdir(parents=True)
-        (base / "val_text.txt").write_text(f"{code} bad day\n{code} fine day\n", encoding="utf-8")
-        (base / "val_labels.txt").write_text("0\n1\n", encoding="utf-8")
+    _write_umsab_val(tmp_path)
     airline = tmp_path / "airline-sentiment"
     airline.mkdir()
     (airline / "Tweets.csv").write_text(
