@@ -38,18 +38,17 @@ def breach_forecast(
     """``open_mentions``: (team, band, seconds until its SLA is due; <= 0 when overdue) of each open,
     unanswered mention with an SLA. Teams missing from ``answers_per_second`` get no forecast (rate unknown).
     Returns only the non-zero counts."""
+    longest = max(horizons.values(), default=0.0)
     by_team: dict[str, list[tuple[float, str]]] = {}
     for team, band, left in open_mentions:
-        if team in answers_per_second:
+        # Mentions due beyond the longest horizon come after every counted one in due order: they change no rank.
+        if left <= longest and team in answers_per_second:
             by_team.setdefault(team, []).append((left, band))
-    longest = max(horizons.values(), default=0.0)
     found: Forecast = {}
     for team, entries in by_team.items():
         entries.sort()
         rate = answers_per_second[team]
         for rank, (left, band) in enumerate(entries, 1):
-            if left > longest:
-                break
             if left <= 0 or rank <= rate * left:  # already breached (counted elsewhere), or answered in time
                 continue
             for label, ahead in horizons.items():
