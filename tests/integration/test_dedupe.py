@@ -164,8 +164,9 @@ def test_two_workers_give_the_same_answers_as_one(make_worker: Callable[..., Wor
     # Merges depend only on each author's own order, which Kafka keeps: identical.
     assert (two["routed"], two["duplicates"]) == (one["routed"], one["duplicates"])
     # Waves gather different authors' mentions from different dedupe partitions, so how they interleave
-    # (and so which late member still falls in the 30-minute window) can differ by a member or two.
+    # (and so which late member still falls in the 30-minute window) can differ by a few members: over
+    # repeated runs of this stream, one or two workers gave 303 to 310 members.
     assert one["wave_members"] > 100, "the generated stream has waves"
-    assert abs(two["wave_members"] - one["wave_members"]) <= 0.02 * one["wave_members"]
+    assert abs(two["wave_members"] - one["wave_members"]) <= 0.03 * one["wave_members"]
     assert first.metrics().total("mention_router_routed_total") > 0
     assert second.metrics().total("mention_router_routed_total") > 0, "both workers took a share"
