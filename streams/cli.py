@@ -308,7 +308,7 @@ def rules_diff(
 ) -> None:
     """What NEW_FILE would change: enriched history decided with the rules in force and with NEW_FILE.
 
-    Writes nothing. Exits 1 only when a rules file is invalid."""
+    Writes nothing. Exits 1 when a rules file is invalid (69 when the broker cannot be reached), else 0."""
     from streams.history import enriched_history
     from streams.routing import RulesError, load_rules
     from streams.routing.diff import RulesDiff, format_report, to_dict
