@@ -273,30 +273,16 @@ class Metrics:
 class RoutedCounter:
     """``mention_router_routed_total{team,priority,brand}`` and the ingest→routed latency per team.
 
-    ``count`` counts at once (a tool such as ``reroute``). In a worker a mention counts when its routing
-    commits: ``hold`` keeps it with its input partition, ``release`` counts what a commit made visible and
-    ``forget`` drops what a rollback undid, so a batch read again after an abort is not counted twice.
+    In a worker ``count`` is called through the stage's ``updates`` (``streams.runtime.updates``), so a mention
+    counts when its routing commits and a batch read again after a rollback is not counted twice.
     """
 
     def __init__(self, metrics: Metrics, rules: Callable[[], RuleSet]) -> None:
         self._routed = LabelledChildren(metrics.routed)
         self._latency = LabelledChildren(metrics.pipeline_latency)
         self._rules = rules
-        self._held: dict[int, list[tuple[str, str, str, int | None]]] = {}
 
     def count(self, team: str, band: str, brand_account: str, ingested_ms: int | None) -> None:
         self._routed(team, band, self._rules().brand_label(brand_account)).inc()
         if ingested_ms is not None:
             self._latency(team).observe(max(0.0, time.time() - ingested_ms / 1000))
-
-    def hold(self, partition: int, team: str, band: str, brand_account: str, ingested_ms: int | None) -> None:
-        self._held.setdefault(partition, []).append((team, band, brand_account, ingested_ms))
-
-    def release(self, partitions: Iterable[int]) -> None:
-        for partition in partitions:
-            for routed in self._held.pop(partition, ()):
-                self.count(*routed)
-
-    def forget(self, partitions: Iterable[int]) -> None:
-        for partition in partitions:
-            self._held.pop(partition, None)

@@ -57,7 +57,7 @@ class DedupeAgent(Stage):
         self._bounds.check(mention.created_at, "created_at")
         identity = identity_key(mention)
         if record.topic == self.input_topic:
-            self._ingested[mention.channel].inc()
+            self.updates.add(record.partition, self._ingested[mention.channel].inc)
             if self._partition_count:
                 key = raw_partition_key(mention, identity)
                 expected = kafka_partition(key, self._partition_count)
@@ -83,7 +83,7 @@ class DedupeAgent(Stage):
         out.append(
             Output(self._duplicates_topic, verdict.canonical_id.encode(), value, record.timestamp, schema="duplicate")
         )
-        self._duplicates[verdict.kind].inc()
+        self.updates.add(record.partition, self._duplicates[verdict.kind].inc)
 
     def end_batch(self, partition: int, out: list[Output]) -> None:
         """The partition's state changes go to the changelog in the same transaction as its outputs."""

@@ -104,7 +104,7 @@ class EnrichAgent(RoutingStage):
         if tier is not None:
             enrichment = with_customer_tier(enrichment, tier)
         for enricher_name in enrichment.failed_enrichers:
-            self._failures.labels(enricher=enricher_name).inc()
+            self.updates.add(record.partition, self._failures.labels(enricher=enricher_name).inc)
         enriched = EnrichedMention(
             mention=mention,
             enrichment=enrichment,
@@ -113,7 +113,7 @@ class EnrichAgent(RoutingStage):
         value = enriched.model_dump_json().encode()
         out.append(Output(self._output_topic, mention.id.encode(), value, record.timestamp, schema="enriched_mention"))
         routed = self.router.route_model(enriched, value, record.timestamp, out)
-        self._routed.hold(record.partition, *routed, record.timestamp)
+        self.updates.add(record.partition, self._routed.count, *routed, record.timestamp)
 
     def _with_wave(self, enrichment: Enrichment, wave_id: str, size: int) -> Enrichment:
         if size == self._wave_min_authors:
@@ -137,12 +137,8 @@ class EnrichAgent(RoutingStage):
     def partitions_assigned(self, partitions: set[int], partition_count: int) -> None:
         self._waves.assigned(partitions, partition_count)
 
-    def committed(self, partitions: set[int]) -> None:
-        self._routed.release(partitions)
-
     def partitions_revoked(self, partitions: set[int]) -> None:
         self._waves.revoked(partitions)
-        self._routed.forget(partitions)
 
 
 # A wave (an outage, a viral complaint) deserves a look soon even when each mention alone would not.

@@ -61,4 +61,5 @@ class RouteAgent(RoutingStage):
 
     def handle(self, record: InputRecord, out: list[Output]) -> None:
         assert record.value is not None
-        self._routed.count(*self.router.route_json(record.value, record.timestamp, out), record.timestamp)
+        routed = self.router.route_json(record.value, record.timestamp, out)
+        self.updates.add(record.partition, self._routed.count, *routed, record.timestamp)

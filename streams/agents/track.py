@@ -111,7 +111,7 @@ class TrackAgent(Stage):
                 raise UnknownReferenceError("the assignment names a team the rules do not have")
             tracker, clock = self._state(partition)
             clock.observe(assignment.created_at)
-            self._emit(tracker.on_assignment(assignment, record.value), out)
+            self._emit(partition, tracker.on_assignment(assignment, record.value), out)
             return
         response = Response.model_validate_json(record.value)
         self._bounds.check(response.responded_at, "responded_at")
@@ -121,11 +121,11 @@ class TrackAgent(Stage):
             if expected != partition:  # written with another partitioner: move it where its assignment is
                 out.append(Output(self._repartition_topic, key, record.value, record.timestamp, expected))
                 return
-        self._responses(self._team(response.team), response.kind.value).inc()
+        self.updates.add(partition, self._responses(self._team(response.team), response.kind.value).inc)
         tracker, clock = self._state(partition)
         clock.observe(response.responded_at)
         source = Source(record.topic, record.partition, record.offset, record.timestamp, len(record.value))
-        self._emit(tracker.on_response(response, source), out)
+        self._emit(partition, tracker.on_response(response, source), out)
 
     def end_batch(self, partition: int, out: list[Output]) -> None:
         self._trackers.drain(partition, out)
@@ -135,7 +135,7 @@ class TrackAgent(Stage):
         clock = self._clocks.get(partition)
         now = clock.now() if clock is not None else None
         if now is not None:
-            self._emit(self._trackers[partition].due(now), out)
+            self._emit(partition, self._trackers[partition].due(now), out)
 
     def after_ticks(self) -> None:
         self._refresh_gauges()
@@ -167,7 +167,7 @@ class TrackAgent(Stage):
             clock = self._clocks[partition] = StreamClock(self._wall)
         return self._trackers[partition], clock
 
-    def _emit(self, outputs: list[TrackerOutput], out: list[Output]) -> None:
+    def _emit(self, partition: int, outputs: list[TrackerOutput], out: list[Output]) -> None:
         for item in outputs:
             if isinstance(item, FirstResponseOutput):
                 record = item.record
@@ -175,23 +175,24 @@ class TrackAgent(Stage):
                 value = record.model_dump_json().encode()
                 out.append(Output(self._topics.response_times, key, value, schema="first_response"))
                 brand = self._brand(record.brand_account)
-                self._first_response(self._team(record.team), record.priority_band, brand).observe(
-                    max(0.0, record.seconds_since_created)
-                )
+                histogram = self._first_response(self._team(record.team), record.priority_band, brand)
+                self.updates.add(partition, histogram.observe, max(0.0, record.seconds_since_created))
             elif isinstance(item, EscalationOutput):
                 escalation = item.record
                 out.append(
                     Output(self._topics.escalations, response_key(escalation.mention_id),
                            escalation.model_dump_json().encode(), schema="escalation")
                 )  # fmt: skip
-                self._escalations(self._team(escalation.from_team), self._brand(escalation.brand_account)).inc()
+                escalated = self._escalations(self._team(escalation.from_team), self._brand(escalation.brand_account))
+                self.updates.add(partition, escalated.inc)
             elif isinstance(item, RerouteOutput):
                 self._reroute(item, out)
             elif isinstance(item, BreachOutput):
                 brand = self._brand(item.brand_account)
-                self._breaches(self._team(item.team), item.priority_band, brand).inc()
+                self.updates.add(partition, self._breaches(self._team(item.team), item.priority_band, brand).inc)
             elif isinstance(item, UnmatchedOutput):
                 out.append(self._unmatched(item))
+                self.updates.add(partition, self._dead_letters.inc)
             elif isinstance(item, ExpiredOutput):
                 logger.info(
                     "mention unanswered after the tracking horizon; no longer in the backlog (team=%s)", item.team
@@ -203,7 +204,6 @@ class TrackAgent(Stage):
         value = item.response.model_dump_json().encode()
         source = item.source or Source(self._responses_topic, -1, -1, None, len(value))
         record = Record(source.topic, source.partition, source.offset, source.timestamp_ms or 0, key, value)
-        self._dead_letters.inc()
         logger.warning("dead letter: stage=%s topic=%s partition=%d offset=%d reason=unknown_reference",
                        self.name, source.topic, source.partition, source.offset)  # fmt: skip
         letter = dead_letter(record, self.name, UnknownReferenceError(item.why))

@@ -36,6 +36,7 @@ from streams.runtime.dead_letters import EmptyValueError, OversizeError, classif
 from streams.runtime.producing import ProducerService
 from streams.runtime.records import InputRecord, Output
 from streams.runtime.stage import Stage
+from streams.runtime.updates import HeldUpdates
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ class BatchAgent(Service):
         **kwargs: Any,
     ) -> None:
         self.stage = stage
+        # The stage's counters count what commits: a batch rolled back and read again counts once.
+        self._updates = stage.updates = HeldUpdates(deferred=True)
         self.health = health or Health()
         self.health.stage(stage.name, False)
         self.settings = settings
@@ -203,6 +206,7 @@ class BatchAgent(Service):
     async def _give_up(self, partitions: set[int]) -> None:
         if not partitions:
             return
+        self._updates.forget(partitions)
         self.stage.partitions_revoked(set(partitions))
         await self.committer.close(partitions)
         self.owned -= partitions
@@ -233,6 +237,7 @@ class BatchAgent(Service):
                        pause)  # fmt: skip
         await self.committer.drain()  # at_least_once: what is in flight lands before the state is read back
         await asyncio.sleep(pause)
+        self._updates.forget(partitions)
         self.stage.partitions_revoked(set(partitions))
         await self._restore(partitions)
         await self._seek(partitions, trust_local=True)
@@ -277,6 +282,7 @@ class BatchAgent(Service):
                 return
             work = self.handle_batch(accepted)
             failed = {p for p, part in work.items() if part.failed}
+            self._updates.seal(failed)  # a failed partition's batch is read again: its updates never happened
             for tp, records in accepted.items():
                 self._positions[tp] = work[tp.partition].offsets[tp] = records[-1].offset + 1
             await self._stage({p: part for p, part in work.items() if p not in failed})
@@ -290,6 +296,7 @@ class BatchAgent(Service):
             self._staged.setdefault(partition, {}).update(part.offsets)
             if not self.committer.transactional:
                 self._clear_failures(partition)  # handed on: at_least_once has no later verdict
+                self._updates.release({partition})
                 self.stage.committed({partition})
         await self.committer.stage(work)
 
@@ -326,7 +333,9 @@ class BatchAgent(Service):
                 if outcome is Outcome.COMMITTED:
                     self._committed.update(staged.get(p, {}))
                     self._clear_failures(p)
-            self.stage.committed({p for p, outcome in outcomes.items() if outcome is Outcome.COMMITTED})
+            committed = {p for p, outcome in outcomes.items() if outcome is Outcome.COMMITTED}
+            self._updates.release(committed)
+            self.stage.committed(committed)
             self._committed_now()
         if lost:
             logger.warning("stage=%s: partitions %s lost to another worker; rejoining the group", self.stage.name,
@@ -378,6 +387,7 @@ class BatchAgent(Service):
                     continue
                 if outputs:
                     work[partition] = PartitionWork(outputs)
+            self._updates.seal(failed)
             if work:
                 await self._stage(work)
             await self._flush()  # timer outputs (escalations) are not held back by the commit interval
@@ -436,7 +446,8 @@ class BatchAgent(Service):
 
     def _dead_letter(self, record: InputRecord, exc: Exception) -> Output:
         reason = classify(exc)
-        self.metrics.dead_letters.labels(stage=self.stage.name, reason=reason.value).inc()
+        counter = self.metrics.dead_letters.labels(stage=self.stage.name, reason=reason.value)
+        self._updates.add(record.partition, counter.inc)
         logger.warning(
             "dead letter: stage=%s topic=%s partition=%d offset=%d reason=%s error=%s",
             self.stage.name, record.topic, record.partition, record.offset, reason.value, type(exc).__name__,

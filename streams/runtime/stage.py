@@ -14,6 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 from streams.runtime.records import InputRecord, Output
+from streams.runtime.updates import HeldUpdates
 from streams.state_bounds import Bound
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class Stage:
     changelog_topic: str | None = None  # set by stages whose state is restored on assignment
     has_timers: ClassVar[bool] = False  # True: the runner calls ``tick`` for each owned partition every second
     accepts_tombstones: ClassVar[bool] = False  # False: a record without a value is dead-lettered before handle
+    # Counter updates by input partition; the runner replaces this (immediate) one with one applied at commit.
+    updates: HeldUpdates = HeldUpdates()
 
     def handle(self, record: InputRecord, out: list[Output]) -> None:
         """Append the record's outputs to ``out``. May raise: the runner discards what this record appended and

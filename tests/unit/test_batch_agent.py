@@ -60,7 +60,11 @@ def test_each_record_ends_in_exactly_one_place() -> None:
     assert letter.source_offset == 1
     assert outputs[2].key == b"k1"
     sample = metrics.registry.get_sample_value
-    assert sample("mention_router_dead_letters_total", {"stage": "enrich", "reason": "processing_error"}) == 1
+    labels = {"stage": "enrich", "reason": "processing_error"}
+    assert sample("mention_router_dead_letters_total", labels) == 0  # counted when the partition commits
+    agent.stage.updates.seal()
+    agent.stage.updates.release({0})
+    assert sample("mention_router_dead_letters_total", labels) == 1
     assert sample("mention_router_stage_seconds_count", {"stage": "enrich"}) == 3
     assert sample("mention_router_batch_records_count", {"stage": "enrich"}) == 1
 

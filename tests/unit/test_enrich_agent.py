@@ -14,6 +14,7 @@ from streams.agents.route import RouteAgent
 from streams.metrics import Metrics
 from streams.routing import load_rules, load_rules_text
 from streams.runtime.records import Output, Record
+from streams.runtime.updates import HeldUpdates
 from streams.settings import DEFAULT_RULES
 from streams.topics import TopicNames
 from tests.factories import make_mention
@@ -144,15 +145,17 @@ def test_a_rules_change_routes_the_next_mention_by_the_new_version() -> None:
 def test_a_routed_mention_counts_when_its_partition_commits_and_not_when_it_is_rolled_back() -> None:
     metrics = Metrics(CollectorRegistry())
     agent = EnrichAgentFor(TopicNames(), metrics)
+    agent.updates = updates = HeldUpdates(deferred=True)  # as the runner hosts it
 
     def routed_total() -> float:
         return sum(s.value for m in metrics.routed.collect() for s in m.samples if s.name.endswith("_total"))
 
     agent.handle(_record(make_mention(OUTAGE, handle="a", created_at=ROUTED_AT), partition=1), [])
     agent.handle(_record(make_mention(OUTAGE, handle="b", created_at=ROUTED_AT), partition=2), [])
+    updates.seal()
     assert routed_total() == 0, "nothing is visible downstream before the commit"
-    agent.committed({1})
+    updates.release({1})
     assert routed_total() == 1
-    agent.partitions_revoked({2})  # rolled back: the batch is read and routed again
-    agent.committed({2})
+    updates.forget({2})  # rolled back: the batch is read and routed again
+    updates.release({2})
     assert routed_total() == 1
