@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     session_timeout_ms: int = Field(
         default=10_000, ge=1000, description="A stage's consumer leaves its group after this long without a heartbeat."
     )
+    heartbeat_interval_ms: int = Field(
+        default=500,
+        ge=100,
+        description="How often a stage's consumer heartbeats; a worker joining or leaving is noticed by the others "
+        "within this long (at most a third of the session timeout is used).",
+    )
     group_instance_id: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9._-]{1,200}$",

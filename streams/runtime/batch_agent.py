@@ -124,7 +124,9 @@ class BatchAgent(Service):
             fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
             session_timeout_ms=self.settings.session_timeout_ms,
             group_instance_id=self.settings.group_instance_id,  # None: dynamic membership
-            heartbeat_interval_ms=max(100, self.settings.session_timeout_ms // 5),
+            # Members learn of a rebalance from their next heartbeat: its interval bounds the pause when another
+            # worker joins or leaves. Capped below a third of the session timeout, as Kafka requires.
+            heartbeat_interval_ms=min(self.settings.heartbeat_interval_ms, self.settings.session_timeout_ms // 3),
             # Range assignment gives one member the same partition numbers of every input topic, which a
             # stage with several co-partitioned inputs (and its changelog) needs; round-robin would not.
             partition_assignment_strategy=(RangePartitionAssignor,),
