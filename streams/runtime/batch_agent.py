@@ -33,6 +33,7 @@ from streams.observability.health import SHUTDOWN_DEADLINE_S, Health, exit_withi
 from streams.runtime.changelog import restore_partitions
 from streams.runtime.commit import AtLeastOnce, Committer, ExactlyOnce, Outcome, PartitionWork
 from streams.runtime.dead_letters import EmptyValueError, OversizeError, classify, dead_letter, dead_letter_output
+from streams.runtime.group_fencing import GroupMetadata, consumer_group_metadata, stable_committed
 from streams.runtime.producing import ProducerService
 from streams.runtime.records import InputRecord, Output
 from streams.runtime.stage import Stage
@@ -86,7 +87,7 @@ class BatchAgent(Service):
         self.batch_lock = asyncio.Lock()
         self.consumer: AIOKafkaConsumer | None = None
         self.committer: Committer = (
-            ExactlyOnce(settings, self.group_id)
+            ExactlyOnce(settings, self.group_id, self._group_metadata)
             if settings.processing_guarantee == "exactly_once"
             else AtLeastOnce(producer, self._commit_offsets, self._fatal, settings.max_batches_in_flight)
         )
@@ -135,6 +136,10 @@ class BatchAgent(Service):
         self.consumer.subscribe(list(self.stage.input_topics), listener=_Rebalance(self))
         await self.consumer.start()
 
+    def _group_metadata(self) -> GroupMetadata:
+        assert self.consumer is not None
+        return consumer_group_metadata(self.consumer, self.settings.group_instance_id)
+
     async def on_stop(self) -> None:
         if self.consumer is not None:
             async with self.batch_lock:  # finish the batch being handled, then commit all
@@ -157,16 +162,20 @@ class BatchAgent(Service):
             await self._give_up(set(self.owned))
 
     async def partitions_assigned(self, partitions: set[int]) -> None:
-        """Drop partitions that moved away; fence earlier owners of new ones, then restore their state; seek
-        every input partition to where its committed state ends."""
+        """Drop partitions that moved away; fence earlier owners of new ones, wait for their committed offsets,
+        then restore their state; seek every input partition to where its committed state ends."""
         await self._give_up(self.owned - partitions)
         new = partitions - self.owned
+        starts: dict[TopicPartition, int | None] = {}
         if new:
-            await self.committer.open(new)  # before the restore: an earlier owner's open transaction is ended
+            await self.committer.open(new)
+            # Before the restore: an earlier owner's transaction that sent offsets for them has ended, so the
+            # changelog read next holds everything those offsets stand for.
+            starts = await self._committed_offsets(self._input_partitions(new))
             await self._restore(new)
         self.owned = set(partitions)
         await self._seek(partitions - new, trust_local=True)
-        await self._seek(new, trust_local=False)
+        await self._seek_to(starts)
         self._rebalancing = False
         self.health.stage(self.stage.name, True)
 
@@ -193,17 +202,30 @@ class BatchAgent(Service):
         """Position each input partition after its last committed batch. The group's committed offset can lag
         a transaction that just committed (its offset marker is written after the commit returns), so for a
         partition this worker kept, its own record of what it committed wins."""
+        tps = self._input_partitions(partitions)
+        local = self._committed if trust_local and self.committer.transactional else {}
+        offsets: dict[TopicPartition, int | None] = {tp: local[tp] for tp in tps if tp in local}
+        offsets.update(await self._committed_offsets([tp for tp in tps if tp not in local]))
+        await self._seek_to(offsets)
+
+    async def _committed_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int | None]:
         assert self.consumer is not None
-        for tp in self._input_partitions(partitions):
-            offset = self._committed.get(tp) if trust_local and self.committer.transactional else None
-            if offset is None:
-                offset = await self.consumer.committed(tp)
-            if offset is None:
+        if not tps:
+            return {}
+        if self.committer.transactional:  # once no open transaction holds offsets for them
+            timeout = self.settings.transaction_timeout_ms / 1000 + 5
+            return await stable_committed(self.consumer, self.group_id, tps, timeout)
+        return {tp: await self.consumer.committed(tp) for tp in tps}
+
+    async def _seek_to(self, offsets: dict[TopicPartition, int | None]) -> None:
+        assert self.consumer is not None
+        for tp, committed in offsets.items():
+            if committed is None:  # never committed: from the start
                 await self.consumer.seek_to_beginning(tp)
-                offset = await self.consumer.position(tp)
+                start = await self.consumer.position(tp)
             else:
-                self.consumer.seek(tp, offset)
-            self._positions[tp] = self._committed[tp] = offset
+                self.consumer.seek(tp, start := committed)
+            self._positions[tp] = self._committed[tp] = start
 
     async def _give_up(self, partitions: set[int]) -> None:
         if not partitions:
@@ -388,7 +410,10 @@ class BatchAgent(Service):
                     failed.add(partition)
                     continue
                 if outputs:
-                    work[partition] = PartitionWork(outputs)
+                    # With its input position: every transaction's offsets carry the group generation (a worker that
+                    # left the group must not commit timer outputs either).
+                    positions = {tp: o for tp, o in self._positions.items() if tp.partition == partition}
+                    work[partition] = PartitionWork(outputs, positions)
             self._updates.seal(failed)
             if work:
                 await self._stage(work)

@@ -1,11 +1,18 @@
 """How a stage's handled batch becomes durable: the two processing guarantees.
 
-``ExactlyOnce`` (the default) commits each input partition's share of the work — its outputs, its changelog
-changes and its input offsets — as one Kafka transaction, with one transactional producer per input
-partition (transactional id ``<group>.<partition>``, the scheme Kafka Streams used before KIP-447: aiokafka
-has no consumer-group-metadata fencing). Opening a partition's producer fences every earlier owner of that
-partition and finishes (commits or aborts) its open transaction, so a worker that lost its partitions (a
-long pause, a network partition) cannot write for them any more.
+``ExactlyOnce`` (the default) commits the work of all the stage's input partitions since the last commit — their
+outputs, their changelog changes and their input offsets — as one Kafka transaction. Two fences keep a worker
+that lost its partitions (a long pause, a network partition) from committing for them:
+
+- the consumer group (KIP-447, ``streams.runtime.group_fencing``): the transaction's offsets carry the worker's
+  group generation, and the coordinator refuses them from a member that left it, so the transaction aborts;
+  the worker that gains a partition reads its committed offset only once no open transaction holds offsets
+  for it;
+- the producer epoch: the worker opens a transactional producer for each input partition it gains
+  (transactional id ``<group>.<partition>``), which fences the earlier producer of that id and ends its open
+  transaction, and runs its transactions on the producer of its lowest partition. So whoever gains a
+  worker's lowest partition ends that worker's open transaction at once, and a worker that crashed does not
+  hold its partitions' outputs back until the transaction timeout.
 
 ``AtLeastOnce`` sends a batch's outputs through the worker's shared producer and commits its offsets
 after the broker acknowledged them, pipelining up to ``max_batches_in_flight`` batches; a crash means the
@@ -25,6 +32,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber, ProducerFenced, TransactionalIdAuthorizationFailed
 
+from streams.runtime.group_fencing import GroupFencedError, GroupMetadata, fence_offsets_by_group
 from streams.runtime.producing import ProducerService, producer_options, send_outputs, settle_quietly
 from streams.runtime.records import Output
 from streams.settings import Settings
@@ -98,7 +106,7 @@ class _Transaction:
 
 
 class ExactlyOnce(Committer):
-    """Under load a partition's transaction spans the batches of ``commit_interval_ms``; when the input goes idle
+    """Under load a transaction spans the batches of ``commit_interval_ms``; when the input goes idle
     it commits at once, so a quiet stream pays no wait. Its outputs are held until the commit and written then,
     as one record batch per output partition: nothing of a transaction is visible before its commit anyway, and
     writing once per interval instead of once per fetch saves most of the produce requests (and their
@@ -107,10 +115,11 @@ class ExactlyOnce(Committer):
 
     transactional = True
 
-    def __init__(self, settings: Settings, group_id: str) -> None:
+    def __init__(self, settings: Settings, group_id: str, group_metadata: Callable[[], GroupMetadata]) -> None:
         self._settings = settings
         self._group_id = group_id
-        self._producers: dict[int, AIOKafkaProducer] = {}
+        self._group_metadata = group_metadata
+        self._producers: dict[int, AIOKafkaProducer] = {}  # per owned input partition; the lowest one's runs them
         self._open: dict[int, _Transaction] = {}
         self._opened_at = 0.0
         self._held_bytes = 0
@@ -135,6 +144,7 @@ class ExactlyOnce(Committer):
             )
         )
         await producer.start()  # InitProducerId: bumps the epoch, ends the previous owner's open transaction
+        fence_offsets_by_group(producer, self._group_metadata)
         self._producers[partition] = producer
 
     async def close(self, partitions: set[int]) -> None:
@@ -168,12 +178,21 @@ class ExactlyOnce(Committer):
         return idle or self._held_bytes >= MAX_HELD_BYTES or time.monotonic() - self._opened_at >= self._interval
 
     async def flush(self) -> dict[int, Outcome]:
+        """One transaction for every partition with work: one commit's round trips instead of one per partition,
+        and the next stage's input waits for one transaction marker instead of several interleaved ones."""
         transactions, self._open, self._held_bytes = self._open, {}, 0
-        partitions = list(transactions)
-        outcomes = await asyncio.gather(*(self._finish(p, transactions[p]) for p in partitions))
-        return dict(zip(partitions, outcomes, strict=True))
+        if not transactions:
+            return {}
+        merged = _Transaction()
+        for txn in transactions.values():
+            merged.outputs.extend(txn.outputs)
+            merged.offsets.update(txn.offsets)
+        runner = min(self._producers, default=-1)
+        outcome = await self._finish(runner, merged)
+        return dict.fromkeys(transactions, outcome)
 
     async def _finish(self, partition: int, txn: _Transaction) -> Outcome:
+        """``partition``: whose producer runs the transaction."""
         producer = self._producers.get(partition)
         futures: list[asyncio.Future[Any]] = []
         try:
@@ -203,6 +222,12 @@ class ExactlyOnce(Committer):
             )  # fmt: skip
             await self._close(partition)
             return Outcome.LOST
+        except GroupFencedError as exc:  # this worker left the group's generation: its partitions are not its own
+            settle_quietly(futures)
+            logger.warning("transaction on partition %d's producer: %s; aborting", partition, exc)
+            assert producer is not None
+            aborted = await self._abort(partition, producer)
+            return Outcome.LOST if aborted is Outcome.ABORTED else aborted
         except (TimeoutError, KafkaError, OSError) as exc:
             settle_quietly(futures)
             logger.warning("partition %d: transaction failed (%s: %s); aborting", partition, type(exc).__name__, exc)

@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from streams.metrics import Metrics
 from streams.runtime.batch_agent import BatchAgent
 from streams.runtime.commit import ExactlyOnce, Outcome, PartitionWork
+from streams.runtime.group_fencing import GroupFencedError, GroupMetadata
 from streams.runtime.producing import ProducerService
 from streams.runtime.records import InputRecord, Output, Record
 from streams.runtime.stage import Stage
@@ -88,7 +89,7 @@ class FakeProducer:
 
 
 def _committer(*producers: FakeProducer) -> ExactlyOnce:
-    committer = ExactlyOnce(Settings(metrics_port=0), "app.stage")
+    committer = ExactlyOnce(Settings(metrics_port=0), "app.stage", lambda: GroupMetadata(1, "member", None))
     committer._producers.update(enumerate(producers))  # type: ignore[arg-type]
     return committer
 
@@ -118,14 +119,35 @@ async def test_a_failure_anywhere_aborts_the_whole_transaction(step: str) -> Non
     assert "commit" not in producer.calls[:-1] or step == "commit"
 
 
-async def test_a_fenced_producer_loses_its_partition_and_is_closed_without_an_abort() -> None:
-    fenced, healthy = FakeProducer(fail="commit", error=ProducerFenced), FakeProducer()
-    committer = _committer(fenced, healthy)
+async def test_one_transaction_on_the_lowest_partitions_producer_carries_every_partition() -> None:
+    low, high = FakeProducer(), FakeProducer()
+    committer = _committer(low, high)
+    outcomes = await _commit(committer, {1: _work(1, 5), 0: _work(0, 3)})
+    assert outcomes == {0: Outcome.COMMITTED, 1: Outcome.COMMITTED}
+    assert low.calls == ["begin", "send out", "send out", "offsets in:0@3,in:1@5", "commit"]
+    assert high.calls == [], "the other partitions' producers only fence their earlier owners"
+    await committer.close({0})  # partition 0 moved away: its producer must not run transactions any more
+    assert await _commit(committer, {1: _work(1, 6)}) == {1: Outcome.COMMITTED}
+    assert high.calls == ["begin", "send out", "offsets in:1@6", "commit"]
+
+
+async def test_a_fenced_producer_loses_every_partition_and_is_closed_without_an_abort() -> None:
+    fenced, other = FakeProducer(fail="commit", error=ProducerFenced), FakeProducer()
+    committer = _committer(fenced, other)
     outcomes = await _commit(committer, {0: _work(0, 3), 1: _work(1, 5)})
-    assert outcomes == {0: Outcome.LOST, 1: Outcome.COMMITTED}
+    assert outcomes == {0: Outcome.LOST, 1: Outcome.LOST}, "the transaction held both: neither is visible"
     assert fenced.calls[-1] == "stop"
     assert "abort" not in fenced.calls
-    assert await _commit(committer, {0: _work(0, 4)}) == {0: Outcome.LOST}, "never re-opened by itself"
+    assert 0 not in committer._producers, "never re-opened by itself"
+
+
+async def test_offsets_refused_by_the_group_abort_the_transaction_and_lose_its_partitions() -> None:
+    """KIP-447: a worker that left the group's generation must not commit, though its producer is not fenced."""
+    producer = FakeProducer(fail="offsets", error=GroupFencedError)
+    outcomes = await _commit(_committer(producer, FakeProducer()), {0: _work(0, 3), 1: _work(1, 5)})
+    assert outcomes == {0: Outcome.LOST, 1: Outcome.LOST}
+    assert producer.calls[-1] == "abort"
+    assert "commit" not in producer.calls
 
 
 async def test_a_producer_that_cannot_abort_is_broken_and_stops_the_worker_with_the_batch_named() -> None:
@@ -226,24 +248,23 @@ def _fetch(partition: int, first: int, count: int) -> dict[TopicPartition, list[
     return {TopicPartition("in", partition): [Record("in", partition, first + n, 0, b"k", b"v") for n in range(count)]}
 
 
-async def test_an_aborted_partition_rolls_its_state_back_and_rereads_from_its_commit(
+async def test_an_aborted_transaction_rolls_back_every_partition_in_it_and_rereads_from_their_commits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("streams.runtime.batch_agent.MAX_RETRY_PAUSE_S", 0.0)
-    failing, healthy = FakeProducer(fail="commit"), FakeProducer()
-    agent, stage, consumer = _agent(failing, healthy)
+    runner = FakeProducer(fail="commit")
+    agent, stage, consumer = _agent(runner, FakeProducer())
     await agent.process(_fetch(0, 10, 3) | _fetch(1, 20, 2))
     await agent.flush()
-    assert stage.counts == {1: 2}, "partition 0's state is back to its committed (restored) state"
-    assert stage.events == ["revoked [0]", "assigned [0]"]
-    assert consumer.seeks == [(0, 10)]
-    assert agent._positions[TopicPartition("in", 0)] == 10
-    assert agent._committed == {TopicPartition("in", 0): 10, TopicPartition("in", 1): 22}
+    assert stage.counts == {}, "both partitions' state is back to its committed (restored) state"
+    assert stage.events == ["revoked [0, 1]", "assigned [0, 1]"]
+    assert sorted(consumer.seeks) == [(0, 10), (1, 20)]
+    assert agent._positions == agent._committed == {TopicPartition("in", 0): 10, TopicPartition("in", 1): 20}
     # The same records come again and now commit.
-    failing.fail = None
-    await agent.process(_fetch(0, 10, 3))
+    runner.fail = None
+    await agent.process(_fetch(0, 10, 3) | _fetch(1, 20, 2))
     await agent.flush()
-    assert agent._committed[TopicPartition("in", 0)] == 13
+    assert agent._committed == {TopicPartition("in", 0): 13, TopicPartition("in", 1): 22}
     assert stage.counts == {0: 3, 1: 2}
 
 
@@ -298,7 +319,9 @@ async def test_a_partition_whose_state_cannot_be_drained_is_rolled_back_alone(
     await agent.flush()
     assert stage.counts == {1: 2}, "partition 0 back to its committed state"
     assert consumer.seeks == [(0, 10)]
-    assert producers[0].calls == [], "nothing of partition 0's batch was written"
+    assert producers[0].calls == ["begin", "send out", "send out", "offsets in:1@22", "commit"], (
+        "nothing of partition 0's batch was written"
+    )
     assert agent._committed[TopicPartition("in", 1)] == 22
     failing.clear()
     await agent.process(_fetch(0, 10, 3))
@@ -310,18 +333,22 @@ async def test_a_partition_that_never_commits_stops_the_worker_whatever_the_othe
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("streams.runtime.batch_agent.MAX_RETRY_PAUSE_S", 0.0)
-    agent, _, _ = _agent(FakeProducer(fail="commit"), FakeProducer())
+    agent, stage, _ = _agent(FakeProducer(), FakeProducer())
     agent.settings = agent.settings.model_copy(update={"task_timeout_ms": 200})
+
+    def end_batch(partition: int, out: list[Output]) -> None:
+        if partition == 0:
+            raise RuntimeError("cannot encode the state")
+
+    stage.end_batch = end_batch  # type: ignore[method-assign]
     for offset in range(20, 23):
-        await agent.process(_fetch(0, 10, 3))
-        await agent.flush()  # rolled back
+        await agent.process(_fetch(0, 10, 3))  # rolled back
         await agent.process(_fetch(1, offset, 1))  # partition 1 commits in between: no reset for 0
         await agent.flush()
     assert agent._committed[TopicPartition("in", 1)] == 23
     await asyncio.sleep(0.2)  # the task timeout passes while partition 0 keeps failing
-    await agent.process(_fetch(0, 10, 3))
     with pytest.raises(RuntimeError, match=r"4 transactions in a row aborted for partitions \[0\] over"):
-        await agent.flush()
+        await agent.process(_fetch(0, 10, 3))
 
 
 async def test_outputs_are_held_until_the_commit_and_a_large_transaction_is_due_at_once(
