@@ -10,10 +10,11 @@ faust app and owns one consumer group per stage:
     changelog changes + input offsets → stage (streams.runtime.commit) → next fetch
                                           └── flush: every commit interval under load, at once when idle
 
-Under ``exactly_once`` (the default) each partition's staged work is one Kafka transaction; a partition whose
-transaction aborts gets its state restored again from the committed changelog and its input re-read from
-the committed offsets, so an abort leaves no trace. A partition whose producer was fenced (another worker
-owns it now) is dropped and the consumer rejoins its group. Every consumer reads ``read_committed``.
+Under ``exactly_once`` (the default) the work staged since the last flush is one Kafka transaction; when it
+aborts, each of its partitions gets its state restored again from the committed changelog and its input re-read
+from the committed offsets, so an abort leaves no trace. When the transaction is fenced (another worker owns
+the partitions now, or this one left the group's generation) they are dropped and the consumer rejoins.
+Every consumer reads ``read_committed``.
 """
 
 from __future__ import annotations

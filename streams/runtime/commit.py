@@ -230,7 +230,8 @@ class ExactlyOnce(Committer):
             return Outcome.LOST if aborted is Outcome.ABORTED else aborted
         except (TimeoutError, KafkaError, OSError) as exc:
             settle_quietly(futures)
-            logger.warning("partition %d: transaction failed (%s: %s); aborting", partition, type(exc).__name__, exc)
+            logger.warning("transaction on partition %d's producer failed (%s: %s); aborting", partition,
+                           type(exc).__name__, exc)  # fmt: skip
             assert producer is not None
             return await self._abort(partition, producer)
 
