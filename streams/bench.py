@@ -279,11 +279,16 @@ def rebalance_phase(bootstrap: str, rate: float, seconds: float, logs: Path, rep
     ensure_topics(settings, load_rules(settings.rules_path))
     second = settings.model_copy(update={"metrics_port": local.free_port()})
     pauses = rebalance_run(settings, second, rate, seconds, logs, start_worker)
-    for phase, w in (("steady", pauses.steady), ("a worker joins", pauses.join), ("a worker leaves", pauses.leave)):
+    phases = (
+        ("steady (the 5 s before the join)", pauses.steady),
+        ("a worker joins (the next 5 s)", pauses.join),
+        ("a worker leaves (the next 5 s)", pauses.leave),
+    )
+    for phase, w in phases:
         figure = "no mentions in the window" if w is None else (
             f"p50 {w.p50:,.0f} ms, p99 {w.p99:,.0f} ms, max {w.max:,.0f} ms over {w.count} mentions"
         )  # fmt: skip
-        report(f"ingest→routed at {rate:,.0f}/s, exactly_once, {phase} (the next 5 s)", figure)
+        report(f"ingest→routed at {rate:,.0f}/s, exactly_once, {phase}", figure)
 
 
 def main() -> int:

@@ -174,7 +174,7 @@ def latency_run(settings: Settings, rate: float, seconds: float, log: Path, star
 
 @dataclass(frozen=True)
 class RebalancePauses:
-    steady: WindowSummary | None  # before the join
+    steady: WindowSummary | None  # the seconds just before the join
     join: WindowSummary | None  # mentions ingested in the seconds after a second worker started
     leave: WindowSummary | None  # ... after it was stopped (SIGTERM: it leaves the group)
 
@@ -207,8 +207,9 @@ def rebalance_run(
         timed = first_routes(settings)
     finally:
         stop(first)
+    steady_s = min(window_s, seconds / 3 - 1)  # the seconds just before the join: the stream's warm-up is over
     return RebalancePauses(
-        window(timed, started + 1, min(window_s, seconds / 3 - 1)),
+        window(timed, max(started + 1, joined_at - steady_s), steady_s),
         window(timed, joined_at, window_s),
         window(timed, left_at, window_s),
     )

@@ -169,11 +169,14 @@ class BatchAgent(Service):
         new = partitions - self.owned
         starts: dict[TopicPartition, int | None] = {}
         if new:
-            await self.committer.open(new)
-            # Before the restore: an earlier owner's transaction that sent offsets for them has ended, so the
-            # changelog read next holds everything those offsets stand for.
+            started = time.monotonic()
+            await self.committer.open(new)  # ends a crashed earlier owner's open transaction at once
+            # Before the restore: once no open transaction holds their offsets, the changelog read next holds
+            # everything those offsets stand for.
             starts = await self._committed_offsets(self._input_partitions(new))
             await self._restore(new)
+            logger.info("stage=%s: took over partitions %s in %.0f ms", self.stage.name, sorted(new),
+                        (time.monotonic() - started) * 1000)  # fmt: skip
         self.owned = set(partitions)
         await self._seek(partitions - new, trust_local=True)
         await self._seek_to(starts)
