@@ -54,7 +54,7 @@ class Settings(BaseSettings):
         default=10_000, ge=1000, description="A stage's consumer leaves its group after this long without a heartbeat."
     )
     heartbeat_interval_ms: int = Field(
-        default=500,
+        default=200,
         ge=100,
         description="How often a stage's consumer heartbeats; a worker joining or leaving is noticed by the others "
         "within this long (at most a third of the session timeout is used).",
@@ -68,8 +68,8 @@ class Settings(BaseSettings):
     )
     processing_guarantee: Literal["exactly_once", "at_least_once"] = Field(
         default="exactly_once",
-        description="exactly_once: each partition's batch (outputs, state changes, input offsets) is one Kafka "
-        "transaction; at_least_once: offsets are committed after the outputs are acknowledged.",
+        description="exactly_once: a stage's batches since its last commit (outputs, state changes, input offsets) "
+        "are one Kafka transaction; at_least_once: offsets are committed after the outputs are acknowledged.",
     )
     max_batches_in_flight: int = Field(
         default=8, ge=1, description="at_least_once: batches handled but not yet acknowledged, per stage."
