@@ -365,3 +365,21 @@ async def test_outputs_are_held_until_the_commit_and_a_large_transaction_is_due_
     assert await committer.flush() == {0: Outcome.COMMITTED}
     assert producer.calls == ["begin", "send out", "send out", "offsets in:0@8", "commit"]
     assert not committer.due(idle=True)
+
+
+async def test_timer_outputs_commit_with_their_partitions_positions_so_the_group_fences_them_too() -> None:
+    """A transaction without offsets would reach no group coordinator: a worker that left the group could still
+    commit the escalations its timers fire. Each timer transaction carries the partition's input position."""
+    producer = FakeProducer()
+    agent, stage, _ = _agent(producer, FakeProducer())
+
+    def tick(partition: int, out: list[Output]) -> None:
+        if partition == 1:
+            out.append(Output("escalations", b"k", b"v", None, 0))
+
+    stage.tick = tick  # type: ignore[method-assign]
+    await agent.process(_fetch(1, 20, 2))
+    await agent.flush()
+    producer.calls.clear()
+    await agent._fire_timers()  # nothing read since the commit: the position is the committed offset
+    assert producer.calls == ["begin", "send escalations", "offsets in:1@22", "commit"]
