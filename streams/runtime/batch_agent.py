@@ -47,19 +47,29 @@ MAX_RETRY_PAUSE_S = 5.0
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """aiokafka logs and swallows a listener's exception and goes on with the rebalance, which would leave the
+    stage with state it could not commit, or partitions it never restored: any failure here stops the worker."""
+
     def __init__(self, agent: BatchAgent) -> None:
         self._agent = agent
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        async with self._agent.batch_lock:  # the batch being handled is committed before the group moves on
-            await self._agent.partitions_revoked()
+        try:
+            async with self._agent.batch_lock:  # the batch being handled is committed before the group moves on
+                await self._agent.partitions_revoked()
+        except Exception as exc:
+            await self._agent._fatal(exc)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         agent = self._agent
         partitions = {tp.partition for tp in assigned}
         logger.info("%s assigned partitions %s", agent.stage.name, sorted(partitions))
-        async with agent.batch_lock:
-            await agent.partitions_assigned(partitions)
+        try:
+            async with agent.batch_lock:
+                await agent.partitions_assigned(partitions)
+        except Exception as exc:
+            await agent._fatal(exc)
+            return
         agent.assigned.set(len(partitions))
         agent.rebalances.inc()
 

@@ -16,7 +16,7 @@ from aiokafka.errors import KafkaTimeoutError, ProducerFenced
 from prometheus_client import CollectorRegistry
 
 from streams.metrics import Metrics
-from streams.runtime.batch_agent import BatchAgent
+from streams.runtime.batch_agent import BatchAgent, _Rebalance
 from streams.runtime.commit import ExactlyOnce, Outcome, PartitionWork
 from streams.runtime.group_fencing import GroupFencedError, GroupMetadata
 from streams.runtime.producing import ProducerService
@@ -383,3 +383,24 @@ async def test_timer_outputs_commit_with_their_partitions_positions_so_the_group
     producer.calls.clear()
     await agent._fire_timers()  # nothing read since the commit: the position is the committed offset
     assert producer.calls == ["begin", "send escalations", "offsets in:1@22", "commit"]
+
+
+@pytest.mark.parametrize("step", ["revoked", "assigned"])
+async def test_a_failure_inside_a_rebalance_stops_the_worker(step: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiokafka swallows a rebalance listener's exception: the stage would go on without the state it failed to
+    commit or restore."""
+    exits: list[str] = []
+    monkeypatch.setattr("streams.runtime.batch_agent.exit_within", lambda _deadline, reason: exits.append(reason))
+    agent, _, _ = _agent(FakeProducer(), FakeProducer())
+
+    async def fail(*_: Any) -> None:
+        raise RuntimeError("cannot restore")
+
+    monkeypatch.setattr(agent, f"partitions_{step}", fail)
+    listener = _Rebalance(agent)
+    if step == "revoked":
+        await listener.on_partitions_revoked({TopicPartition("in", 0)})
+    else:
+        await listener.on_partitions_assigned({TopicPartition("in", 0)})
+    assert exits == ["dedupe: RuntimeError"]
+    assert agent.health.failed == "dedupe: RuntimeError"
