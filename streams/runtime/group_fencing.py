@@ -37,8 +37,6 @@ FENCED_INSTANCE_ID = 82
 UNSTABLE_OFFSET_COMMIT = 88
 # The member is not (or no longer) part of the group's current generation: its offsets must not commit.
 GROUP_FENCING_ERRORS = frozenset({ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID})
-# The coordinator moved or is loading: find it again and retry.
-COORDINATOR_ERRORS = frozenset({14, 15, 16})  # COORDINATOR_LOAD_IN_PROGRESS, _NOT_AVAILABLE, NOT_COORDINATOR
 STABLE_RETRY_S = 0.05
 
 
@@ -234,34 +232,46 @@ async def stable_committed(
     deadline = time.monotonic() + timeout_s
     waited_for: set[TopicPartition] = set()
     while True:
-        await coordinator.ensure_coordinator_known()
-        response = await consumer._client.send(coordinator.coordinator_id, request)
-        offsets: dict[TopicPartition, int | None] = {}
-        retry = response.error_code in COORDINATOR_ERRORS
-        if retry:
-            coordinator.coordinator_dead()
-        elif response.error_code:
-            raise kafka_errors.for_code(response.error_code)(f"offset fetch for group {group_id}")
         unstable: set[TopicPartition] = set()
-        for topic, parts, _ in response.topics or ():
-            for partition, offset, _epoch, _metadata, error, _tags in parts:
-                tp = TopicPartition(topic, partition)
-                if error == UNSTABLE_OFFSET_COMMIT:
-                    unstable.add(tp)
-                elif error in COORDINATOR_ERRORS:
-                    retry = True
-                elif error:
-                    raise kafka_errors.for_code(error)(f"offset fetch for {topic}:{partition}")
-                offsets[tp] = offset if offset >= 0 else None
-        if not (retry or unstable):
+        try:
+            offsets = await _fetch_once(consumer, request, group_id, unstable)
+        except kafka_errors.KafkaError as exc:
+            if not exc.retriable:
+                raise
+            # The coordinator moved, is loading, or the connection dropped (a broker restart): find it again.
+            coordinator.coordinator_dead()
+            offsets = None
+        if offsets is not None and not unstable:
             if waited_for:
                 logger.info("group %s: offsets of %s stable after an open transaction ended", group_id,
                             sorted(f"{tp.topic}:{tp.partition}" for tp in waited_for))  # fmt: skip
             return offsets
         waited_for |= unstable
         if time.monotonic() >= deadline:
+            names = sorted(f"{tp.topic}:{tp.partition}" for tp in unstable or partitions)
             raise kafka_errors.KafkaTimeoutError(
-                f"group {group_id}: offsets of {sorted(f'{tp.topic}:{tp.partition}' for tp in unstable)} still held "
-                f"by an open transaction after {timeout_s:.0f}s"
+                f"group {group_id}: offsets of {names} not stable (still held by an open transaction, or no "
+                f"coordinator) after {timeout_s:.0f}s"
             )
         await asyncio.sleep(STABLE_RETRY_S)
+
+
+async def _fetch_once(
+    consumer: AIOKafkaConsumer, request: OffsetFetchRequest, group_id: str, unstable: set[TopicPartition]
+) -> dict[TopicPartition, int | None]:
+    """One OffsetFetch; partitions still held by an open transaction go to ``unstable``."""
+    coordinator = consumer._coordinator
+    await coordinator.ensure_coordinator_known()
+    response = await consumer._client.send(coordinator.coordinator_id, request)
+    if response.error_code:
+        raise kafka_errors.for_code(response.error_code)(f"offset fetch for group {group_id}")
+    offsets: dict[TopicPartition, int | None] = {}
+    for topic, parts, _ in response.topics or ():
+        for partition, offset, _epoch, _metadata, error, _tags in parts:
+            tp = TopicPartition(topic, partition)
+            if error == UNSTABLE_OFFSET_COMMIT:
+                unstable.add(tp)
+            elif error:
+                raise kafka_errors.for_code(error)(f"offset fetch for {topic}:{partition}")
+            offsets[tp] = offset if offset >= 0 else None
+    return offsets
