@@ -129,7 +129,7 @@ class Metrics:
         )
         self.transaction_aborts = Counter(
             "mention_router_transaction_aborts",
-            "Partition transactions aborted and rolled back (state restored, input re-read).",
+            "Input partitions rolled back by an aborted transaction or a failed batch (state restored, input re-read).",
             ["stage"],
             registry=r,
         )
