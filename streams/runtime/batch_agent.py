@@ -168,9 +168,15 @@ class BatchAgent(Service):
         self._rebalancing = True
         self.health.stage(self.stage.name, False)
         self.assigned.set(0)
-        if not self.committer.transactional:
-            # Without fencing a partition that comes back may have been changed by another worker meanwhile.
+        if not self.committer.transactional or self._left_group():
+            # A partition that comes back may have been changed by another worker meanwhile: without fencing, or
+            # when this worker was expelled from the group (a long pause) and others took over its partitions.
             await self._give_up(set(self.owned))
+
+    def _left_group(self) -> bool:
+        """aiokafka resets the generation and member id when the coordinator no longer knows this member."""
+        metadata = self._group_metadata()
+        return metadata.generation_id < 0 or not metadata.member_id
 
     async def partitions_assigned(self, partitions: set[int]) -> None:
         """Drop partitions that moved away; fence earlier owners of new ones, wait for their committed offsets,
@@ -376,9 +382,11 @@ class BatchAgent(Service):
             self.stage.committed(committed)
             self._committed_now()
         if lost:
-            logger.warning("stage=%s: partitions %s lost to another worker; rejoining the group", self.stage.name,
-                           sorted(lost))  # fmt: skip
-            await self._give_up(lost)
+            # Fenced: another worker owns some of them, or this one left the group's generation. Every partition's
+            # state may have moved on elsewhere meanwhile, not only those in the transaction: all are given up.
+            logger.warning("stage=%s: partitions %s lost to another worker; giving up %s and rejoining the group",
+                           self.stage.name, sorted(lost), sorted(self.owned))  # fmt: skip
+            await self._give_up(set(self.owned))
             assert self.consumer is not None
             self.consumer._coordinator.request_rejoin()
         if rewind:

@@ -224,10 +224,12 @@ class ExactlyOnce(Committer):
             return Outcome.LOST
         except GroupFencedError as exc:  # this worker left the group's generation: its partitions are not its own
             settle_quietly(futures)
-            logger.warning("transaction on partition %d's producer: %s; aborting", partition, exc)
-            assert producer is not None
-            aborted = await self._abort(partition, producer)
-            return Outcome.LOST if aborted is Outcome.ABORTED else aborted
+            # Not aborted here: aiokafka forgets the transaction's partitions on this error and would send no
+            # EndTxn, and a later commit on this producer would commit the refused records. The producer is
+            # dropped; the next owner of this partition opens its id, which aborts the transaction on the broker.
+            logger.warning("transaction on partition %d's producer: %s; dropping the producer", partition, exc)
+            await self._close(partition)
+            return Outcome.LOST
         except (TimeoutError, KafkaError, OSError) as exc:
             settle_quietly(futures)
             logger.warning("transaction on partition %d's producer failed (%s: %s); aborting", partition,

@@ -174,6 +174,16 @@ class OffsetFetchRequest(Request[OffsetFetchRequest_v7]):  # type: ignore[misc]
         return request_struct_class(self._group_id, self._topics, True, {})
 
 
+def _refuse(txn: Any, exc: Exception) -> None:
+    """Fail the transaction's pending offsets with ``exc`` (``send_offsets_to_transaction`` raises it)."""
+    txn.error_transaction(exc)
+    # aiokafka also fails its transaction-end waiter, which nothing awaits here: retrieved, it is not logged as
+    # "never retrieved" at garbage collection.
+    waiter = txn.wait_for_transaction_end()
+    if waiter.done():
+        waiter.exception()
+
+
 class _FencedTxnOffsetCommit(TxnOffsetCommitHandler):  # type: ignore[misc]
     """aiokafka's handler, sending v3 with the consumer's current group metadata."""
 
@@ -195,8 +205,9 @@ class _FencedTxnOffsetCommit(TxnOffsetCommitHandler):  # type: ignore[misc]
     def handle_response(self, resp: TxnOffsetCommitResponse_v3) -> float | None:
         fenced = [code for _, partitions, _ in resp.topics for _, code, _ in partitions if code in GROUP_FENCING_ERRORS]
         if fenced:
-            self._sender._txn_manager.error_transaction(
-                GroupFencedError(f"offsets refused by the group coordinator (error {fenced[0]})")
+            _refuse(
+                self._sender._txn_manager,
+                GroupFencedError(f"offsets refused by the group coordinator (error {fenced[0]})"),
             )
             return None
         # Every other outcome as aiokafka handles it for v0 (same codes, another layout).
@@ -212,8 +223,19 @@ def fence_offsets_by_group(producer: AIOKafkaProducer, metadata: Callable[[], Gr
     async def txn_offset_commit(offsets: Any, group_id: str) -> None:
         if not offsets:
             return
-        node_id = await sender._find_coordinator(CoordinationType.GROUP, group_id)
-        await _FencedTxnOffsetCommit(sender, offsets, group_id, metadata()).do(node_id)
+        txn = sender._txn_manager
+        meta = metadata()
+        if meta.generation_id < 0 or not meta.member_id:
+            # aiokafka resets both once the coordinator expelled this member, and the broker accepts a
+            # transactional commit from generation -1 in any group state: never send one.
+            _refuse(txn, GroupFencedError("this worker is not a member of the group's current generation"))
+            return
+        try:
+            node_id = await sender._find_coordinator(CoordinationType.GROUP, group_id)
+        except kafka_errors.GroupAuthorizationFailedError as exc:  # as aiokafka's own handler does
+            _refuse(txn, exc)
+            return
+        await _FencedTxnOffsetCommit(sender, offsets, group_id, meta).do(node_id)
 
     sender._do_txn_offset_commit = txn_offset_commit
 

@@ -141,13 +141,18 @@ async def test_a_fenced_producer_loses_every_partition_and_is_closed_without_an_
     assert 0 not in committer._producers, "never re-opened by itself"
 
 
-async def test_offsets_refused_by_the_group_abort_the_transaction_and_lose_its_partitions() -> None:
-    """KIP-447: a worker that left the group's generation must not commit, though its producer is not fenced."""
+async def test_offsets_refused_by_the_group_lose_the_partitions_and_drop_the_producer_unused() -> None:
+    """KIP-447: a worker that left the group's generation must not commit, though its producer is not fenced. aiokafka
+    would send no EndTxn for that transaction and would commit its records with the next one: the producer is
+    closed instead, and the partition's next owner opening its id aborts the transaction on the broker."""
     producer = FakeProducer(fail="offsets", error=GroupFencedError)
-    outcomes = await _commit(_committer(producer, FakeProducer()), {0: _work(0, 3), 1: _work(1, 5)})
+    committer = _committer(producer, FakeProducer())
+    outcomes = await _commit(committer, {0: _work(0, 3), 1: _work(1, 5)})
     assert outcomes == {0: Outcome.LOST, 1: Outcome.LOST}
-    assert producer.calls[-1] == "abort"
+    assert producer.calls[-1] == "stop"
+    assert "abort" not in producer.calls
     assert "commit" not in producer.calls
+    assert 0 not in committer._producers
 
 
 async def test_a_producer_that_cannot_abort_is_broken_and_stops_the_worker_with_the_batch_named() -> None:
@@ -214,6 +219,7 @@ class FakeConsumer:
         self.seeks: list[tuple[int, int]] = []
         self.rejoins = 0
         self._coordinator = self
+        self.generation, self.member_id = 1, "member"
 
     def request_rejoin(self) -> None:
         self.rejoins += 1
@@ -277,17 +283,31 @@ async def test_records_before_the_expected_position_are_not_handled_twice() -> N
     assert agent._committed[TopicPartition("in", 0)] == 15
 
 
-async def test_a_lost_partition_is_dropped_and_the_group_is_rejoined() -> None:
+async def test_a_lost_transaction_gives_up_every_partition_and_rejoins() -> None:
+    """Its partitions' state may have moved on at other workers, those without work in the transaction too."""
     fenced = FakeProducer(fail="commit", error=ProducerFenced)
     agent, stage, consumer = _agent(fenced, FakeProducer())
     await agent.process(_fetch(0, 10, 3))
     await agent.flush()
-    assert agent.owned == {1}
-    assert 0 not in stage.counts
+    assert agent.owned == set()
+    assert stage.counts == {}
+    assert stage.events == ["revoked [0, 1]"]
     assert consumer.rejoins == 1
-    await agent.process(_fetch(0, 13, 1))
+    await agent.process(_fetch(0, 13, 1) | _fetch(1, 20, 1))
     await agent.flush()
-    assert 0 not in stage.counts, "records of a lost partition are not handled until it is assigned again"
+    assert stage.counts == {}, "records of lost partitions are not handled until they are assigned again"
+
+
+@pytest.mark.parametrize("expelled", [False, True])
+async def test_a_worker_expelled_from_the_group_keeps_no_state_across_the_rebalance(expelled: bool) -> None:
+    """A member the coordinator expelled (aiokafka resets its generation) missed generations in which other
+    workers changed its partitions: a partition it gets back must be restored, not taken as kept."""
+    agent, stage, consumer = _agent(FakeProducer(), FakeProducer())
+    if expelled:
+        consumer.generation, consumer.member_id = -1, ""
+    await agent.partitions_revoked()
+    assert agent.owned == (set() if expelled else {0, 1})
+    assert stage.events == (["revoked [0, 1]"] if expelled else [])
 
 
 async def test_under_load_one_transaction_spans_several_batches_until_the_interval_or_idle() -> None:
