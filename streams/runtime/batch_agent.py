@@ -113,6 +113,11 @@ class BatchAgent(Service):
         self._positions: dict[TopicPartition, int] = {}  # next offset to handle, per owned input partition
         self._committed: dict[TopicPartition, int] = {}  # next offset after the last committed transaction
         self._staged: dict[int, dict[TopicPartition, int]] = {}  # offsets handed to the open transactions
+        # Seeks so far, and the count at each input partition's latest one: a fetched batch that waited for the
+        # lock while its partition was sought back (a rollback, a rebalance) is stale there; the consumer reads
+        # the partition again from the new position.
+        self._seeks = 0
+        self._sought_at: dict[TopicPartition, int] = {}
         self._rebalancing = False
         self._aborts_in_row: dict[int, int] = {}  # per partition: rollbacks since its last successful batch
         self._failing_since: dict[int, float] = {}  # per partition: when the first of those rollbacks happened
@@ -246,6 +251,8 @@ class BatchAgent(Service):
             else:
                 self.consumer.seek(tp, start := committed)
             self._positions[tp] = self._committed[tp] = start
+            self._seeks += 1
+            self._sought_at[tp] = self._seeks
 
     async def _give_up(self, partitions: set[int]) -> None:
         if not partitions:
@@ -256,7 +263,7 @@ class BatchAgent(Service):
         self.owned -= partitions
         for partition in partitions:
             self._clear_failures(partition)
-        for tps in (self._positions, self._committed):
+        for tps in (self._positions, self._committed, self._sought_at):
             for tp in [tp for tp in tps if tp.partition in partitions]:
                 del tps[tp]
 
@@ -300,7 +307,7 @@ class BatchAgent(Service):
                 except ConsumerStoppedError:
                     return  # on_stop ran between two batches
                 if batch:
-                    await self.process(batch)
+                    await self.process(batch, seeks_seen=self._seeks)
                 if self.committer.due(idle=not batch):
                     await self.flush()
         except Exception as exc:
@@ -319,9 +326,10 @@ class BatchAgent(Service):
     async def _run_committer(self) -> None:
         await self.committer.run()
 
-    async def process(self, batch: dict[TopicPartition, list[Any]]) -> None:
+    async def process(self, batch: dict[TopicPartition, list[Any]], seeks_seen: int | None = None) -> None:
+        """``seeks_seen``: the seek count when the batch was fetched (None: fetched now)."""
         async with self.batch_lock:
-            accepted = self._accept(batch)
+            accepted = self._accept(batch, self._seeks if seeks_seen is None else seeks_seen)
             if not accepted:
                 return
             work = self.handle_batch(accepted)
@@ -344,11 +352,14 @@ class BatchAgent(Service):
                 self.stage.committed({partition})
         await self.committer.stage(work)
 
-    def _accept(self, batch: dict[TopicPartition, list[Any]]) -> dict[TopicPartition, list[Any]]:
-        """Records of owned partitions that are not handled yet (a fetch that raced a seek can repeat some)."""
+    def _accept(self, batch: dict[TopicPartition, list[Any]], seeks_seen: int) -> dict[TopicPartition, list[Any]]:
+        """Records of owned partitions that are not handled yet (a fetch that raced a seek can repeat some), from
+        partitions not sought since the batch was fetched: after a rollback to offset 10, a batch starting at 13
+        fetched before it would otherwise pass the offset check and skip 10-12."""
         accepted = {}
+        sought_at = self._sought_at
         for tp, records in batch.items():
-            if tp.partition not in self.owned or not records:
+            if tp.partition not in self.owned or not records or sought_at.get(tp, 0) > seeks_seen:
                 continue
             expected = self._positions.get(tp, 0)
             fresh = records if records[0].offset >= expected else [r for r in records if r.offset >= expected]

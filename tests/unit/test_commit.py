@@ -283,6 +283,27 @@ async def test_records_before_the_expected_position_are_not_handled_twice() -> N
     assert agent._committed[TopicPartition("in", 0)] == 15
 
 
+async def test_a_batch_fetched_before_a_rollback_is_not_handled_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The consume loop's batch waits for the lock while the timer's commit aborts and seeks the partition back
+    to its committed offset: the batch (offsets after the rolled-back ones) must not be taken, or the rolled-back
+    records, read again next, would fall behind the position and be skipped."""
+    monkeypatch.setattr("streams.runtime.batch_agent.MAX_RETRY_PAUSE_S", 0.0)
+    runner = FakeProducer()
+    agent, stage, consumer = _agent(runner, FakeProducer())
+    await agent.process(_fetch(0, 10, 3))  # 10-12 handled, not committed yet
+    seeks_seen = agent._seeks  # the loop fetches 13-14 here ...
+    runner.fail = "commit"
+    await agent.flush()  # ... while a commit aborts: partition 0 goes back to offset 10
+    assert consumer.seeks == [(0, 10)]
+    runner.fail = None
+    await agent.process(_fetch(0, 13, 2), seeks_seen=seeks_seen)
+    assert stage.counts == {}, "the stale batch is dropped; the consumer reads from offset 10 again"
+    await agent.process(_fetch(0, 10, 5), seeks_seen=agent._seeks)
+    await agent.flush()
+    assert stage.counts == {0: 5}
+    assert agent._committed[TopicPartition("in", 0)] == 15
+
+
 async def test_a_lost_transaction_gives_up_every_partition_and_rejoins() -> None:
     """Its partitions' state may have moved on at other workers, those without work in the transaction too."""
     fenced = FakeProducer(fail="commit", error=ProducerFenced)
