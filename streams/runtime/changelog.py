@@ -16,9 +16,12 @@ from collections.abc import Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from streams.runtime.last_values import LastValues
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+RESTORE_WINDOW_BYTES = 16 * 1024 * 1024  # changelog read ahead and reduced to last values before it is applied
 
 RestoreFn = Callable[[int, bytes, "bytes | None"], None]
 
@@ -26,9 +29,10 @@ RestoreFn = Callable[[int, bytes, "bytes | None"], None]
 async def restore_partitions(
     settings: Settings, topic: str, partitions: Iterable[int], restore: RestoreFn
 ) -> tuple[int, int]:
-    """Feed every changelog record of ``partitions`` to ``restore(partition, key, value)``; return how many were
-    restored and how many failed. A record that does not restore (written by another version, or by anyone
-    with access to the topic) is logged and skipped: the rest of the partition's state still comes back."""
+    """Feed each key's last changelog value in ``partitions`` to ``restore(partition, key, value)``
+    (``streams.runtime.last_values``); return how many were restored and how many failed. A record that does not
+    restore (written by another version, or by anyone with access to the topic) is logged and skipped: the rest
+    of the partition's state still comes back."""
     tps = [TopicPartition(topic, p) for p in sorted(set(partitions))]
     if not tps:
         return 0, 0
@@ -51,6 +55,8 @@ async def restore_partitions(
         for tp in tps:
             if ends[tp] > 0 and await consumer.position(tp) >= ends[tp]:
                 remaining.discard(tp)  # compacted or deleted down to nothing readable
+        window = LastValues(RESTORE_WINDOW_BYTES)
+        read = 0
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=500)
             for tp, records in batch.items():
@@ -59,22 +65,34 @@ async def restore_partitions(
                         break
                     if record.key is None:
                         continue
-                    try:
-                        restore(tp.partition, record.key, record.value)
-                        count += 1
-                    except Exception as exc:
-                        failed += 1
-                        logger.error(
-                            "changelog record skipped: topic=%s partition=%d offset=%d error=%s",
-                            tp.topic, tp.partition, record.offset, type(exc).__name__,
-                        )  # fmt: skip
+                    read += 1
+                    if window.add(tp.partition, record.offset, record.key, record.value):
+                        applied, skipped = _apply(window, topic, restore)
+                        count, failed = count + applied, failed + skipped
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
+        applied, skipped = _apply(window, topic, restore)
+        count, failed = count + applied, failed + skipped
     finally:
         await consumer.stop()
     logger.info(
-        "restored %d changelog records (%d skipped) from %s partitions %s in %.2fs",
-        count, failed, topic, [tp.partition for tp in tps], time.monotonic() - started,
+        "restored %d keys from %d changelog records (%d skipped) of %s partitions %s in %.2fs",
+        count, read, failed, topic, [tp.partition for tp in tps], time.monotonic() - started,
     )  # fmt: skip
     return count, failed
+
+
+def _apply(window: LastValues, topic: str, restore: RestoreFn) -> tuple[int, int]:
+    applied = failed = 0
+    for partition, offset, key, value in window.drain():
+        try:
+            restore(partition, key, value)
+            applied += 1
+        except Exception as exc:
+            failed += 1
+            logger.error(
+                "changelog record skipped: topic=%s partition=%d offset=%d error=%s",
+                topic, partition, offset, type(exc).__name__,
+            )  # fmt: skip
+    return applied, failed
