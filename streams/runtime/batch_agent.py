@@ -119,6 +119,7 @@ class BatchAgent(Service):
         self._seeks = 0
         self._sought_at: dict[TopicPartition, int] = {}
         self._rebalancing = False
+        self._membership: tuple[int, str] | None = None  # the group generation and member id of the last assignment
         self._aborts_in_row: dict[int, int] = {}  # per partition: rollbacks since its last successful batch
         self._failing_since: dict[int, float] = {}  # per partition: when the first of those rollbacks happened
         super().__init__(**kwargs)
@@ -186,6 +187,15 @@ class BatchAgent(Service):
     async def partitions_assigned(self, partitions: set[int]) -> None:
         """Drop partitions that moved away; fence earlier owners of new ones, wait for their committed offsets,
         then restore their state; seek every input partition to where its committed state ends."""
+        metadata = self._group_metadata()
+        membership = (metadata.generation_id, metadata.member_id)
+        if self.owned and self._membership != (membership[0] - 1, membership[1]):
+            # A generation this worker took no part in (its join or sync failed, or it was expelled, and no
+            # revocation told it): others may have changed its partitions meanwhile. None is kept.
+            logger.info("stage=%s: generation %d does not follow %s; restoring partitions %s instead of keeping them",
+                        self.stage.name, membership[0], self._membership, sorted(self.owned))  # fmt: skip
+            await self._give_up(set(self.owned))
+        self._membership = membership
         await self._give_up(self.owned - partitions)
         new = partitions - self.owned
         starts: dict[TopicPartition, int | None] = {}
@@ -341,7 +351,8 @@ class BatchAgent(Service):
             if failed:  # commit what is open, then re-read these partitions from their last commit
                 self.stage.partitions_revoked(failed)  # this batch's share is not part of what commits now
                 await self._flush()
-                await self._rewind(failed)
+                if failed & self.owned:  # not those the commit lost to another worker
+                    await self._rewind(failed & self.owned)
 
     async def _stage(self, work: dict[int, PartitionWork]) -> None:
         for partition, part in work.items():
@@ -451,8 +462,8 @@ class BatchAgent(Service):
             if work:
                 await self._stage(work)
             await self._flush()  # timer outputs (escalations) are not held back by the commit interval
-            if failed:
-                await self._rewind(failed)
+            if failed & self.owned:  # not those the commit lost to another worker
+                await self._rewind(failed & self.owned)
             self.stage.after_ticks()
 
     def handle_batch(self, batch: dict[TopicPartition, list[Any]]) -> dict[int, PartitionWork]:

@@ -31,6 +31,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber, ProducerFenced, TransactionalIdAuthorizationFailed
+from aiokafka.producer.transaction_manager import TransactionState
 
 from streams.runtime.group_fencing import GroupFencedError, GroupMetadata, fence_offsets_by_group
 from streams.runtime.producing import ProducerService, producer_options, send_outputs, settle_quietly
@@ -232,9 +233,17 @@ class ExactlyOnce(Committer):
             return Outcome.LOST
         except (TimeoutError, KafkaError, OSError) as exc:
             settle_quietly(futures)
+            assert producer is not None
+            if producer._txn_manager.state is TransactionState.ABORTABLE_ERROR:
+                # An authorization refusal (group or output topic): aiokafka forgot the transaction's partitions, so
+                # its abort would send no EndTxn and the next commit on this producer would commit the refused
+                # attempt's records too. Dropped, as above; the partition's next owner aborts the transaction.
+                logger.warning("transaction on partition %d's producer refused (%s); dropping the producer",
+                               partition, type(exc).__name__)  # fmt: skip
+                await self._close(partition)
+                return Outcome.LOST
             logger.warning("transaction on partition %d's producer failed (%s: %s); aborting", partition,
                            type(exc).__name__, exc)  # fmt: skip
-            assert producer is not None
             return await self._abort(partition, producer)
 
     async def _abort(self, partition: int, producer: AIOKafkaProducer) -> Outcome:

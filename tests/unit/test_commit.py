@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
-from aiokafka.errors import KafkaTimeoutError, ProducerFenced
+from aiokafka.errors import GroupAuthorizationFailedError, KafkaTimeoutError, ProducerFenced
+from aiokafka.producer.transaction_manager import TransactionState
 from prometheus_client import CollectorRegistry
 
 from streams.metrics import Metrics
@@ -33,6 +34,7 @@ class _Cluster:
 class _TxnManager:
     def __init__(self) -> None:
         self.fatal = False
+        self.state = TransactionState.IN_TRANSACTION
 
     def is_fatal_error(self) -> bool:
         return self.fatal
@@ -45,6 +47,7 @@ class FakeProducer:
 
     fail: str | None = None
     error: type[Exception] = KafkaTimeoutError
+    forgets: bool = False  # the failure is one after which aiokafka forgets the transaction (error_transaction)
     calls: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -54,6 +57,8 @@ class FakeProducer:
     def _step(self, name: str) -> None:
         self.calls.append(name)
         if self.fail == name:
+            if self.forgets:
+                self._txn_manager.state = TransactionState.ABORTABLE_ERROR
             raise self.error()
 
     async def begin_transaction(self) -> None:
@@ -76,6 +81,8 @@ class FakeProducer:
     async def send_offsets_to_transaction(self, offsets: dict[TopicPartition, int], group_id: str) -> None:
         self._step("offsets " + ",".join(f"{tp.topic}:{tp.partition}@{o}" for tp, o in sorted(offsets.items())))
         if self.fail == "offsets":
+            if self.forgets:
+                self._txn_manager.state = TransactionState.ABORTABLE_ERROR
             raise self.error()
 
     async def commit_transaction(self) -> None:
@@ -153,6 +160,20 @@ async def test_offsets_refused_by_the_group_lose_the_partitions_and_drop_the_pro
     assert "abort" not in producer.calls
     assert "commit" not in producer.calls
     assert 0 not in committer._producers
+
+
+async def test_a_transaction_aiokafka_forgot_after_a_refusal_is_dropped_not_aborted() -> None:
+    """After an authorization refusal aiokafka clears the transaction's partitions: its abort would be local only
+    (no EndTxn), and the next commit on the producer would commit the refused attempt's records with its own."""
+    producer = FakeProducer(fail="offsets", error=GroupAuthorizationFailedError, forgets=True)
+    committer = _committer(producer, FakeProducer())
+    assert await _commit(committer, {0: _work(0, 3)}) == {0: Outcome.LOST}
+    assert producer.calls[-1] == "stop"
+    assert "abort" not in producer.calls
+    assert 0 not in committer._producers
+    refused = FakeProducer(fail="offsets", error=GroupAuthorizationFailedError)  # aiokafka still knows it: aborted
+    assert await _commit(_committer(refused), {0: _work(0, 3)}) == {0: Outcome.ABORTED}
+    assert refused.calls[-1] == "abort"
 
 
 async def test_a_producer_that_cannot_abort_is_broken_and_stops_the_worker_with_the_batch_named() -> None:
@@ -319,6 +340,38 @@ async def test_a_lost_transaction_gives_up_every_partition_and_rejoins() -> None
     assert stage.counts == {}, "records of lost partitions are not handled until they are assigned again"
 
 
+@pytest.mark.parametrize(
+    ("generation", "member", "kept"), [(2, "member", True), (3, "member", False), (2, "new", False)]
+)
+async def test_partitions_are_kept_only_across_consecutive_generations_of_the_same_member(
+    generation: int, member: str, kept: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker whose join or sync failed misses a generation without a revocation telling it: in that generation
+    others may have handled its partitions, so they are restored and read from the group's offsets."""
+    agent, stage, consumer = _agent(FakeProducer(), FakeProducer())
+    agent._membership = (1, "member")
+    agent._committed = {TopicPartition("in", 0): 14, TopicPartition("in", 1): 25}  # its own, ahead of the group's
+
+    async def committed(tps: list[TopicPartition]) -> dict[TopicPartition, int | None]:
+        return {tp: consumer._committed.get(tp) for tp in tps}
+
+    async def open_producers(partitions: set[int]) -> None:
+        return None
+
+    monkeypatch.setattr(agent, "_committed_offsets", committed)
+    monkeypatch.setattr(agent.committer, "open", open_producers)
+    consumer.generation, consumer.member_id = generation, member
+    await agent.partitions_assigned({0, 1})
+    assert agent.owned == {0, 1}
+    if kept:
+        assert stage.events == []
+        assert sorted(consumer.seeks) == [(0, 14), (1, 25)]
+    else:
+        assert stage.events == ["revoked [0, 1]", "assigned [0, 1]"]
+        assert sorted(consumer.seeks) == [(0, 10), (1, 20)], "from the group's committed offsets"
+    assert agent._membership == (generation, member)
+
+
 @pytest.mark.parametrize("expelled", [False, True])
 async def test_a_worker_expelled_from_the_group_keeps_no_state_across_the_rebalance(expelled: bool) -> None:
     """A member the coordinator expelled (aiokafka resets its generation) missed generations in which other
@@ -368,6 +421,22 @@ async def test_a_partition_whose_state_cannot_be_drained_is_rolled_back_alone(
     await agent.process(_fetch(0, 10, 3))
     await agent.flush()
     assert agent._committed[TopicPartition("in", 0)] == 13
+
+
+async def test_a_rolled_back_partition_that_the_commit_lost_is_not_restored_again() -> None:
+    """Its state stays with its new owner; restoring it here would also hold the lock waiting on its offsets."""
+    agent, stage, consumer = _agent(FakeProducer(fail="commit", error=ProducerFenced), FakeProducer())
+
+    def end_batch(partition: int, out: list[Output]) -> None:
+        if partition == 0:
+            raise RuntimeError("cannot encode the state")
+
+    stage.end_batch = end_batch  # type: ignore[method-assign]
+    await agent.process(_fetch(0, 10, 3) | _fetch(1, 20, 2))
+    assert agent.owned == set()
+    assert stage.events == ["revoked [0]", "revoked [0, 1]"]
+    assert consumer.seeks == []
+    assert agent._positions == {}
 
 
 async def test_a_partition_that_never_commits_stops_the_worker_whatever_the_others_do(
