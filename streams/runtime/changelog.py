@@ -1,20 +1,22 @@
 """Restore a stage's per-partition state from its compacted changelog topic.
 
-The changelog has the input topic's partition count; partition p holds the state of input
-partition p. Restoring reads it ``read_committed`` from the beginning to the last stable offset
-observed at the start. Under exactly-once the changelog changes of a batch commit in the same
-transaction as its outputs and input offsets, and the restoring worker has fenced the partition's
-earlier owner first, so the restored state is exactly the state those offsets were committed with:
-an aborted batch's changes never come back.
+The changelog has the input topic's partition count; partition p holds the state of input partition p.
+Restoring reads it ``read_committed`` from the beginning to the end observed at the start, once every
+transaction open there then has ended. Under exactly-once the changelog changes of a batch commit in the same
+transaction as its outputs and input offsets, and the restoring worker has fenced the partition's earlier owner
+first, so the restored state is exactly the state those offsets were committed with: an aborted batch's changes
+never come back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.consumer.fetcher import READ_UNCOMMITTED
 
 from streams.runtime.last_values import LastValues
 from streams.settings import Settings
@@ -22,17 +24,23 @@ from streams.settings import Settings
 logger = logging.getLogger(__name__)
 
 RESTORE_WINDOW_BYTES = 16 * 1024 * 1024  # changelog read ahead and reduced to last values before it is applied
+SETTLE_POLL_S = 0.02
 
 RestoreFn = Callable[[int, bytes, "bytes | None"], None]
 
 
 async def restore_partitions(
-    settings: Settings, topic: str, partitions: Iterable[int], restore: RestoreFn
+    settings: Settings, topic: str, partitions: Iterable[int], restore: RestoreFn, settle_timeout_s: float | None = None
 ) -> tuple[int, int]:
     """Feed each key's last changelog value in ``partitions`` to ``restore(partition, key, value)``
     (``streams.runtime.last_values``); return how many were restored and how many failed. A record that does not
     restore (written by another version, or by anyone with access to the topic) is logged and skipped: the rest
-    of the partition's state still comes back."""
+    of the partition's state still comes back.
+
+    It reads up to where every transaction open in the partitions at the start has ended (at most
+    ``settle_timeout_s``, by default the transaction timeout + 5 s): the group coordinator makes a transaction's
+    offsets stable when its marker reaches ``__consumer_offsets``, which can be before its marker reaches the
+    changelog, and a restore that stopped at the last stable offset then would miss that transaction's state."""
     tps = [TopicPartition(topic, p) for p in sorted(set(partitions))]
     if not tps:
         return 0, 0
@@ -47,10 +55,13 @@ async def restore_partitions(
     )
     await consumer.start()
     count = failed = 0
+    if settle_timeout_s is None:
+        settle_timeout_s = settings.transaction_timeout_ms / 1000 + 5
     try:
+        highs = await _high_watermarks(consumer, tps)
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+        ends = await _settled_ends(consumer, tps, highs, settle_timeout_s)
         remaining = {tp for tp in tps if ends[tp] > 0}
         for tp in tps:
             if ends[tp] > 0 and await consumer.position(tp) >= ends[tp]:
@@ -81,6 +92,35 @@ async def restore_partitions(
         count, read, failed, topic, [tp.partition for tp in tps], time.monotonic() - started,
     )  # fmt: skip
     return count, failed
+
+
+async def _high_watermarks(consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """Each partition's end, open transactions included. Asked before ``assign``: with no partition assigned the
+    consumer fetches nothing while its isolation level is switched for this request (aiokafka has no option)."""
+    fetcher = consumer._fetcher
+    committed_only, fetcher._isolation_level = fetcher._isolation_level, READ_UNCOMMITTED
+    try:
+        return dict(await consumer.end_offsets(tps))
+    finally:
+        fetcher._isolation_level = committed_only
+
+
+async def _settled_ends(
+    consumer: AIOKafkaConsumer, tps: list[TopicPartition], highs: dict[TopicPartition, int], timeout_s: float
+) -> dict[TopicPartition, int]:
+    """The last stable offsets once they reach ``highs`` (every transaction open then has ended), or at the
+    deadline: a transaction still open then belongs to a fenced worker and will abort."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        ends: dict[TopicPartition, int] = dict(await consumer.end_offsets(tps))
+        open_ = sorted(tp.partition for tp in tps if ends[tp] < highs[tp])
+        if not open_:
+            return ends
+        if time.monotonic() >= deadline:
+            logger.warning("changelog %s partitions %s: a transaction is still open after %.0fs; restoring up to it",
+                           tps[0].topic, open_, timeout_s)  # fmt: skip
+            return ends
+        await asyncio.sleep(SETTLE_POLL_S)
 
 
 def _apply(window: LastValues, topic: str, restore: RestoreFn) -> tuple[int, int]:
