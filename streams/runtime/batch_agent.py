@@ -54,6 +54,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self._agent = agent
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        if self._agent.should_stop:  # on_stop has committed what it could; nothing more (after a failure, nothing)
+            return
         try:
             async with self._agent.batch_lock:  # the batch being handled is committed before the group moves on
                 await self._agent.partitions_revoked()
@@ -62,6 +64,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         agent = self._agent
+        if agent.should_stop:  # a rebalance the stop interrupted: nothing is restored for a worker on its way out
+            return
         partitions = {tp.partition for tp in assigned}
         logger.info("%s assigned partitions %s", agent.stage.name, sorted(partitions))
         try:
@@ -163,7 +167,9 @@ class BatchAgent(Service):
                 if self.health.failed is None:  # after a fatal error nothing more is committed
                     await self._flush()
                     await self.committer.drain()
-                await self.consumer.stop()
+            # Outside the lock: aiokafka's stop waits for its coordination task to finish a rebalance in progress,
+            # whose listener would wait for the lock.
+            await self.consumer.stop()
         await self.committer.stop()
 
     # ------------------------------------------------------------------------------------------ partitions

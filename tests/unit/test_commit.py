@@ -439,6 +439,23 @@ async def test_a_rolled_back_partition_that_the_commit_lost_is_not_restored_agai
     assert agent._positions == {}
 
 
+async def test_a_stop_during_a_rebalance_does_not_wait_for_itself() -> None:
+    """aiokafka's consumer.stop() waits for its coordination task to finish the rebalance in progress; the rebalance
+    listener must not then wait for the lock that the stopping agent holds."""
+    agent, stage, consumer = _agent(FakeProducer(), FakeProducer())
+    listener = _Rebalance(agent)
+
+    async def stop() -> None:  # the coordination task, inside the rebalance the stop interrupted
+        await listener.on_partitions_revoked({TopicPartition("in", 0), TopicPartition("in", 1)})
+        await listener.on_partitions_assigned({TopicPartition("in", 1)})
+
+    consumer.stop = stop  # type: ignore[attr-defined]
+    await agent.process(_fetch(0, 10, 3))
+    await asyncio.wait_for(agent.stop(), 5)  # mode's stop: should_stop, then on_stop; before, it never returned
+    assert agent._committed[TopicPartition("in", 0)] == 13, "what was handled is committed once"
+    assert stage.events == [], "nothing restored or given up on the way out"
+
+
 async def test_a_partition_that_never_commits_stops_the_worker_whatever_the_others_do(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
