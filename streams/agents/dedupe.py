@@ -38,6 +38,7 @@ class DedupeAgent(Stage):
         self.input_topic = topics.raw
         self._repartition_topic = topics.repartition(self.name)
         self.input_topics = (topics.raw, self._repartition_topic)
+        self.external_topics = (topics.raw,)
         self.changelog_topic = topics.changelog(self.name)
         self._unique_topic = topics.unique
         self._duplicates_topic = topics.duplicates

@@ -71,6 +71,7 @@ class TrackAgent(Stage):
         self._responses_topic = topics.responses
         self._repartition_topic = topics.repartition("track")
         self.input_topics = (topics.assignments, topics.responses, self._repartition_topic)
+        self.external_topics = (topics.responses,)
         self.changelog_topic = topics.changelog("track")
         self._topics = topics
         self._metrics = metrics

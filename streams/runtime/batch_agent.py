@@ -31,6 +31,7 @@ from mode import Service
 
 from streams.metrics import Metrics
 from streams.observability.health import SHUTDOWN_DEADLINE_S, Health, exit_within
+from streams.runtime.assignor import CoPartitionedAssignor
 from streams.runtime.changelog import restore_partitions
 from streams.runtime.commit import AtLeastOnce, Committer, ExactlyOnce, Outcome, PartitionWork
 from streams.runtime.dead_letters import EmptyValueError, OversizeError, classify, dead_letter, dead_letter_output
@@ -149,9 +150,9 @@ class BatchAgent(Service):
             # Members learn of a rebalance from their next heartbeat: its interval bounds the pause when another
             # worker joins or leaves. Capped below a third of the session timeout, as Kafka requires.
             heartbeat_interval_ms=min(self.settings.heartbeat_interval_ms, self.settings.session_timeout_ms // 3),
-            # Range assignment gives one member the same partition numbers of every input topic, which a
-            # stage with several co-partitioned inputs (and its changelog) needs; round-robin would not.
-            partition_assignment_strategy=(RangePartitionAssignor,),
+            # One member gets a partition number of every input topic, as the stage's state needs; range stays
+            # listed so a group keeps working while a rolling upgrade replaces its members.
+            partition_assignment_strategy=(CoPartitionedAssignor, RangePartitionAssignor),
             **self.settings.kafka_client_kwargs(),
         )
         self.consumer.subscribe(list(self.stage.input_topics), listener=_Rebalance(self))
@@ -193,6 +194,7 @@ class BatchAgent(Service):
     async def partitions_assigned(self, partitions: set[int]) -> None:
         """Drop partitions that moved away; fence earlier owners of new ones, wait for their committed offsets,
         then restore their state; seek every input partition to where its committed state ends."""
+        partition_count = self._partition_count()  # the stage's own topics agree, or the worker stops here
         metadata = self._group_metadata()
         membership = (metadata.generation_id, metadata.member_id)
         if self.owned and self._membership != (membership[0] - 1, membership[1]):
@@ -211,7 +213,7 @@ class BatchAgent(Service):
             # Before the restore: once no open transaction holds their offsets, the changelog read next holds
             # everything those offsets stand for.
             starts = await self._committed_offsets(self._input_partitions(new))
-            await self._restore(new)
+            await self._restore(new, partition_count)
             logger.info("stage=%s: took over partitions %s in %.0f ms", self.stage.name, sorted(new),
                         (time.monotonic() - started) * 1000)  # fmt: skip
         self.owned = set(partitions)
@@ -220,19 +222,29 @@ class BatchAgent(Service):
         self._rebalancing = False
         self.health.stage(self.stage.name, True)
 
-    async def _restore(self, partitions: set[int]) -> None:
+    async def _restore(self, partitions: set[int], partition_count: int) -> None:
         stage = self.stage
         if stage.changelog_topic is not None:
             started = time.monotonic()
-            _, failed = await restore_partitions(self.settings, stage.changelog_topic, partitions, stage.restore)
+            # An external topic with more partitions than the stage's own gives numbers with no state: its
+            # records all move to their key's partition.
+            stateful = {p for p in partitions if p < partition_count}
+            _, failed = await restore_partitions(self.settings, stage.changelog_topic, stateful, stage.restore)
             self.metrics.state_restore_errors.labels(stage=stage.name).inc(failed)
             self.metrics.state_restore_seconds.labels(stage=stage.name).observe(time.monotonic() - started)
-        stage.partitions_assigned(set(partitions), self._partition_count())
+        stage.partitions_assigned(set(partitions), partition_count)
 
     def _partition_count(self) -> int:
+        """The partition count of the stage's own input topics (external ones may differ: see
+        ``Stage.external_topics``). Own topics altered to unequal counts would put one key's records, and its
+        state, on two partition numbers: the worker stops instead, as Kafka Streams does."""
         assert self.consumer is not None
-        counts = [len(self.consumer.partitions_for_topic(t) or ()) for t in self.stage.input_topics]
-        return max(counts, default=0) or self.settings.partitions
+        own = [t for t in self.stage.input_topics if t not in self.stage.external_topics]
+        counts = {t: len(self.consumer.partitions_for_topic(t) or ()) for t in own or self.stage.input_topics}
+        if len({count for count in counts.values() if count}) > 1:
+            raise RuntimeError(f"stage {self.stage.name}: its own input topics must have the same partition "
+                               f"count, found {counts}")  # fmt: skip
+        return max(counts.values(), default=0) or self.settings.partitions
 
     def _input_partitions(self, partitions: set[int]) -> list[TopicPartition]:
         assert self.consumer is not None
@@ -306,7 +318,7 @@ class BatchAgent(Service):
         await asyncio.sleep(pause)
         self._updates.forget(partitions)
         self.stage.partitions_revoked(set(partitions))
-        await self._restore(partitions)
+        await self._restore(partitions, self._partition_count())
         await self._seek(partitions, trust_local=True)
 
     # ------------------------------------------------------------------------------------------- batches

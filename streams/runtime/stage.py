@@ -29,6 +29,9 @@ class Stage:
     name: ClassVar[str]
     input_topics: tuple[str, ...]
     changelog_topic: str | None = None  # set by stages whose state is restored on assignment
+    # Inputs any producer writes, with any partition count: the stage moves a record that is not on its key's
+    # partition of the stage's own topics. The other inputs are the router's and share one partition count.
+    external_topics: tuple[str, ...] = ()
     has_timers: ClassVar[bool] = False  # True: the runner calls ``tick`` for each owned partition every second
     accepts_tombstones: ClassVar[bool] = False  # False: a record without a value is dead-lettered before handle
     # Counter updates by input partition; the runner replaces this (immediate) one with one applied at commit.

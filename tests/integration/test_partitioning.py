@@ -1,5 +1,6 @@
 """A plain Kafka producer, default partitioner and the documented keys, needs no repartition hop
-(docs/contract.md): its raw mentions and responses land where the stages keep their state."""
+(docs/contract.md): its raw mentions and responses land where the stages keep their state. A raw topic with
+another partition count than the router's own works too, with several workers."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
 
-from schemas import Response, RoutedMention
+from schemas import DuplicateRecord, Response, RoutedMention
 from streams.partitioning import raw_partition_key, response_key
 from streams.routing import load_rules
 from streams.settings import Settings
@@ -62,3 +64,39 @@ def test_a_default_kafka_producer_with_the_documented_keys_needs_no_repartition_
     time.sleep(1)
     assert _records_in(worker.bootstrap, names.repartition("dedupe")) == 0
     assert _records_in(worker.bootstrap, names.repartition("track")) == 0
+
+
+def test_a_raw_topic_with_another_partition_count_splits_no_state_between_two_workers(
+    make_worker: Callable[..., Worker],
+) -> None:
+    """Raw has 2 partitions, the router's own topics 3. Each mention is written twice, once to each raw
+    partition (two producers with different partitioners): one copy must be routed and the other recorded as its
+    duplicate. Kafka's range assignor would give raw-1 to one worker and dedupe's partition 1 to the other, each
+    keeping its own partition-1 index, and some mentions would be routed twice."""
+    first = make_worker()
+    second = make_worker(prefix=first.prefix)
+    names = TopicNames(prefix=first.prefix, app_id=f"{first.prefix}router")
+    admin = KafkaAdminClient(bootstrap_servers=first.bootstrap)
+    try:
+        admin.create_topics([NewTopic(names.raw, num_partitions=2, replication_factor=1)])
+    finally:
+        admin.close()
+    first.start()
+    second.start()
+    mentions = [make_mention(f"@AcmeAir parcel {n} lost again", handle=f"twice_{n}") for n in range(120)]
+    plain = KafkaProducer(bootstrap_servers=first.bootstrap, acks="all")
+    for mention in mentions:
+        for partition in (0, 1):
+            plain.send(names.raw, mention.model_dump_json().encode(), key=mention.id.encode(), partition=partition)
+    plain.flush(30)
+    plain.close()
+    topics = [*(names.routed(team) for team in load_rules(Settings().rules_path).team_names), names.duplicates]
+    records = read_topics(first.bootstrap, topics, lambda recs: len(recs) >= 2 * len(mentions), timeout=120)
+    time.sleep(2)  # anything routed twice would arrive about now
+    records = read_topics(first.bootstrap, topics, lambda recs: len(recs) >= 2 * len(mentions), timeout=30)
+    routed = [RoutedMention.model_validate_json(r.value).mention.id for r in records if r.topic != names.duplicates]
+    duplicates = [DuplicateRecord.model_validate_json(r.value) for r in records if r.topic == names.duplicates]
+    assert sorted(routed) == sorted(m.id for m in mentions), "each mention routed once"
+    assert sorted(d.mention_id for d in duplicates) == sorted(m.id for m in mentions)
+    held = [w.metrics().total("mention_router_assigned_partitions", stage="dedupe") for w in (first, second)]
+    assert sorted(held) == [1, 2], "the two workers shared dedupe's three partition numbers"

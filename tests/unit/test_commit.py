@@ -237,6 +237,7 @@ class CountingStage(Stage):
 class FakeConsumer:
     def __init__(self, committed: dict[TopicPartition, int]) -> None:
         self._committed = committed
+        self.partition_counts = {"in": 2}
         self.seeks: list[tuple[int, int]] = []
         self.rejoins = 0
         self._coordinator = self
@@ -249,7 +250,7 @@ class FakeConsumer:
         return {TopicPartition("in", p) for p in (0, 1)}
 
     def partitions_for_topic(self, topic: str) -> set[int]:
-        return {0, 1}
+        return set(range(self.partition_counts.get(topic, 0)))
 
     async def committed(self, tp: TopicPartition) -> int | None:
         return self._committed.get(tp)
@@ -370,6 +371,28 @@ async def test_partitions_are_kept_only_across_consecutive_generations_of_the_sa
         assert stage.events == ["revoked [0, 1]", "assigned [0, 1]"]
         assert sorted(consumer.seeks) == [(0, 10), (1, 20)], "from the group's committed offsets"
     assert agent._membership == (generation, member)
+
+
+async def test_own_input_topics_with_unequal_partition_counts_stop_the_stage() -> None:
+    """The stage's own topics altered to unequal counts would put one key's records, and its state, on two
+    partition numbers."""
+    agent, stage, consumer = _agent(FakeProducer(), FakeProducer())
+    stage.input_topics = ("in", "other")
+    consumer.partition_counts = {"in": 2, "other": 4}
+    with pytest.raises(RuntimeError, match=r"must have the same partition count, found \{'in': 2, 'other': 4\}"):
+        await agent.partitions_assigned({0, 1})
+    assert stage.events == []
+
+
+@pytest.mark.parametrize("external_count", [1, 2, 6])
+async def test_an_external_input_topic_may_have_any_partition_count(external_count: int) -> None:
+    """The stage moves an external topic's records to their key's partition of its own topics: their count is
+    the stage's."""
+    agent, stage, consumer = _agent(FakeProducer(), FakeProducer())
+    stage.input_topics = ("raw", "in")
+    stage.external_topics = ("raw",)
+    consumer.partition_counts = {"raw": external_count, "in": 2}
+    assert agent._partition_count() == 2
 
 
 @pytest.mark.parametrize("expelled", [False, True])
