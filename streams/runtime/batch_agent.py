@@ -38,6 +38,7 @@ from streams.runtime.dead_letters import EmptyValueError, OversizeError, classif
 from streams.runtime.group_fencing import GroupMetadata, consumer_group_metadata, stable_committed
 from streams.runtime.producing import ProducerService
 from streams.runtime.records import InputRecord, Output
+from streams.runtime.slicing import SliceSizer, slices
 from streams.runtime.stage import Stage
 from streams.runtime.updates import HeldUpdates
 from streams.settings import Settings
@@ -45,6 +46,8 @@ from streams.settings import Settings
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_PAUSE_S = 5.0
+HANDLE_SLICE_S = 0.02  # a fetched batch is handled in slices of about this long (streams.runtime.slicing)
+MIN_SLICE_RECORDS = 64
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -124,6 +127,7 @@ class BatchAgent(Service):
         self._seeks = 0
         self._sought_at: dict[TopicPartition, int] = {}
         self._rebalancing = False
+        self._slice_sizer = SliceSizer(HANDLE_SLICE_S, MIN_SLICE_RECORDS, settings.batch_max_records)
         self._membership: tuple[int, str] | None = None  # the group generation and member id of the last assignment
         self._aborts_in_row: dict[int, int] = {}  # per partition: rollbacks since its last successful batch
         self._failing_since: dict[int, float] = {}  # per partition: when the first of those rollbacks happened
@@ -335,7 +339,10 @@ class BatchAgent(Service):
                 except ConsumerStoppedError:
                     return  # on_stop ran between two batches
                 if batch:
-                    await self.process(batch, seeks_seen=self._seeks)
+                    seeks_seen = self._seeks
+                    for piece in slices(batch, self._slice_sizer.size):
+                        await self.process(piece, seeks_seen)
+                        await asyncio.sleep(0)  # the other stages' commits and fetches go on in between
                 if self.committer.due(idle=not batch):
                     await self.flush()
         except Exception as exc:
@@ -360,7 +367,9 @@ class BatchAgent(Service):
             accepted = self._accept(batch, self._seeks if seeks_seen is None else seeks_seen)
             if not accepted:
                 return
+            started = time.perf_counter()
             work = self.handle_batch(accepted)
+            self._slice_sizer.observe(sum(map(len, accepted.values())), time.perf_counter() - started)
             failed = {p for p, part in work.items() if part.failed}
             self._updates.seal(failed)  # a failed partition's batch is read again: its updates never happened
             for tp, records in accepted.items():
