@@ -31,7 +31,12 @@ BATCH = 2000
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    """This process's own high-water mark (VmHWM). Not ``getrusage``'s ru_maxrss: Linux carries that across
+    exec, so it would report the parent's size at the fork (the bench's, holding its generated streams)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # no procfs: the best there is
 
 
 def rss_mb() -> float:
