@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
 
 from streams.broker import local
 from streams.scrape import Snapshot, consuming, scrape
@@ -144,6 +145,15 @@ def producer(bootstrap: str) -> Iterator[KafkaProducer]:
     client = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
     yield client
     client.close()
+
+
+def create_topics(bootstrap: str, topics: list[str], partitions: int) -> None:
+    """Create ``topics`` with ``partitions`` each, before anything else would auto-create them."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics])
+    finally:
+        admin.close()
 
 
 def write_rules(tmp_path: Path, text: str) -> str:

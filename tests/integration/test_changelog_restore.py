@@ -8,27 +8,23 @@ import asyncio
 import uuid
 
 from aiokafka import AIOKafkaProducer
-from kafka.admin import KafkaAdminClient, NewTopic
 
 from streams.runtime.changelog import restore_partitions
 from streams.settings import Settings
+from tests.integration.conftest import create_topics
 
 
-def _changelog(bootstrap: str) -> str:
+async def _changelog(bootstrap: str) -> tuple[str, Settings, AIOKafkaProducer]:
+    """A two-partition changelog topic, settings to restore it, and a started transactional producer."""
     topic = f"restore-{uuid.uuid4().hex[:6]}"
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
-    finally:
-        admin.close()
-    return topic
+    create_topics(bootstrap, [topic], 2)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=f"restore-{uuid.uuid4().hex[:6]}")
+    await producer.start()
+    return topic, Settings(bootstrap_servers=bootstrap, metrics_port=0), producer
 
 
 async def test_a_restore_applies_last_values_and_waits_for_a_transaction_open_when_it_starts(bootstrap: str) -> None:
-    topic = _changelog(bootstrap)
-    settings = Settings(bootstrap_servers=bootstrap, metrics_port=0)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=f"restore-{uuid.uuid4().hex[:6]}")
-    await producer.start()
+    topic, settings, producer = await _changelog(bootstrap)
     try:
         async with producer.transaction():
             for partition, key, value in [(0, b"a", b"1"), (0, b"b", b"1"), (0, b"a", b"2"), (1, b"a", b"x")]:
@@ -49,10 +45,7 @@ async def test_a_restore_applies_last_values_and_waits_for_a_transaction_open_wh
 
 
 async def test_a_transaction_that_never_ends_is_waited_for_until_the_deadline_only(bootstrap: str) -> None:
-    topic = _changelog(bootstrap)
-    settings = Settings(bootstrap_servers=bootstrap, metrics_port=0)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=f"restore-{uuid.uuid4().hex[:6]}")
-    await producer.start()
+    topic, settings, producer = await _changelog(bootstrap)
     try:
         async with producer.transaction():
             await producer.send(topic, b"1", key=b"a", partition=0)

@@ -8,7 +8,6 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaTimeoutError
-from kafka.admin import KafkaAdminClient, NewTopic
 
 from streams.runtime.group_fencing import (
     GroupFencedError,
@@ -17,16 +16,13 @@ from streams.runtime.group_fencing import (
     fence_offsets_by_group,
     stable_committed,
 )
+from tests.integration.conftest import create_topics
 
 
 @pytest.fixture
 def topics(bootstrap: str) -> tuple[str, str]:
     source, sink = f"fence-in-{uuid.uuid4().hex[:6]}", f"fence-out-{uuid.uuid4().hex[:6]}"
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1) for t in (source, sink)])
-    finally:
-        admin.close()
+    create_topics(bootstrap, [source, sink], 1)
     return source, sink
 
 

@@ -8,13 +8,12 @@ from collections.abc import Callable
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import CollectorRegistry
 
 from streams.observability.lag import LagExporter
 from streams.settings import Settings
-from tests.integration.conftest import Worker
+from tests.integration.conftest import Worker, create_topics
 
 pytestmark = pytest.mark.integration
 
@@ -23,11 +22,7 @@ def test_exported_lag_is_end_minus_committed(bootstrap: str, producer: KafkaProd
     prefix = f"lag{uuid.uuid4().hex[:8]}."
     settings = Settings(bootstrap_servers=bootstrap, app_id=f"{prefix}router", topic_prefix=prefix)
     raw = f"{prefix}mentions.raw"
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        admin.create_topics([NewTopic(raw, num_partitions=3, replication_factor=1)])
-    finally:
-        admin.close()
+    create_topics(bootstrap, [raw], 3)
     sent = {0: 7, 1: 4, 2: 0}
     for partition, count in sent.items():
         for i in range(count):

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient, NewTopic
 
 from schemas import DuplicateRecord, Response, RoutedMention
 from streams.partitioning import raw_partition_key, response_key
@@ -19,7 +18,7 @@ from streams.routing import load_rules
 from streams.settings import Settings
 from streams.topics import TopicNames
 from tests.factories import make_mention
-from tests.integration.conftest import Worker, read_topics
+from tests.integration.conftest import Worker, create_topics, read_topics
 
 pytestmark = pytest.mark.integration
 
@@ -78,11 +77,7 @@ def test_a_raw_topic_with_another_partition_count_splits_no_state_between_two_wo
     first = make_worker()
     second = make_worker(prefix=first.prefix)
     names = TopicNames(prefix=first.prefix, app_id=f"{first.prefix}router")
-    admin = KafkaAdminClient(bootstrap_servers=first.bootstrap)
-    try:
-        admin.create_topics([NewTopic(names.raw, num_partitions=raw_partitions, replication_factor=1)])
-    finally:
-        admin.close()
+    create_topics(first.bootstrap, [names.raw], raw_partitions)
     first.start()
     second.start()
     mentions = [make_mention(f"@AcmeAir parcel {n} lost again", handle=f"twice_{n}") for n in range(120)]
