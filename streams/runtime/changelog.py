@@ -1,6 +1,7 @@
 """Restore a stage's per-partition state from its compacted changelog topic.
 
-The changelog has the input topic's partition count; partition p holds the state of input partition p.
+The changelog has the partition count of the stage's own input topics; partition p holds the state of partition
+number p.
 Restoring reads it ``read_committed`` from the beginning to the end observed at the start, once every
 transaction open there then has ended. Under exactly-once the changelog changes of a batch commit in the same
 transaction as its outputs and input offsets, and the restoring worker has fenced the partition's earlier owner
