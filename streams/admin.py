@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 # Duplicates and dead letters are records people come back to; keep them a week.
 WEEK_MS = 7 * 24 * 3600 * 1000
 RETENTION_MS = {"duplicates": WEEK_MS, "dlq": WEEK_MS, "escalations": WEEK_MS, "repartition": 24 * 3600 * 1000}
+KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588  # the broker's message.max.bytes unless its operator changed it
 
 
 def admin_client(settings: Settings) -> KafkaAdminClient:
@@ -51,7 +52,7 @@ def ensure_topics(settings: Settings, teams: Teams) -> list[str]:
                 name,
                 num_partitions=settings.partitions,
                 replication_factor=settings.replication_factor,
-                topic_configs=_configs(name),
+                topic_configs=configs_for(name, settings),
             )
             for name in missing
         ]
@@ -100,9 +101,15 @@ def _wait_for_leaders(client: KafkaAdminClient, topics: list[str], partitions: i
     logger.warning("new topics still without leaders after %.0fs: %s", timeout, ", ".join(topics))
 
 
-def _configs(name: str) -> dict[str, str]:
+def configs_for(name: str, settings: Settings) -> dict[str, str]:
     suffix = name.rsplit(".", 1)[-1]
+    configs: dict[str, str] = {}
     if suffix in ("customers", "changelog"):
-        return {"cleanup.policy": "compact"}  # the latest record per author is the table
-    retention = RETENTION_MS.get(suffix)
-    return {"retention.ms": str(retention)} if retention else {}
+        configs["cleanup.policy"] = "compact"  # the latest record per author is the table
+    elif retention := RETENTION_MS.get(suffix):
+        configs["retention.ms"] = str(retention)
+    if settings.max_request_bytes > KAFKA_DEFAULT_MAX_MESSAGE_BYTES:
+        # A larger MENTION_ROUTER_MAX_PAYLOAD_BYTES: the broker must take every batch the router may send, or a
+        # refused output would roll its batch back until the task timeout, on every restart.
+        configs["max.message.bytes"] = str(settings.max_request_bytes)
+    return configs

@@ -39,7 +39,7 @@ def tool_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
         "acks": "all",
         "linger_ms": 5,
         "batch_size": 256 * 1024,
-        "max_request_size": max(1024 * 1024, 2 * settings.max_payload_bytes),
+        "max_request_size": settings.max_request_bytes,
         "partitioner": RouterPartitioner(TopicNames.from_settings(settings).kafka_partitioned),
     }
     options.update(overrides)

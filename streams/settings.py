@@ -164,6 +164,12 @@ class Settings(BaseSettings):
             )
         return allowed
 
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest produce request, so the largest record batch, the router sends: a record it writes can be
+        about twice the input it came from (a mention with its enrichment)."""
+        return max(1024 * 1024, 2 * self.max_payload_bytes)
+
     def kafka_client_kwargs(self) -> dict[str, Any]:
         """Connection arguments shared by aiokafka and kafka-python clients."""
         kwargs: dict[str, Any] = {

@@ -37,7 +37,7 @@ def producer_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "enable_idempotence": True,
         "linger_ms": settings.producer_linger_ms,
         "max_batch_size": 256 * 1024,
-        "max_request_size": max(1024 * 1024, 2 * settings.max_payload_bytes),
+        "max_request_size": settings.max_request_bytes,
         "partitioner": xxh3_partitioner,
         **settings.kafka_client_kwargs(),
     }

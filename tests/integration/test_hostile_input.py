@@ -30,6 +30,7 @@ from streams.topics import TopicNames
 from tests.factories import make_mention
 from tests.integration.conftest import Worker, read_topics, write_rules
 from tests.integration.test_exactly_once import RULES as ONE_TEAM_WITH_ESCALATION
+from tests.integration.test_pipeline import routed_topics
 
 pytestmark = pytest.mark.integration
 
@@ -332,3 +333,24 @@ def test_memory_stays_flat_under_bursts_of_state_growing_input(
     assert rss[2] - rss[1] < 20, f"memory keeps growing with input: {rss}"  # unbounded: ~30 MB a burst
     assert worker.process is not None
     assert worker.process.poll() is None
+
+
+def test_a_valid_mention_at_a_raised_payload_limit_is_routed(make_worker: Callable[..., Worker]) -> None:
+    """With MENTION_ROUTER_MAX_PAYLOAD_BYTES at 1 MiB, a valid mention just under it makes a routed record over
+    the broker's default 1 MiB message size: the topics the router creates take what it may send, so the record
+    is routed instead of rolling its batch back until the worker exits."""
+    worker = make_worker(MENTION_ROUTER_MAX_PAYLOAD_BYTES=str(1024 * 1024))
+    worker.start()
+    mention = make_mention("@AcmeAir my booking vanished, see the attached itinerary", handle="big_attachment")
+    padding = 1024 * 1024 - len(mention.model_dump_json()) - 300
+    value = mention.model_copy(update={"metadata": {"itinerary": "x" * padding}}).model_dump_json().encode()
+    assert 1_048_000 < len(value) < 1024 * 1024
+    big = KafkaProducer(bootstrap_servers=worker.bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
+    big.send(worker.topic("raw"), value, key=b"big_attachment")
+    big.flush(60)
+    big.close()
+    routed = read_topics(worker.bootstrap, routed_topics(worker), lambda recs: len(recs) >= 1, timeout=90)
+    assert [RoutedMention.model_validate_json(r.value).mention.id for r in routed] == [mention.id]
+    assert len(routed[0].value) > 1_048_588, "more than the broker's default message size"
+    assert worker.process is not None
+    assert worker.process.poll() is None, "the worker is still running"
