@@ -225,26 +225,23 @@ class ExactlyOnce(Committer):
             return Outcome.LOST
         except GroupFencedError as exc:  # this worker left the group's generation: its partitions are not its own
             settle_quietly(futures)
-            # Not aborted here: aiokafka forgets the transaction's partitions on this error and would send no
-            # EndTxn, and a later commit on this producer would commit the refused records. The producer is
-            # dropped; the next owner of this partition opens its id, which aborts the transaction on the broker.
-            logger.warning("transaction on partition %d's producer: %s; dropping the producer", partition, exc)
-            await self._close(partition)
-            return Outcome.LOST
+            return await self._drop(partition, str(exc))
         except (TimeoutError, KafkaError, OSError) as exc:
             settle_quietly(futures)
             assert producer is not None
-            if producer._txn_manager.state is TransactionState.ABORTABLE_ERROR:
-                # An authorization refusal (group or output topic): aiokafka forgot the transaction's partitions, so
-                # its abort would send no EndTxn and the next commit on this producer would commit the refused
-                # attempt's records too. Dropped, as above; the partition's next owner aborts the transaction.
-                logger.warning("transaction on partition %d's producer refused (%s); dropping the producer",
-                               partition, type(exc).__name__)  # fmt: skip
-                await self._close(partition)
-                return Outcome.LOST
+            if producer._txn_manager.state is TransactionState.ABORTABLE_ERROR:  # an authorization refusal
+                return await self._drop(partition, f"refused ({type(exc).__name__})")
             logger.warning("transaction on partition %d's producer failed (%s: %s); aborting", partition,
                            type(exc).__name__, exc)  # fmt: skip
             return await self._abort(partition, producer)
+
+    async def _drop(self, partition: int, reason: str) -> Outcome:
+        """Not aborted: after a refusal (the group's or an authorization's) aiokafka forgets the transaction's
+        partitions and would send no EndTxn, and a later commit on this producer would commit the refused records.
+        The producer is dropped; the partition's next owner opens its id, which aborts the transaction."""
+        logger.warning("transaction on partition %d's producer: %s; dropping the producer", partition, reason)
+        await self._close(partition)
+        return Outcome.LOST
 
     async def _abort(self, partition: int, producer: AIOKafkaProducer) -> Outcome:
         try:
