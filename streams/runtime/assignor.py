@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment, ConsumerProtocolMemberMetadata
 
 logger = logging.getLogger(__name__)
@@ -55,11 +55,11 @@ def assign_partition_numbers(
     return assignment
 
 
-class CoPartitionedAssignor(AbstractPartitionAssignor):  # type: ignore[misc]
-    """Assigns each partition number of a stage's input topics to one member (see the module doc)."""
+class CoPartitionedAssignor(RangePartitionAssignor):  # type: ignore[misc]
+    """Assigns each partition number of a stage's input topics to one member (see the module doc); the member
+    metadata is the range assignor's."""
 
     name = "co-partitioned"
-    version = 0
 
     @classmethod
     def assign(
@@ -80,11 +80,3 @@ class CoPartitionedAssignor(AbstractPartitionAssignor):  # type: ignore[misc]
             member: ConsumerProtocolMemberAssignment(cls.version, sorted(assignment[member].items()), b"")
             for member in members
         }
-
-    @classmethod
-    def metadata(cls, topics: Iterable[str]) -> ConsumerProtocolMemberMetadata:
-        return ConsumerProtocolMemberMetadata(cls.version, list(topics), b"")
-
-    @classmethod
-    def on_assignment(cls, assignment: ConsumerProtocolMemberAssignment) -> None:
-        pass
