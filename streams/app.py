@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 
 import faust
 from faust.app.base import BootStrategy
@@ -29,6 +31,11 @@ from streams.topics import TopicNames
 from streams.tracking import TrackerLimits
 
 logger = logging.getLogger(__name__)
+
+# faust makes its data directory (for on-disk tables) when the app starts, by default in the working
+# directory. The router's state lives in memory and in changelog topics, so it writes nothing there: keep
+# the empty directory out of the user's working tree.
+FAUST_DATADIR = str(Path(tempfile.gettempdir()) / "{conf.name}-data")
 
 
 class BatchAgentBoot(BootStrategy):
@@ -126,6 +133,7 @@ def create_app(
         broker=f"kafka://{settings.bootstrap_servers}",
         broker_credentials=_broker_credentials(settings),
         store="memory://",
+        datadir=FAUST_DATADIR,
         autodiscover=False,
         web_enabled=False,  # metrics are served by prometheus-client; faust's /table is not exposed
         topic_disable_leader=True,

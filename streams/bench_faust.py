@@ -33,7 +33,7 @@ from prometheus_client import CollectorRegistry
 
 from streams.admin import ensure_topics
 from streams.agents.dedupe import DedupeAgent
-from streams.app import RouterWorker, build_stages
+from streams.app import FAUST_DATADIR, RouterWorker, build_stages
 from streams.metrics import Metrics
 from streams.routing import RuleSet, load_rules
 from streams.runtime.dead_letters import EmptyValueError, dead_letter, dead_letter_output
@@ -88,6 +88,7 @@ def create_app(settings: Settings, raw_topic: str, rules: RuleSet, progress: Pro
         settings.app_id,
         broker=f"kafka://{settings.bootstrap_servers}",
         store="memory://",
+        datadir=FAUST_DATADIR,
         autodiscover=False,
         web_enabled=False,
         consumer_auto_offset_reset="earliest",
