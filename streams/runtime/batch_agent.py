@@ -106,7 +106,7 @@ class BatchAgent(Service):
         self.batch_lock = asyncio.Lock()
         self.consumer: AIOKafkaConsumer | None = None
         self.committer: Committer = (
-            ExactlyOnce(settings, self.group_id, self._group_metadata)
+            ExactlyOnce(settings, self.group_id, self._group_metadata, producer.limits)
             if settings.processing_guarantee == "exactly_once"
             else AtLeastOnce(producer, self._commit_offsets, self._fatal, settings.max_batches_in_flight)
         )

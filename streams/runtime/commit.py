@@ -30,12 +30,19 @@ from enum import Enum
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber, ProducerFenced, TransactionalIdAuthorizationFailed
+from aiokafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    TransactionalIdAuthorizationFailed,
+)
 from aiokafka.producer.transaction_manager import TransactionState
 
 from streams.runtime.group_fencing import GroupFencedError, GroupMetadata, fence_offsets_by_group
 from streams.runtime.producing import ProducerService, producer_options, send_outputs, settle_quietly
 from streams.runtime.records import Output
+from streams.runtime.topic_limits import TopicLimits
 from streams.settings import Settings
 from streams.topics import TopicNames
 
@@ -116,8 +123,15 @@ class ExactlyOnce(Committer):
 
     transactional = True
 
-    def __init__(self, settings: Settings, group_id: str, group_metadata: Callable[[], GroupMetadata]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        group_id: str,
+        group_metadata: Callable[[], GroupMetadata],
+        limits: TopicLimits | None = None,
+    ) -> None:
         self._settings = settings
+        self._limits = limits or TopicLimits(warn_below=settings.max_request_bytes)
         self._group_id = group_id
         self._group_metadata = group_metadata
         self._producers: dict[int, AIOKafkaProducer] = {}  # per owned input partition; the lowest one's runs them
@@ -201,7 +215,7 @@ class ExactlyOnce(Committer):
                 raise PartitionLostError(partition)
             async with asyncio.timeout(self._finish_timeout):  # a wedged client must not stall the stage
                 await producer.begin_transaction()
-                futures = await send_outputs(producer, txn.outputs, self._kafka_partitioned)
+                futures = await send_outputs(producer, txn.outputs, self._kafka_partitioned, self._limits)
                 delivered = asyncio.gather(*futures)
                 settle_quietly([delivered])
                 # Every record acknowledged before the offsets and the commit. Before the commit: aiokafka commits a
@@ -233,6 +247,8 @@ class ExactlyOnce(Committer):
                 return await self._drop(partition, f"refused ({type(exc).__name__})")
             logger.warning("transaction on partition %d's producer failed (%s: %s); aborting", partition,
                            type(exc).__name__, exc)  # fmt: skip
+            if isinstance(exc, MessageSizeTooLargeError):  # a topic's limit may have been lowered: read them again
+                self._limits.forget()
             return await self._abort(partition, producer)
 
     async def _drop(self, partition: int, reason: str) -> Outcome:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 
 from streams.broker import local
 from streams.scrape import Snapshot, consuming, scrape
@@ -152,6 +152,15 @@ def create_topics(bootstrap: str, topics: list[str], partitions: int) -> None:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
         admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics])
+    finally:
+        admin.close()
+
+
+def set_topic_config(bootstrap: str, topics: list[str], configs: dict[str, str]) -> None:
+    """An operator's change to existing topics' configuration."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=configs) for topic in topics])
     finally:
         admin.close()
 

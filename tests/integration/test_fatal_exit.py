@@ -7,8 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import ConfigResource, ConfigResourceType
+from kafka import KafkaProducer
 
 from schemas import RoutedMention
 from streams.observability.health import EXIT_FATAL
@@ -16,17 +15,9 @@ from streams.routing import load_rules
 from streams.settings import Settings
 from streams.topics import TopicNames
 from tests.factories import make_mention
-from tests.integration.conftest import Worker, read_topics
+from tests.integration.conftest import Worker, read_topics, set_topic_config
 
 pytestmark = pytest.mark.integration
-
-
-def _max_message_bytes(bootstrap: str, topic: str, value: str) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": value})])
-    finally:
-        admin.close()
 
 
 def test_a_batch_that_cannot_be_committed_exits_70_and_is_routed_after_the_fix(
@@ -37,7 +28,7 @@ def test_a_batch_that_cannot_be_committed_exits_70_and_is_routed_after_the_fix(
     names = TopicNames(prefix=worker.prefix, app_id=f"{worker.prefix}router")
     # An operator's mistake: the dedupe stage's output topic now refuses every record batch of mentions (the
     # broker's own transaction markers, ~80 bytes, still fit).
-    _max_message_bytes(worker.bootstrap, names.unique, "200")
+    set_topic_config(worker.bootstrap, [names.unique], {"max.message.bytes": "200"})
     mentions = [make_mention(f"@AcmeAir my bag {n} is lost, please help", handle=f"fatal_{n}") for n in range(5)]
     for mention in mentions:
         producer.send(names.raw, mention.model_dump_json().encode(), key=mention.id.encode())
@@ -53,7 +44,7 @@ def test_a_batch_that_cannot_be_committed_exits_70_and_is_routed_after_the_fix(
         or f"the batch starting at {{'{names.repartition('dedupe')}:" in log
     ), "named by topic, partition and offset"
 
-    _max_message_bytes(worker.bootstrap, names.unique, "1048588")  # the fix; the broker's default
+    set_topic_config(worker.bootstrap, [names.unique], {"max.message.bytes": "1048588"})  # the fix: the default
     restarted = make_worker(prefix=worker.prefix)
     restarted.start()
     wanted = {m.id for m in mentions}
