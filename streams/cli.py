@@ -64,6 +64,7 @@ def worker(stages: str | None, loglevel: str | None) -> None:
     from streams.observability.health import EXIT_FATAL, Health, serve
     from streams.routing import load_rules
     from streams.routing.calendar import holiday_warnings
+    from streams.runtime import heap
 
     overrides = {"stages": stages} if stages else {}
     settings = Settings(**overrides)  # type: ignore[arg-type]
@@ -83,6 +84,8 @@ def worker(stages: str | None, loglevel: str | None) -> None:
                 "set MENTION_ROUTER_METRICS_PORT to a free port, or 0 to disable"
             ) from exc
     app = create_app(settings, metrics, rules, health)
+    heap.settle()  # everything loaded so far lives as long as the worker
+    heap.observe_pauses(metrics.gc_pauses)
     level = loglevel or {"WARNING": "warn"}.get(settings.log_level, settings.log_level.lower())
     try:
         RouterWorker(app, loglevel=level, quiet=True).execute_from_commandline()

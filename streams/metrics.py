@@ -100,6 +100,13 @@ class Metrics:
             buckets=STAGE_BUCKETS,
             registry=r,
         )
+        self.gc_pauses = Histogram(
+            "mention_router_gc_pause_seconds",
+            "Time the worker stood still in a garbage collection, by generation (2: a full collection).",
+            ["generation"],
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+            registry=r,
+        )
         self.pipeline_latency = Histogram(
             "mention_router_pipeline_latency_seconds",
             "Time from a mention entering the raw topic to its routing decision.",
