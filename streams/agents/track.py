@@ -131,12 +131,15 @@ class TrackAgent(Stage):
     def end_batch(self, partition: int, out: list[Output]) -> None:
         self._trackers.drain(partition, out)
 
-    def tick(self, partition: int, out: list[Output]) -> None:
+    def tick(self, partition: int, out: list[Output], limit: int | None = None) -> bool:
         """Fire the partition's due escalations, breaches and expiries on its stream clock."""
         clock = self._clocks.get(partition)
         now = clock.now() if clock is not None else None
-        if now is not None:
-            self._emit(partition, self._trackers[partition].due(now), out)
+        if now is None:
+            return False
+        tracker = self._trackers[partition]
+        self._emit(partition, tracker.due(now, limit), out)
+        return tracker.has_due(now)
 
     def after_ticks(self) -> None:
         self._refresh_gauges()

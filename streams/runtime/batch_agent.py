@@ -46,6 +46,7 @@ from streams.settings import Settings
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_PAUSE_S = 5.0
+TIMER_ROUND_OUTPUTS = 100  # timer outputs a partition makes before the others' turn (``_fire_timers``)
 HANDLE_SLICE_S = 0.02  # a fetched batch is handled in slices of about this long (streams.runtime.slicing)
 MIN_SLICE_RECORDS = 64
 
@@ -465,29 +466,44 @@ class BatchAgent(Service):
             await self._fatal(exc)
 
     async def _fire_timers(self) -> None:
+        """Every owned partition's due timers, in rounds of at most ``TIMER_ROUND_OUTPUTS`` outputs a partition,
+        yielding the event loop between rounds: thousands of escalations due at once (business hours opening, a
+        worker back after an outage) neither hold the other stages' loop for seconds nor pile up in one
+        transaction (a round's outputs are committed once the transaction is due, as fetched batches are)."""
         async with self.batch_lock:
             if self._rebalancing:
                 return
-            work: dict[int, PartitionWork] = {}
             failed: set[int] = set()
-            for partition in sorted(self.owned):
-                outputs: list[Output] = []
-                try:
-                    self.stage.tick(partition, outputs)
-                    self.stage.end_batch(partition, outputs)
-                except Exception as exc:  # this partition's timers only; its state goes back to the changelog's
-                    logger.error("stage=%s partition=%d: timers failed: %s", self.stage.name, partition,
-                                 type(exc).__name__)  # fmt: skip
-                    failed.add(partition)
-                    continue
-                if outputs:
-                    # With its input position: every transaction's offsets carry the group generation (a worker that
-                    # left the group must not commit timer outputs either).
-                    positions = {tp: o for tp, o in self._positions.items() if tp.partition == partition}
-                    work[partition] = PartitionWork(outputs, positions)
-            self._updates.seal(failed)
-            if work:
-                await self._stage(work)
+            due = sorted(self.owned)
+            while due:
+                work: dict[int, PartitionWork] = {}
+                more: list[int] = []
+                for partition in due:
+                    outputs: list[Output] = []
+                    try:
+                        if self.stage.tick(partition, outputs, TIMER_ROUND_OUTPUTS):
+                            more.append(partition)
+                        self.stage.end_batch(partition, outputs)
+                    except Exception as exc:  # this partition's timers only; its state goes back to the changelog's
+                        logger.error("stage=%s partition=%d: timers failed: %s", self.stage.name, partition,
+                                     type(exc).__name__)  # fmt: skip
+                        failed.add(partition)
+                        more = [p for p in more if p != partition]
+                        continue
+                    if outputs:
+                        # With its input position: every transaction's offsets carry the group generation (a worker
+                        # that left the group must not commit timer outputs either).
+                        positions = {tp: o for tp, o in self._positions.items() if tp.partition == partition}
+                        work[partition] = PartitionWork(outputs, positions)
+                self._updates.seal(failed)
+                if work:
+                    await self._stage(work)
+                due = [p for p in more if p in self.owned]
+                if due:
+                    if self.committer.due(idle=False):
+                        await self._flush()
+                        due = [p for p in due if p in self.owned]
+                    await asyncio.sleep(0)  # the other stages' fetches, commits and heartbeats
             await self._flush()  # timer outputs (escalations) are not held back by the commit interval
             if failed & self.owned:  # not those the commit lost to another worker
                 await self._rewind(failed & self.owned)

@@ -49,8 +49,10 @@ class Stage:
     def end_batch(self, partition: int, out: list[Output]) -> None:
         """Append ``partition``'s state changes since the last call (changelog outputs)."""
 
-    def tick(self, partition: int, out: list[Output]) -> None:
-        """Timers due on ``partition`` (only when ``has_timers``); state changes follow via ``end_batch``."""
+    def tick(self, partition: int, out: list[Output], limit: int | None = None) -> bool:
+        """Timers due on ``partition`` (only when ``has_timers``); state changes follow via ``end_batch``.
+        ``limit``: about this many outputs at most. Returns whether more is due (the runner calls again)."""
+        return False
 
     def committed(self, partitions: set[int]) -> None:
         """What ``partitions`` handled so far is committed (exactly_once) or handed on (at_least_once): count it.

@@ -451,8 +451,9 @@ class PartitionTracker:
             self._dirty[PENDING_PREFIX + mention_id.encode()] = None
         return []
 
-    def due(self, now: datetime) -> list[TrackerOutput]:
-        """Fire what is due by ``now``: breaches (sla_due_at < now), escalation levels and expiries (<= now)."""
+    def due(self, now: datetime, limit: int | None = None) -> list[TrackerOutput]:
+        """Fire what is due by ``now``: breaches (sla_due_at < now), escalation levels and expiries (<= now).
+        ``limit``: stop once this many outputs are made (``has_due`` tells whether more is due)."""
         self._advance(now)
         self._expire_pending()
         if self._answers.prune(now):
@@ -460,7 +461,7 @@ class PartitionTracker:
         out = self._take_given_up()
         not_yet: list[_Timer] = []
         # self._timers, not a local: firing a re-route pushes timers and may compact (replace) the heap.
-        while self._timers and self._timers[0][0] <= now:
+        while self._timers and self._timers[0][0] <= now and (limit is None or len(out) < limit):
             timer = heapq.heappop(self._timers)
             due_at, mention_id, kind, level = timer
             state = self._open.get(mention_id)
@@ -486,6 +487,10 @@ class PartitionTracker:
         for timer in not_yet:
             heapq.heappush(self._timers, timer)
         return out
+
+    def has_due(self, now: datetime) -> bool:
+        """Whether a timer is due by ``now`` (one that is no longer live counts: ``due`` drops it)."""
+        return bool(self._timers) and self._timers[0][0] <= now
 
     # --------------------------------------------------------------------------------------- changelog
 

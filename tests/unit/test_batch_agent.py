@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,8 @@ from prometheus_client import CollectorRegistry
 from schemas import Customer, DeadLetter
 from streams.agents.customers import CustomersAgent
 from streams.metrics import Metrics
-from streams.runtime.batch_agent import BatchAgent
+from streams.runtime.batch_agent import TIMER_ROUND_OUTPUTS, BatchAgent
+from streams.runtime.commit import Committer, Outcome, PartitionWork
 from streams.runtime.producing import ProducerService
 from streams.runtime.records import InputRecord, Output, Record
 from streams.runtime.stage import Stage
@@ -127,3 +129,87 @@ def test_the_customers_stage_dead_letters_bad_crm_records_and_passes_tombstones(
     outputs = _handle(agent, {TopicPartition(topics.customers, 0): records})
     [letter] = [DeadLetter.model_validate_json(o.value or b"") for o in outputs]
     assert (letter.stage, letter.reason, letter.source_offset) == ("customers", "undecodable", 2)
+
+
+class ManyTimersStage(Stage):
+    """Each partition has ``due`` timer outputs waiting; ``tick`` makes at most ``limit`` of them a call."""
+
+    name = "track"
+    input_topics = ("in",)
+    has_timers = True
+
+    def __init__(self, due: dict[int, int]) -> None:
+        self.left = dict(due)
+        self.made: dict[int, int] = dict.fromkeys(due, 0)
+        self.per_call: list[int] = []
+
+    def tick(self, partition: int, out: list[Output], limit: int | None = None) -> bool:
+        count = min(self.left[partition], limit if limit is not None else self.left[partition])
+        for _ in range(count):
+            out.append(Output("escalations", b"%d" % partition, b"%d" % self.made[partition]))
+            self.made[partition] += 1
+        self.left[partition] -= count
+        self.per_call.append(count)
+        return self.left[partition] > 0
+
+
+class RecordingCommitter(Committer):
+    """Holds staged outputs; due once it holds ``due_at`` of them; every flush commits."""
+
+    transactional = True
+
+    def __init__(self, due_at: int) -> None:
+        self.due_at = due_at
+        self.held: dict[int, list[Output]] = {}
+        self.committed: list[list[Output]] = []
+
+    async def stage(self, work: dict[int, PartitionWork]) -> None:
+        for partition, part in work.items():
+            self.held.setdefault(partition, []).extend(part.outputs)
+
+    def due(self, idle: bool) -> bool:
+        return sum(map(len, self.held.values())) >= self.due_at
+
+    async def flush(self) -> dict[int, Outcome]:
+        held, self.held = self.held, {}
+        self.committed.append([o for outputs in held.values() for o in outputs])
+        return dict.fromkeys(held, Outcome.COMMITTED)
+
+
+def test_a_burst_of_due_timers_fires_in_rounds_that_yield_the_loop_and_commit_as_they_go() -> None:
+    """10,000 escalations due at once (business hours opening): every one fires once, in order, in rounds of
+    TIMER_ROUND_OUTPUTS a partition; the event loop runs other work between rounds; a transaction holds no
+    more than its size limit and a round."""
+    settings = Settings(metrics_port=0)
+    stage = ManyTimersStage({0: 6000, 1: 4000, 2: 0})
+    agent = BatchAgent(stage, settings, Metrics(CollectorRegistry()), ProducerService(settings), "dlq")
+    committer = agent.committer = RecordingCommitter(due_at=1000)
+    agent.owned = {0, 1, 2}
+
+    async def run() -> int:
+        other_work = 0
+        done = asyncio.Event()
+
+        async def another_stage() -> None:
+            nonlocal other_work
+            while not done.is_set():
+                other_work += 1
+                await asyncio.sleep(0)
+
+        other = asyncio.create_task(another_stage())
+        await asyncio.sleep(0)
+        await agent._fire_timers()
+        done.set()
+        await other
+        return other_work
+
+    other_work = asyncio.run(run())
+    outputs = [o for batch in committer.committed for o in batch]
+    for partition, count in ((0, 6000), (1, 4000)):
+        values = [o.value for o in outputs if o.key == b"%d" % partition]
+        assert values == [b"%d" % n for n in range(count)], "each fired once, in order"
+    assert max(stage.per_call) == TIMER_ROUND_OUTPUTS
+    rounds = 6000 // TIMER_ROUND_OUTPUTS
+    assert other_work >= rounds - 1, "the loop ran other work between rounds"
+    assert len(committer.committed) > 1
+    assert max(map(len, committer.committed)) <= 1000 + 2 * TIMER_ROUND_OUTPUTS

@@ -211,6 +211,28 @@ def escalating(mention_id: str = "m1", **overrides: Any) -> Assignment:
     return assignment(mention_id, escalations=plan, routed_record=None, **overrides)
 
 
+def test_due_with_a_limit_fires_the_same_timers_in_the_same_order_over_several_calls() -> None:
+    def filled() -> PartitionTracker:
+        tracker = PartitionTracker(max_age=timedelta(days=3))
+        for n in range(250):
+            tracker.on_assignment(escalating(f"m{n}", created_at=minutes(n % 7), sla_due_at=minutes(45 + n % 11)))
+        return tracker
+
+    at_once = filled().due(minutes(500))
+    tracker, in_rounds, calls = filled(), [], 0
+    while True:
+        outputs = tracker.due(minutes(500), limit=40)
+        assert len(outputs) <= 40 + 2  # a timer's outputs are not split (a re-route is two)
+        in_rounds += outputs
+        calls += 1
+        if not tracker.has_due(minutes(500)):
+            break
+    assert len(at_once) > 1000
+    assert in_rounds == at_once
+    assert calls >= len(at_once) // 42
+    assert tracker.due(minutes(500)) == []
+
+
 def test_escalation_levels_fire_once_each_in_due_order() -> None:
     tracker = PartitionTracker()
     tracker.on_assignment(escalating())
