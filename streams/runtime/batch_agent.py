@@ -498,7 +498,9 @@ class BatchAgent(Service):
                 self._updates.seal(failed)
                 if work:
                     await self._stage(work)
-                due = [p for p in more if p in self.owned]
+                # The rest waits for the next second's tick (or the partition's next owner) if the group rebalances
+                # or the worker stops meanwhile: both wait for this lock.
+                due = [p for p in more if p in self.owned] if not (self._rebalancing or self.should_stop) else []
                 if due:
                     if self.committer.due(idle=False):
                         await self._flush()

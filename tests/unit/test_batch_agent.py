@@ -213,3 +213,23 @@ def test_a_burst_of_due_timers_fires_in_rounds_that_yield_the_loop_and_commit_as
     assert other_work >= rounds - 1, "the loop ran other work between rounds"
     assert len(committer.committed) > 1
     assert max(map(len, committer.committed)) <= 1000 + 2 * TIMER_ROUND_OUTPUTS
+
+
+def test_timer_rounds_stop_when_the_group_rebalances_and_the_rest_stays_due() -> None:
+    settings = Settings(metrics_port=0)
+    stage = ManyTimersStage({0: 5000})
+    agent = BatchAgent(stage, settings, Metrics(CollectorRegistry()), ProducerService(settings), "dlq")
+    committer = agent.committer = RecordingCommitter(due_at=10**9)
+    agent.owned = {0}
+    ticks = stage.tick
+
+    def tick_then_rebalance(partition: int, out: list[Output], limit: int | None = None) -> bool:
+        if len(stage.per_call) == 2:
+            agent._rebalancing = True  # the group's rebalance began; its listener waits for the lock
+        return ticks(partition, out, limit)
+
+    stage.tick = tick_then_rebalance  # type: ignore[method-assign]
+    asyncio.run(agent._fire_timers())
+    assert len(stage.per_call) == 3
+    assert sum(map(len, committer.committed)) == 3 * TIMER_ROUND_OUTPUTS, "what fired is committed"
+    assert stage.left[0] == 5000 - 3 * TIMER_ROUND_OUTPUTS, "the rest fires later"
