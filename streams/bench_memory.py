@@ -24,6 +24,7 @@ from streams.agents.dedupe import DedupeAgent
 from streams.app import build_stages
 from streams.metrics import Metrics
 from streams.routing import load_rules
+from streams.runtime import heap
 from streams.runtime.records import Output, Record
 from streams.settings import Settings
 
@@ -66,6 +67,7 @@ def main() -> int:
     args = parser.parse_args()
     settings = Settings(metrics_port=0, dedupe_max_keys=max(args.keys, 1))
     stages = build_stages(settings, Metrics(CollectorRegistry()), load_rules(settings.rules_path))
+    heap.settle()  # the collector as the worker runs it
     baseline = rss_mb()
     [dedupe] = [s for s in stages if isinstance(s, DedupeAgent)]
     dedupe.partitions_assigned({0}, 1)
