@@ -141,7 +141,7 @@ def create_app(
     topics = TopicNames.from_settings(settings)
     producer = ProducerService(settings, loop=app.loop)
     app.add_dependency(producer)
-    app.add_dependency(Heartbeat(health, loop=app.loop))
+    app.add_dependency(Heartbeat(health, metrics.loop_lag.observe, loop=app.loop))
     customer_tiers: Mapping[str, str] | None = None
     if "enrich" in settings.stages:
         # Started (and caught up) before the stages, which start after it.

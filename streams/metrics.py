@@ -107,6 +107,12 @@ class Metrics:
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
             registry=r,
         )
+        self.loop_lag = Histogram(
+            "mention_router_event_loop_lag_seconds",
+            "How much later than asked the worker's event loop woke a 100 ms sleeper: what every stage waited.",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=r,
+        )
         self.pipeline_latency = Histogram(
             "mention_router_pipeline_latency_seconds",
             "Time from a mention entering the raw topic to its routing decision.",

@@ -9,6 +9,7 @@ a thread that answers is no proof that the loop still turns.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -88,16 +89,39 @@ class Health:
         return True, "ok"
 
 
-class Heartbeat(Service):
-    """Beats from the event loop every second: the liveness probe's proof that the loop still turns."""
+LAG_PROBE_S = 0.1
 
-    def __init__(self, health: Health, **kwargs: Any) -> None:
+
+class Heartbeat(Service):
+    """Beats from the event loop every second: the liveness probe's proof that the loop still turns. With
+    ``loop_lag``, also times how late the loop wakes a sleeper (``probe_loop_lag``)."""
+
+    def __init__(self, health: Health, loop_lag: Callable[[float], None] | None = None, **kwargs: Any) -> None:
         self.health = health
+        self._loop_lag = loop_lag
         super().__init__(**kwargs)
 
     @Service.timer(1.0)
     async def _beat(self) -> None:
         self.health.beat()
+
+    @Service.task
+    async def _probe(self) -> None:
+        if self._loop_lag is not None:
+            await probe_loop_lag(self._loop_lag, lambda: self.should_stop)
+
+
+async def probe_loop_lag(
+    observe: Callable[[float], None], stopped: Callable[[], bool], interval_s: float = LAG_PROBE_S
+) -> None:
+    """Sleep ``interval_s`` again and again and ``observe`` how much later than asked each wake-up came: the
+    time the worker's stages, their commits and fetches waited for the loop (a long batch, a collector pause,
+    a burst of timers). Every mention in flight waited as long."""
+    loop = asyncio.get_running_loop()
+    while not stopped():
+        woken_by = loop.time() + interval_s
+        await asyncio.sleep(interval_s)
+        observe(max(0.0, loop.time() - woken_by))
 
 
 def serve(registry: CollectorRegistry, health: Health, host: str, port: int) -> ThreadingHTTPServer:

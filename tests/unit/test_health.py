@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import urllib.error
 import urllib.request
 
 from prometheus_client import CollectorRegistry, Counter
 
 from streams.broker.local import free_port
-from streams.observability.health import Health, serve
+from streams.observability.health import Health, probe_loop_lag, serve
 
 
 class Clock:
@@ -69,3 +71,21 @@ def test_one_server_answers_metrics_health_and_readiness() -> None:
         assert _get(port, "/nothing")[0] == 404
     finally:
         server.shutdown()
+
+
+def test_the_loop_lag_probe_sees_a_blocked_loop() -> None:
+    lags: list[float] = []
+
+    async def run() -> None:
+        stop = False
+        probe = asyncio.create_task(probe_loop_lag(lags.append, lambda: stop, interval_s=0.01))
+        await asyncio.sleep(0.05)
+        time.sleep(0.3)  # a stage holding the loop
+        await asyncio.sleep(0.05)
+        stop = True
+        await probe
+
+    asyncio.run(run())
+    assert len(lags) >= 3
+    assert max(lags) >= 0.25
+    assert sorted(lags)[len(lags) // 2] < 0.1, "an idle loop wakes on time"
