@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from streams.agents.customers import CustomersAgent
 from streams.agents.dedupe import DedupeAgent
 from streams.agents.enrich import EnrichAgent
 from streams.agents.track import TrackAgent
+from streams.enrich.customers import TierLookup
 from streams.event_time import EventTimeBounds
 from streams.metrics import Metrics
 from streams.observability import LagExporterService
@@ -66,7 +66,7 @@ class RouterWorker(faust.Worker):
 
 
 def build_stages(
-    settings: Settings, metrics: Metrics, rules: RuleSet, customer_tiers: Mapping[str, str] | None = None
+    settings: Settings, metrics: Metrics, rules: RuleSet, customer_tiers: TierLookup | None = None
 ) -> list[Stage]:
     topics = TopicNames.from_settings(settings)
     bounds = EventTimeBounds(settings.max_event_time_skew_seconds)
@@ -142,7 +142,7 @@ def create_app(
     producer = ProducerService(settings, loop=app.loop)
     app.add_dependency(producer)
     app.add_dependency(Heartbeat(health, metrics.loop_lag.observe, loop=app.loop))
-    customer_tiers: Mapping[str, str] | None = None
+    customer_tiers: TierLookup | None = None
     if "enrich" in settings.stages:
         # Started (and caught up) before the stages, which start after it.
         table = CustomerTable(settings, metrics, topics.customers, loop=app.loop)

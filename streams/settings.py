@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     wave_min_authors: int = Field(default=5, ge=2)
     wave_max_keys: int = Field(default=200_000, ge=1, description="Wave groups held (oldest evicted).")
     wave_max_members: int = Field(default=1_000_000, ge=1, description="Authors held over all open waves.")
+    customers_max_keys: int = Field(
+        default=500_000,
+        ge=1,
+        description="Customers each enriching worker holds from the customers topic (~70 B each); new ones beyond "
+        "it are refused.",
+    )
     tracker_max_open: int = Field(
         default=200_000, ge=1, description="Open (unanswered) mentions tracked; beyond it assignments are refused."
     )

@@ -11,7 +11,7 @@ still written, for ``reroute``, history and other consumers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from schemas import EnrichedMention, Enrichment, Mention, PriorityReason
@@ -19,7 +19,7 @@ from schemas.enriched import Wave
 from streams.agents.route import RoutingStage
 from streams.dedupe import WaveTracker, identity_key
 from streams.enrich import Enricher
-from streams.enrich.customers import lookup_tier, with_customer_tier
+from streams.enrich.customers import TierLookup, lookup_tier, with_customer_tier
 from streams.event_time import EventTimeBounds
 from streams.metrics import Metrics
 from streams.routing import RuleSet
@@ -38,7 +38,7 @@ class EnrichAgent(RoutingStage):
         metrics: Metrics,
         rules: RuleSet,
         enricher: Enricher | None = None,
-        customer_tiers: Mapping[str, str] | None = None,
+        customer_tiers: TierLookup | None = None,
         wave_window_seconds: float = 1800.0,
         wave_min_authors: int = 5,
         bounds: EventTimeBounds | None = None,
@@ -62,7 +62,7 @@ class EnrichAgent(RoutingStage):
         self._waves_opened = metrics.waves
         metrics.waves_open.set_function(lambda: sum(w.open_waves for _, w in self._waves))
         metrics.state_keys.labels(stage=self.name).set_function(self._waves.size)
-        self._tiers: Mapping[str, str] = customer_tiers if customer_tiers is not None else {}
+        self._tiers: TierLookup = customer_tiers if customer_tiers is not None else {}
         self._output_topic = topics.enriched
         self._enricher = enricher or Enricher()
         self._failures = metrics.enricher_failures

@@ -4,23 +4,28 @@ On start it reads the topic from the beginning up to its end offsets before the 
 mention is enriched against a half-loaded CRM; afterwards it follows new records, so a CRM change
 reaches the next mention within a fetch. It uses no consumer group: every worker reads every
 partition. Records that are not a valid Customer are skipped here; the ``customers`` stage
-(``streams.agents.customers``) dead-letters each of them once for the whole app.
+(``streams.agents.customers``) dead-letters each of them once for the whole app. The table is bounded
+(``CustomerTiers``, ``MENTION_ROUTER_CUSTOMERS_MAX_KEYS``): past it, new customers are refused and counted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from mode import Service
 
 from schemas import Customer
+from streams.enrich.customers import CustomerTiers
 from streams.metrics import Metrics
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+REFUSED_LOG_EVERY_S = 60.0
 
 
 class CustomerTable(Service):
@@ -33,10 +38,14 @@ class CustomerTable(Service):
     ) -> None:
         self.settings = settings
         self.topic = topic
-        self.tiers: dict[str, str] = {}  # customer_key → tier; read by the enrich stage
+        self.tiers = CustomerTiers(settings.customers_max_keys)  # read by the enrich stage
         self.consumer: AIOKafkaConsumer | None = None
         self._updates = metrics.customer_updates
+        self._refused = metrics.state_evictions.labels(stage="customers", store="keys")
+        self._refused_logged = 0.0
         metrics.customers.set_function(lambda: len(self.tiers))
+        metrics.state_size.labels(stage="customers", store="keys").set_function(lambda: len(self.tiers))
+        metrics.state_size_limit.labels(stage="customers", store="keys").set(settings.customers_max_keys)
         super().__init__(**kwargs)
 
     async def on_start(self) -> None:
@@ -79,7 +88,7 @@ class CustomerTable(Service):
             for record in records:
                 if record.value is None:  # tombstone: the CRM removed this author
                     if record.key is not None:
-                        self.tiers.pop(record.key.decode(errors="replace").lower(), None)
+                        self.tiers.remove(record.key.decode(errors="replace").lower())
                     continue
                 try:
                     customer = Customer.model_validate_json(record.value)
@@ -89,5 +98,18 @@ class CustomerTable(Service):
                         "offset=%d error=%s", record.topic, record.partition, record.offset, type(exc).__name__,
                     )  # fmt: skip
                     continue
-                self.tiers[customer.key] = customer.tier
+                if not self.tiers.put(customer.key, customer.tier):
+                    self._full(record)
+                    continue
                 self._updates.inc()
+
+    def _full(self, record: Any) -> None:
+        self._refused.inc()
+        now = time.monotonic()
+        if now - self._refused_logged >= REFUSED_LOG_EVERY_S:  # a flood of new customers logs once a minute
+            self._refused_logged = now
+            logger.warning(
+                "customers table full (%d, MENTION_ROUTER_CUSTOMERS_MAX_KEYS): a new customer is refused: topic=%s "
+                "partition=%d offset=%d (mention_router_state_evictions_total{stage=\"customers\"} counts them)",
+                len(self.tiers), record.topic, record.partition, record.offset,
+            )  # fmt: skip

@@ -71,3 +71,34 @@ def test_a_crm_record_changes_the_tier_of_the_authors_next_mention(
     time.sleep(2.0)  # the later worker has read the bad record too: it must not dead-letter it again
     again = read_topics(worker.bootstrap, [worker.topic("dlq")], lambda recs: False, timeout=3)
     assert len(again) == 1, "a bad CRM record costs exactly one dead letter, whatever reads the table"
+
+
+def test_a_flood_of_new_customers_is_refused_at_the_bound_and_known_ones_still_count(
+    make_worker: Callable[..., Worker], producer: KafkaProducer
+) -> None:
+    """Anyone who can write to the customers topic fills every enriching worker's table: it holds at most
+    MENTION_ROUTER_CUSTOMERS_MAX_KEYS customers, refuses new ones past it (counted), and keeps serving those it
+    holds, whose tiers can still change."""
+    worker = make_worker(MENTION_ROUTER_CUSTOMERS_MAX_KEYS="50")
+    worker.start()
+    topic = f"{worker.prefix}customers"
+    for n in range(200):
+        customer = Customer(channel="twitter", handle=f"flood_{n}_" + "x" * 400, tier="standard")
+        producer.send(topic, customer.model_dump_json().encode(), key=customer.key.encode())
+    producer.flush(30)
+    wait_for(lambda: worker.metrics().total("mention_router_state_evictions_total", stage="customers") == 150, 20)
+    metrics = worker.metrics()
+    assert metrics.total("mention_router_state_size", stage="customers", store="keys") == 50
+    assert metrics.total("mention_router_state_size_limit", stage="customers", store="keys") == 50
+
+    held = Customer(channel="twitter", handle="flood_7_" + "x" * 400, tier="vip")  # held: a tier change applies
+    producer.send(topic, held.model_dump_json().encode(), key=held.key.encode()).get(30)
+    wait_for(lambda: worker.metrics().total("mention_router_customer_updates_total") == 51, 20)
+    mention = make_mention("@AcmeAir my order never arrived", handle=held.handle)
+    producer.send(worker.topic("raw"), mention.model_dump_json().encode(), key=mention.id.encode()).get(30)
+    assert routed(worker, mention.id).enrichment.customer_tier == "vip"
+    refused = make_mention("@AcmeAir my order never arrived either", handle="flood_150_" + "x" * 400)
+    producer.send(worker.topic("raw"), refused.model_dump_json().encode(), key=refused.id.encode()).get(30)
+    assert routed(worker, refused.id).enrichment.customer_tier is None
+    assert worker.process is not None
+    assert worker.process.poll() is None

@@ -523,9 +523,10 @@ async def test_timer_outputs_commit_with_their_partitions_positions_so_the_group
     producer = FakeProducer()
     agent, stage, _ = _agent(producer, FakeProducer())
 
-    def tick(partition: int, out: list[Output]) -> None:
+    def tick(partition: int, out: list[Output], limit: int | None = None) -> bool:
         if partition == 1:
             out.append(Output("escalations", b"k", b"v", None, 0))
+        return False
 
     stage.tick = tick  # type: ignore[method-assign]
     await agent.process(_fetch(1, 20, 2))
