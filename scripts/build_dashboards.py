@@ -456,6 +456,23 @@ def workers() -> Any:
         panel(lay, "CPU", [(f"rate(process_cpu_seconds_total[{rate}])", "{{instance}}")], "percentunit"),
         panel(
             lay,
+            "Event loop lag and GC pauses (p99)",
+            [
+                (
+                    f"histogram_quantile(0.99, sum by (instance, le) "
+                    f"(rate(mention_router_event_loop_lag_seconds_bucket[{rate}])))",
+                    "{{instance}} loop lag",
+                ),
+                (
+                    f"histogram_quantile(0.99, sum by (instance, le) "
+                    f"(rate(mention_router_gc_pause_seconds_bucket[{rate}])))",
+                    "{{instance}} GC pause",
+                ),
+            ],
+            "s",
+        ),
+        panel(
+            lay,
             "Rebalances (15m)",
             [("sum by (instance, stage) (increase(mention_router_rebalances_total[15m]))", "{{instance}} {{stage}}")],
         ),
