@@ -264,14 +264,17 @@ def latency_phases(bootstrap: str, runs: dict[str, Throughput], seconds: float, 
             settings = _settings(bootstrap, f"lat{uuid.uuid4().hex[:6]}.", local.free_port(), guarantee)
             ensure_topics(settings, load_rules(settings.rules_path))
             log = logs / f"latency-{guarantee}-{share}.log"
-            latencies = latency_run(settings, rate, seconds, log, start_worker)
+            run = latency_run(settings, rate, seconds, log, start_worker)
             phase = f"ingest→routed, {guarantee}, {share:.0%} of its throughput ({rate:,.0f}/s)"
-            if len(latencies) < 100:
-                report(phase, f"only {len(latencies)} routed; see {log}")
+            if len(run.latencies) < 100:
+                report(phase, f"only {len(run.latencies)} routed; see {log}")
                 continue
-            m = summarise_latencies(latencies)
+            m = summarise_latencies(run.latencies)
+            lag = "n/a" if run.loop_lag_p99_s is None else f"≤ {run.loop_lag_p99_s * 1000:,.0f} ms"
             report(phase, f"p50 {m.p50:,.0f} ms, p99 {m.p99:,.0f} ms, max {m.max:,.0f} ms over {m.count} first routes; "
-                          f"warm-up p50 {m.warmup_p50:,.0f} ms; last tenth p50 {m.last_p50:,.0f} ms")  # fmt: skip
+                          f"warm-up p50 {m.warmup_p50:,.0f} ms; last tenth p50 {m.last_p50:,.0f} ms; "
+                          f"worker loop lag p99 {lag}, GC {run.gc_seconds * 1000:,.0f} ms in all "
+                          f"({run.full_collections} full)")  # fmt: skip
 
 
 def rebalance_phase(bootstrap: str, rate: float, seconds: float, logs: Path, report: Report) -> None:

@@ -158,8 +158,17 @@ def wait_accounted(url: str, count: int, timeout: float = 60.0) -> None:
 StartWorker = Callable[[Settings, Path], subprocess.Popen[bytes]]
 
 
-def latency_run(settings: Settings, rate: float, seconds: float, log: Path, start_worker: StartWorker) -> list[float]:
-    """One worker, a stream at ``rate`` for ``seconds``: ingest→routed ms of each first route, in ingest order.
+@dataclass(frozen=True)
+class LatencyRun:
+    latencies: list[float]  # ingest→routed ms of each first route, in ingest order
+    loop_lag_p99_s: float | None  # the worker's event-loop lag, p99 (a bucket bound), warm-up included
+    gc_seconds: float  # the worker's time in garbage collections
+    full_collections: int
+
+
+def latency_run(settings: Settings, rate: float, seconds: float, log: Path, start_worker: StartWorker) -> LatencyRun:
+    """One worker, a stream at ``rate`` for ``seconds``: ingest→routed ms of each first route, in ingest order,
+    and what the worker's own metrics say of its event loop (how long the loop was held; GC pauses).
 
     A short stream at the same rate runs first and is not counted: each run has its own topics, and the broker's
     first transactional writes to a new partition cost it seconds in all (measured: its WriteTxnMarkers took
@@ -176,10 +185,16 @@ def latency_run(settings: Settings, rate: float, seconds: float, log: Path, star
         measured_from = time.time()
         send_paced(settings, records, rate)
         wait_accounted(url, len(warm_up) + len(records))
+        snap = scrape(url)
         timed = [(at, ms) for at, ms in first_routes(settings) if at >= measured_from]
     finally:
         stop(worker)
-    return [ms for _, ms in timed]
+    return LatencyRun(
+        [ms for _, ms in timed],
+        snap.histogram_quantile("mention_router_event_loop_lag_seconds", 0.99),
+        snap.total("mention_router_gc_pause_seconds_sum"),
+        int(snap.total("mention_router_gc_pause_seconds_count", generation="2")),
+    )
 
 
 @dataclass(frozen=True)
