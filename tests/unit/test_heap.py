@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+import platform
+import resource
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -43,3 +46,26 @@ def test_every_collection_is_timed_by_generation() -> None:
     assert count("mention_router_gc_pause_seconds_count", {"generation": "2"}) == 2
     assert count("mention_router_gc_pause_seconds_count", {"generation": "0"}) >= 1
     assert count("mention_router_gc_pause_seconds_sum", {"generation": "2"}) > 0
+
+
+def _resident_mb() -> float:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim and mallopt are glibc's")
+def test_freed_heap_memory_goes_back_to_the_system() -> None:
+    # 100 MiB of heap blocks, each followed by a small one that stays: freeing the large ones leaves holes
+    # below the heap's top, which glibc keeps until it is told to trim.
+    blocks, pins = [], []
+    for _ in range(1_600):
+        blocks.append(bytearray(64 * 1024))
+        pins.append(bytearray(600))  # above pymalloc's 512 bytes: from the same heap
+    held = _resident_mb()
+    del blocks
+    freed = _resident_mb()
+    assert heap.tune_allocator()
+    trimmed = _resident_mb()
+    assert freed > held - 50, "the holes stay resident until trimmed"
+    assert trimmed < freed - 80
+    assert len(pins) == 1_600
