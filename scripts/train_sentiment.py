@@ -66,11 +66,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from streams.enrich.linear import (  # noqa: E402
+    CHAR_WEIGHT_LIMIT,
     FORMAT_VERSION,
     LEXICON_FEATURE_NAMES,
     MODELS_DIR,
     WEIGHT_LIMIT,
     LinearModel,
+    char_grams,
     features,
     lexicon_features,
     tokens,
@@ -95,6 +97,7 @@ MAX_FEATURES = 20_000  # English: the features with the largest |relative weight
 # The other languages' vocabularies are 20-36k features; keeping half of them costs less than 0.01 val
 # macro-F1 and ~10 MB of worker memory (models/README.md).
 MAX_FEATURES_OTHER = 10_000
+MAX_CHAR_FEATURES = 10_000  # per language, where cross-validation chose character n-grams
 WEIGHT_SCALE = 0.001  # sparse weights are stored as integers in thousandths
 JOBS = 1  # cross-validation fits in parallel (``--jobs``)
 
@@ -137,14 +140,10 @@ def lexicon_row(feats: Sequence[str], valences: dict[str, float]) -> tuple[float
     return (*lexicon_features(sum(found)), positive, negative)
 
 
-def matrix(
-    texts: Sequence[str], vocab: dict[str, int], valences: dict[str, float] | None, grow: bool
-) -> sparse.csr_matrix:
-    """Feature counts scaled by 1/sqrt(number of features of the text), as ``LinearModel.scores`` does,
-    then the lexicon columns when ``valences`` is given."""
+def counts(rows: Sequence[Sequence[str]], vocab: dict[str, int], grow: bool) -> sparse.csr_matrix:
+    """Each row's feature counts scaled by 1/sqrt(its number of features), as ``LinearModel`` scales them."""
     indptr, indices, values = [0], [], []
-    for text in texts:
-        feats = features(text)
+    for feats in rows:
         scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
         for feat in feats:
             index = vocab.get(feat)
@@ -154,12 +153,27 @@ def matrix(
                 indices.append(index)
                 values.append(scale)
         indptr.append(len(indices))
-    x = sparse.csr_matrix((values, indices, indptr), shape=(len(texts), len(vocab)))
+    x = sparse.csr_matrix((values, indices, indptr), shape=(len(rows), len(vocab)))
     x.sum_duplicates()
-    if valences is not None:
-        dense = np.array([lexicon_row(features(text), valences) for text in texts])
-        x = sparse.hstack([x, sparse.csr_matrix(dense)]).tocsr()
     return x
+
+
+def matrix(
+    texts: Sequence[str],
+    vocab: dict[str, int],
+    char_vocab: dict[str, int] | None,
+    valences: dict[str, float] | None,
+    grow: bool,
+) -> sparse.csr_matrix:
+    """The token uni/bigram block, then the character n-gram block when ``char_vocab`` is given, then the
+    lexicon columns when ``valences`` is."""
+    word_rows = [features(text) for text in texts]
+    blocks = [counts(word_rows, vocab, grow)]
+    if char_vocab is not None:
+        blocks.append(counts([char_grams(tokens(text)) for text in texts], char_vocab, grow))
+    if valences is not None:
+        blocks.append(sparse.csr_matrix(np.array([lexicon_row(feats, valences) for feats in word_rows])))
+    return sparse.hstack(blocks).tocsr() if len(blocks) > 1 else blocks[0]
 
 
 def fit(x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, c: float) -> LogisticRegression:
@@ -173,19 +187,21 @@ def choose(
     sources: np.ndarray,
     valences: dict[str, float] | None,
     jobs: int = JOBS,
-) -> tuple[float, bool, float]:
-    """The C of ``C_GRID`` and whether to use the lexicon (offered when ``valences`` is given) with the best
-    3-fold macro-F1 on the training rows, and that score. With several ``sources`` (English: UMSAB and
-    airline tweets) a fold's score is the mean of the sources' macro-F1, so the many airline tweets do
-    not decide alone."""
+) -> tuple[float, bool, bool, float]:
+    """The C of ``C_GRID``, whether to use the lexicon (offered when ``valences`` is given) and whether to add
+    character n-grams, with the best 3-fold macro-F1 on the training rows, and that score. With several
+    ``sources`` (English: UMSAB and airline tweets) a fold's score is the mean of the sources' macro-F1, so the
+    many airline tweets do not decide alone."""
     folds = list(StratifiedKFold(n_splits=3, shuffle=True, random_state=SEED).split(texts, y))
-    configs = [(c, use) for use in ((False, True) if valences is not None else (False,)) for c in C_GRID]
+    lexicon_options = (False, True) if valences is not None else (False,)
+    configs = [(c, use, chars) for chars in (False, True) for use in lexicon_options for c in C_GRID]
 
-    def fold_score(c: float, use_lexicon: bool, train_idx: np.ndarray, test_idx: np.ndarray) -> float:
+    def fold_score(c: float, use_lexicon: bool, use_chars: bool, train_idx: np.ndarray, test_idx: np.ndarray) -> float:
         vocab: dict[str, int] = {}
+        char_vocab: dict[str, int] | None = {} if use_chars else None
         lexicon = valences if use_lexicon else None
-        x_train = matrix([texts[i] for i in train_idx], vocab, lexicon, grow=True)
-        x_test = matrix([texts[i] for i in test_idx], vocab, lexicon, grow=False)
+        x_train = matrix([texts[i] for i in train_idx], vocab, char_vocab, lexicon, grow=True)
+        x_test = matrix([texts[i] for i in test_idx], vocab, char_vocab, lexicon, grow=False)
         predicted = fit(x_train, y[train_idx], weight[train_idx], c).predict(x_test)
         test_sources = sources[test_idx]
         return float(
@@ -198,44 +214,61 @@ def choose(
         )
 
     results = Parallel(n_jobs=jobs)(
-        delayed(fold_score)(c, use, train_idx, test_idx) for c, use in configs for train_idx, test_idx in folds
+        delayed(fold_score)(*config, train_idx, test_idx) for config in configs for train_idx, test_idx in folds
     )
-    best = (C_GRID[0], False, -1.0)
-    for index, (c, use_lexicon) in enumerate(configs):
+    best = (C_GRID[0], False, False, -1.0)
+    for index, (c, use_lexicon, use_chars) in enumerate(configs):
         mean = float(np.mean(results[index * len(folds) : (index + 1) * len(folds)]))
-        print(f"  C={c} lexicon={use_lexicon}: 3-fold macro-F1 {mean:.4f}", flush=True)
-        if mean > best[2]:
-            best = (c, use_lexicon, mean)
+        print(f"  C={c} lexicon={use_lexicon} char n-grams={use_chars}: 3-fold macro-F1 {mean:.4f}", flush=True)
+        if mean > best[3]:
+            best = (c, use_lexicon, use_chars, mean)
     return best
 
 
+def strongest(
+    relative: np.ndarray, vocab: dict[str, int], offset: int, limit: float, max_features: int
+) -> dict[str, list[int]]:
+    """The ``max_features`` features of ``vocab`` (columns from ``offset`` on) with the largest |weight| of at
+    least PRUNE_BELOW, clipped to ``limit``, in units of WEIGHT_SCALE."""
+    block = np.clip(relative[offset : offset + len(vocab)], -limit, limit)
+    strength = np.abs(block).max(axis=1)
+    ranked = sorted(vocab.items(), key=lambda item: -strength[item[1]])[:max_features]
+    return {
+        feat: [round(float(x) / WEIGHT_SCALE) for x in block[index]]
+        for feat, index in ranked
+        if strength[index] >= PRUNE_BELOW
+    }
+
+
 def export(
-    model: LogisticRegression, vocab: dict[str, int], valences: dict[str, float] | None, max_features: int
+    model: LogisticRegression,
+    vocab: dict[str, int],
+    char_vocab: dict[str, int] | None,
+    valences: dict[str, float] | None,
+    max_features: int,
 ) -> dict[str, Any]:
     """The model as ``LinearModel.from_dict`` reads it: weights relative to LABELS[0], pruned and rounded."""
     order = [list(model.classes_).index(label) for label in LABELS]
     coef = model.coef_[order]
     intercept = model.intercept_[order]
-    limit = WEIGHT_LIMIT - 0.01
-    relative = np.clip((coef[1:] - coef[0]).T, -limit, limit)  # (features, labels - 1)
-    n_sparse = len(vocab)
-    strength = np.abs(relative[:n_sparse]).max(axis=1)
-    ranked = sorted(vocab.items(), key=lambda item: -strength[item[1]])[:max_features]
-    weights = {
-        feat: [round(float(x) / WEIGHT_SCALE) for x in relative[index]]
-        for feat, index in ranked
-        if strength[index] >= PRUNE_BELOW
-    }
+    relative = (coef[1:] - coef[0]).T  # (features, labels - 1)
+    weights = strongest(relative, vocab, 0, WEIGHT_LIMIT - 0.01, max_features)
     exported: dict[str, Any] = {
         "labels": list(LABELS),
         "bias": [0.0, *(round(float(b - intercept[0]), 4) for b in intercept[1:])],
         "weight_scale": WEIGHT_SCALE,
         "weights": dict(sorted(weights.items())),
     }
+    dense_offset = len(vocab)
+    if char_vocab is not None:
+        chars = strongest(relative, char_vocab, len(vocab), CHAR_WEIGHT_LIMIT - 0.01, MAX_CHAR_FEATURES)
+        exported["char_weights"] = dict(sorted(chars.items()))
+        dense_offset += len(char_vocab)
     if valences is not None:  # the lexicon itself is stored once per file
         exported["dense_names"] = list(LEXICON_FEATURE_NAMES)
         exported["dense_weights"] = [
-            [round(float(x), 4) for x in relative[n_sparse + i]] for i in range(len(LEXICON_FEATURE_NAMES))
+            [round(float(x), 4) for x in np.clip(relative[dense_offset + i], -WEIGHT_LIMIT + 0.01, WEIGHT_LIMIT - 0.01)]
+            for i in range(len(LEXICON_FEATURE_NAMES))
         ]
     return exported
 
@@ -243,7 +276,7 @@ def export(
 def evaluate(model: LinearModel, texts: Sequence[str], gold: Sequence[str]) -> float:
     predicted = []
     for text in texts:
-        probs = model.probabilities(features(text))
+        probs = model.probabilities(text)
         predicted.append(model.labels[probs.index(max(probs))])
     return float(f1_score(gold, predicted, average="macro"))
 
@@ -306,11 +339,12 @@ def train_language(
     weight = np.array([row[2] for row in rows])
     sources = np.array([row[3] for row in rows])
     print(f"{code}: {len(rows)} training rows", flush=True)
-    c, use_lexicon, cv_score = choose(texts, y, weight, sources, valences, args.jobs)
+    c, use_lexicon, use_chars, cv_score = choose(texts, y, weight, sources, valences, args.jobs)
     lexicon = valences if use_lexicon else None
     vocab: dict[str, int] = {}
-    final = fit(matrix(texts, vocab, lexicon, grow=True), y, weight, c)
-    exported = export(final, vocab, lexicon, MAX_FEATURES if english else MAX_FEATURES_OTHER)
+    char_vocab: dict[str, int] | None = {} if use_chars else None
+    final = fit(matrix(texts, vocab, char_vocab, lexicon, grow=True), y, weight, c)
+    exported = export(final, vocab, char_vocab, lexicon, MAX_FEATURES if english else MAX_FEATURES_OTHER)
     linear = LinearModel.from_dict(exported, valences)
     val_rows = read_split(args.data, folder, "val")
     scores = {"cv_train_macro_f1": round(cv_score, 4)}
@@ -325,8 +359,11 @@ def train_language(
         "dropped_as_in_val": dropped,
         "C": c,
         "lexicon": use_lexicon,
+        "char_ngrams": use_chars,
         "stored_features": len(exported["weights"]),
         "vocabulary": len(vocab),
+        "stored_char_ngrams": len(exported.get("char_weights", {})),
+        "char_vocabulary": len(char_vocab or {}),
         **scores,
     }
     print(f"{code}: {report} ({time.perf_counter() - started:.0f} s)", flush=True)

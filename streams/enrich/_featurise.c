@@ -45,6 +45,8 @@ typedef struct {
     Py_UCS4 *separators;
     Py_ssize_t separator_count;
     Py_ssize_t token_limit;
+    /* Character n-gram mode (char_ngrams=(min, max, limit)): score() sums the grams of each padded token. */
+    Py_ssize_t gram_min, gram_max, gram_limit; /* gram_max 0: the token unigram/bigram mode */
     int ready; /* set by a successful __init__ only: a failed one leaves the object unusable, not half-built */
     int started; /* __init__ ran once: it is never run again on the same object */
 } FeatureTable;
@@ -203,22 +205,34 @@ compare_chars(const void *left, const void *right)
 static int
 FeatureTable_init(FeatureTable *self, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"unigrams", "bigrams", "split_chars", "split_ranges", "separators", "token_limit", NULL};
+    static char *keywords[] = {"unigrams",   "bigrams",     "split_chars", "split_ranges",
+                               "separators", "token_limit", "char_ngrams", NULL};
     PyObject *unigrams, *bigrams, *split_chars, *split_ranges, *separators;
-    Py_ssize_t token_limit;
+    Py_ssize_t token_limit, gram_min = 0, gram_max = 0, gram_limit = 0;
     if (self->started) {
         PyErr_SetString(PyExc_RuntimeError, "FeatureTable is already initialised");
         return -1;
     }
     self->started = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!UOUn", keywords, &PyDict_Type, &unigrams, &PyDict_Type,
-                                     &bigrams, &split_chars, &split_ranges, &separators, &token_limit))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!UOUn|$(nnn)", keywords, &PyDict_Type, &unigrams,
+                                     &PyDict_Type, &bigrams, &split_chars, &split_ranges, &separators, &token_limit,
+                                     &gram_min, &gram_max, &gram_limit))
         return -1;
     if (token_limit < 1) {
         PyErr_SetString(PyExc_ValueError, "token_limit must be positive");
         return -1;
     }
     self->token_limit = token_limit;
+    if (gram_max != 0 && (gram_min < 1 || gram_max < gram_min || gram_max > 64 || gram_limit < 1 ||
+                          PyDict_GET_SIZE(bigrams) != 0)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "char_ngrams must be (min, max, limit) with 1 <= min <= max <= 64 and limit >= 1, "
+                        "and a character n-gram table has no bigrams");
+        return -1;
+    }
+    self->gram_min = gram_min;
+    self->gram_max = gram_max;
+    self->gram_limit = gram_limit;
 
     Py_UCS4 *chars;
     Py_ssize_t count;
@@ -388,6 +402,54 @@ lookup(const FeatureTable *self, uint64_t hash, int kind, const void *data, Py_s
     }
 }
 
+/* The end of the token that starts at i (a split-off character is a token of its own); i itself when a
+ * separator starts there. */
+static inline Py_ssize_t
+token_end(const FeatureTable *self, int kind, const void *data, Py_ssize_t length, Py_ssize_t i)
+{
+    Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+    if (is_split(self, ch))
+        return i + 1;
+    if (is_separator(self, ch))
+        return i;
+    Py_ssize_t end = i + 1;
+    while (end < length) {
+        Py_UCS4 next = PyUnicode_READ(kind, data, end);
+        if (is_split(self, next) || is_separator(self, next))
+            break;
+        end++;
+    }
+    return end;
+}
+
+/* Adds the weights of the character n-grams of one token, padded with a space on each side, to *total and
+ * their number to *grams (stopping at gram_limit): linear.char_grams, gram for gram. */
+static int
+add_char_grams(const FeatureTable *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t end,
+               Py_UCS4 *padded, int64_t *total, Py_ssize_t *grams)
+{
+    Py_ssize_t size = end - start + 2;
+    padded[0] = ' ';
+    for (Py_ssize_t i = start; i < end; i++)
+        padded[i - start + 1] = PyUnicode_READ(kind, data, i);
+    padded[size - 1] = ' ';
+    for (Py_ssize_t first = 0; first + self->gram_min <= size; first++) {
+        uint64_t hash = 1469598103934665603ULL; /* hash_span, grown one code point at a time */
+        for (Py_ssize_t last = first; last < size && last - first < self->gram_max; last++) {
+            hash ^= (uint64_t)padded[last];
+            hash *= 1099511628211ULL;
+            if (last - first + 1 < self->gram_min)
+                continue;
+            int64_t value = lookup(self, hash & ~1ULL, PyUnicode_4BYTE_KIND, padded, first, last + 1, -1, -1);
+            if (__builtin_add_overflow(*total, value, total))
+                return -1;
+            if (++*grams >= self->gram_limit)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *
 FeatureTable_score(FeatureTable *self, PyObject *text)
 {
@@ -396,27 +458,30 @@ FeatureTable_score(FeatureTable *self, PyObject *text)
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text);
-    Py_ssize_t tokens = 0, previous_start = -1, previous_end = -1, i = 0;
+    Py_ssize_t tokens = 0, grams = 0, previous_start = -1, previous_end = -1, i = 0;
     uint64_t previous_hash = 0;
     int64_t total = 0;
+    Py_UCS4 *padded = NULL; /* character mode: one token and its two pads */
+    if (self->gram_max > 0) {
+        padded = PyMem_Malloc((size_t)(length + 2) * sizeof(Py_UCS4));
+        if (padded == NULL)
+            return PyErr_NoMemory();
+    }
     while (i < length && tokens < self->token_limit) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        Py_ssize_t start = i, end;
-        if (is_split(self, ch)) {
-            end = i + 1;
-        }
-        else if (is_separator(self, ch)) {
+        Py_ssize_t start = i, end = token_end(self, kind, data, length, i);
+        if (end == start) {
             i++;
             continue;
         }
-        else {
-            end = i + 1;
-            while (end < length) {
-                Py_UCS4 next = PyUnicode_READ(kind, data, end);
-                if (is_split(self, next) || is_separator(self, next))
-                    break;
-                end++;
-            }
+        tokens++;
+        i = end;
+        if (padded != NULL) {
+            int done = add_char_grams(self, kind, data, start, end, padded, &total, &grams);
+            if (done < 0)
+                goto overflow;
+            if (done > 0)
+                break;
+            continue;
         }
         uint64_t hash = hash_span(kind, data, start, end);
         int64_t value = lookup(self, hash & ~1ULL, kind, data, start, end, -1, -1);
@@ -431,11 +496,12 @@ FeatureTable_score(FeatureTable *self, PyObject *text)
         previous_start = start;
         previous_end = end;
         previous_hash = hash;
-        tokens++;
-        i = end;
     }
-    return Py_BuildValue("(Ln)", (long long)total, tokens);
+    int char_mode = padded != NULL;
+    PyMem_Free(padded);
+    return Py_BuildValue("(Ln)", (long long)total, char_mode ? grams : tokens);
 overflow:
+    PyMem_Free(padded);
     PyErr_SetString(PyExc_OverflowError, "packed sum does not fit 64 bits");
     return NULL;
 }
@@ -497,7 +563,8 @@ FeatureTable_nbytes(FeatureTable *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef FeatureTable_methods[] = {
     {"score", (PyCFunction)FeatureTable_score, METH_O,
-     "score(text) -> (packed sum of the unigram and bigram weights, number of tokens)"},
+     "score(text) -> (packed sum of the unigram and bigram weights, number of tokens); with char_ngrams, "
+     "(packed sum of the character n-gram weights, number of n-grams)"},
     {"lookup", (PyCFunction)FeatureTable_lookup, METH_VARARGS,
      "lookup(token) or lookup(first, second) -> the packed weights of one feature, 0 when absent"},
     {"feature_count", (PyCFunction)FeatureTable_len, METH_NOARGS, "number of stored features"},

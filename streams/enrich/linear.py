@@ -9,6 +9,10 @@ inference streams them from the tokens without building a list or a set. ``featu
 featuriser: the training script (``scripts/train_sentiment.py``) imports it, so training and inference
 cannot drift apart. Only features with a non-negligible weight are stored.
 
+A model may add a second block, character n-grams (``char_grams``: 2 to 5 code points of each token padded
+with spaces), counted and scaled by 1/sqrt(number of grams) on their own: they carry what word features miss
+in inflected languages and misspelt or elongated words ("sooo baaad") at ~8 µs a text in C.
+
 A model may also use a lexicon (feature -> valence, e.g. VADER's word valences): the text's valences are
 summed (counted, not normalised) and ``lexicon_features`` turns the sum into its first dense features. Its
 last two dense features, the positive and the negative valences scaled like the feature counts, are linear
@@ -25,7 +29,8 @@ bigram (a tuple's hash combines its tokens' hashes, which the unigram lookups ha
 Where the optional C extension ``streams.enrich._featurise`` was built (setup.py; it needs a C compiler), a
 model hands its packed weights to a ``FeatureTable`` and drops its dicts: the table tokenises the prepared
 text and sums the weights in one pass without a Python object per token (~2.5x faster, ~1/3 of the memory),
-with the same sums as the dicts (tests/unit/test_featurise.py compares them on real and random text).
+with the same sums as the dicts (tests/unit/test_featurise.py compares them on real and random text); a
+second table in character mode does the same for the n-grams.
 """
 
 from __future__ import annotations
@@ -72,6 +77,12 @@ _TOKEN_LIMIT = 200  # a tweet has fewer; a very long text is judged by its start
 WEIGHT_LIMIT = _HALF * _QUANTUM / (2 * _TOKEN_LIMIT)  # 10.24
 _FOLD_LIMIT = WEIGHT_LIMIT - 0.01
 _CHAR_LIMIT = 4_000
+# Character n-grams (``char_grams``): every substring of CHAR_NGRAM_MIN..CHAR_NGRAM_MAX code points of each
+# token padded with a space on both sides, token by token, the first CHAR_GRAM_LIMIT of them.
+CHAR_NGRAM_MIN, CHAR_NGRAM_MAX = 2, 5
+CHAR_GRAM_LIMIT = 2_048
+# A class's sum over at most CHAR_GRAM_LIMIT grams must stay inside its field: character weights are smaller.
+CHAR_WEIGHT_LIMIT = _HALF * _QUANTUM / CHAR_GRAM_LIMIT  # 2.0
 
 
 class ModelError(ValueError):
@@ -113,10 +124,44 @@ def _feature_table(unigrams: dict[str, int], bigrams: dict[tuple[str, ...], int]
         return None
 
 
+def _char_table(grams: dict[str, int]) -> FeatureTable | None:
+    """The compiled featuriser's table of character n-gram weights (``char_grams``); None as above."""
+    if FeatureTable is None:
+        return None
+    try:
+        return FeatureTable(
+            grams,
+            {},
+            _SPLIT_OFF,
+            _EMOJI_RANGES,
+            _SEPARATORS,
+            _TOKEN_LIMIT,
+            char_ngrams=(CHAR_NGRAM_MIN, CHAR_NGRAM_MAX, CHAR_GRAM_LIMIT),
+        )
+    except (TypeError, ValueError, OverflowError) as exc:
+        logger.warning("compiled featuriser unavailable for a model's character n-grams, using Python: %s", exc)
+        return None
+
+
 def features(text: str) -> list[str]:
     """Token unigrams and bigrams of ``text``, duplicates kept (the model counts them)."""
     toks = tokens(text)
     return [*toks, *map(" ".join, pairwise(toks))]
+
+
+def char_grams(toks: Sequence[str]) -> list[str]:
+    """The character n-grams of the tokens ``toks``, duplicates kept, in the order the C featuriser reads them:
+    token by token, start by start, shortest first; at most CHAR_GRAM_LIMIT. A token is padded with a space on
+    each side, so a gram at a word's edge differs from the same letters inside one (" go" vs "go")."""
+    grams: list[str] = []
+    for tok in toks:
+        padded = f" {tok} "
+        size = len(padded)
+        for start in range(size - CHAR_NGRAM_MIN + 1):
+            grams += [padded[start : start + n] for n in range(CHAR_NGRAM_MIN, min(CHAR_NGRAM_MAX, size - start) + 1)]
+        if len(grams) >= CHAR_GRAM_LIMIT:
+            return grams[:CHAR_GRAM_LIMIT]
+    return grams
 
 
 LEXICON_FEATURE_NAMES = (
@@ -148,21 +193,33 @@ def lexicon_features(valence_sum: float) -> tuple[float, ...]:
     )
 
 
-def _pack(row: Sequence[float]) -> int:
+def _pack(row: Sequence[float], limit: float = WEIGHT_LIMIT) -> int:
     packed = 0
     for index, weight in enumerate(row):
-        if not abs(weight) < WEIGHT_LIMIT:  # also NaN and infinities, which round() would raise on
+        if not abs(weight) < limit:  # also NaN and infinities, which round() would raise on
             raise ModelError(f"malformed linear model: weight {weight} is out of range")
         field = round(weight / _QUANTUM)
         packed += field << (_FIELD_BITS * index)
     return packed
 
 
+def _unpack(total: int, width: int, scale: float) -> tuple[list[float], int]:
+    """The first ``width`` fields of a packed sum, each times ``scale``, and what is left above them."""
+    fields = []
+    for _ in range(width):
+        field = ((total + _HALF) & _MASK) - _HALF
+        total = (total - field) >> _FIELD_BITS
+        fields.append(field * scale)
+    return fields, total
+
+
 class LinearModel:
     """One linear classifier: ``labels[0]`` is the reference class (weights stored relative to it).
 
     With a ``lexicon``, ``dense_names`` must be ``LEXICON_FEATURE_NAMES``: the dense features are computed
-    from the text's valence sum. Without one there are no dense features.
+    from the text's valence sum. Without one there are no dense features. ``char_weights`` (optional) are the
+    weights of character n-grams (``char_grams``), a second block of counted features with its own
+    1/sqrt(number of grams) scale.
     """
 
     def __init__(
@@ -173,6 +230,7 @@ class LinearModel:
         dense_names: tuple[str, ...] = (),
         dense_weights: tuple[tuple[float, ...], ...] = (),
         lexicon: Mapping[str, float] | None = None,
+        char_weights: Mapping[str, tuple[float, ...]] | None = None,
     ) -> None:
         if dense_names != (LEXICON_FEATURE_NAMES if lexicon else ()):
             raise ModelError(f"malformed linear model: dense features {dense_names} need a lexicon")
@@ -180,22 +238,25 @@ class LinearModel:
         self.bias = bias
         self.dense_names = dense_names
         self.dense_weights = dense_weights  # per dense feature: one weight per label after the first
-        self.lexicon: Mapping[str, float] = lexicon or {}
+        # The lexicon is only read here (its valences are packed with the weights): keeping the parsed file's
+        # strings alive would pin the memory the whole parse used (see streams.runtime.heap).
+        lexicon = lexicon or {}
         width = len(labels) - 1
+        self._width = width
         self._relative_bias = tuple(b - bias[0] for b in bias[1:])
         self._dense_columns = [tuple(row[i] for row in dense_weights) for i in range(width)]
-        if self.lexicon:
+        if lexicon:
             zeros = (0.0,) * width
             positive, negative = dense_weights[-2], dense_weights[-1]
             folded = dict(weights)
-            for feat, valence in self.lexicon.items():
+            for feat, valence in lexicon.items():
                 row = folded.get(feat, zeros)
                 slope = positive if valence > 0 else negative
                 # Clipped into the packable range (the training script evaluates through this class).
                 folded[feat] = tuple(
                     max(-_FOLD_LIMIT, min(_FOLD_LIMIT, w + s * valence)) for w, s in zip(row, slope, strict=True)
                 )
-            packed = {feat: _pack((*row, self.lexicon.get(feat, 0.0))) for feat, row in folded.items()}
+            packed = {feat: _pack((*row, lexicon.get(feat, 0.0))) for feat, row in folded.items()}
         else:
             packed = {feat: _pack(row) for feat, row in weights.items()}
         # Tokens hold no whitespace, so a feature with a space is a bigram ("a b" -> ("a", "b")); a pair's
@@ -206,11 +267,16 @@ class LinearModel:
         for feat, value in packed.items():
             if " " in feat:
                 self._bigrams[tuple(shared.setdefault(part, part) for part in feat.split(" "))] = value
+        self._chars = {gram: _pack(row, CHAR_WEIGHT_LIMIT) for gram, row in (char_weights or {}).items()}
+        self.char_grams = bool(self._chars)
         # With the C featuriser, the dicts above are only its input: it holds the same weights in ~1/3 of the
         # memory, and scoring reads it alone.
         self._table = _feature_table(self._unigrams, self._bigrams)
+        self._char_table = _char_table(self._chars) if self._chars else None
         if self._table is not None:
             self._unigrams, self._bigrams = {}, {}
+        if self._char_table is not None:
+            self._chars = {}
         # lexicon_features is piecewise linear: per class, (slope, weight at or beyond the label threshold)
         # for a positive and for a negative score, and the weight of a zero sum (see _relative).
         self._lexicon_rows = [
@@ -223,16 +289,12 @@ class LinearModel:
     @property
     def compiled(self) -> bool:
         """Whether this model scores through the compiled featuriser."""
-        return self._table is not None
+        return self._table is not None and (self._char_table is not None or not self.char_grams)
 
     def _relative(self, total: int, count: int) -> list[float]:
         """Logits of the classes after the first minus the first's, from the packed sum of ``count`` features."""
-        scale = _QUANTUM / math.sqrt(count) if count else 0.0
-        logits = []
-        for bias in self._relative_bias:
-            field = ((total + _HALF) & _MASK) - _HALF
-            total = (total - field) >> _FIELD_BITS
-            logits.append(bias + field * scale)
+        fields, total = _unpack(total, self._width, _QUANTUM / math.sqrt(count) if count else 0.0)
+        logits = [bias + field for bias, field in zip(self._relative_bias, fields, strict=True)]
         if self._lexicon_rows:  # what is left of the total is the valence sum: lexicon_features, unrolled
             if total == 0:
                 for i, row in enumerate(self._lexicon_rows):
@@ -248,37 +310,40 @@ class LinearModel:
         return logits
 
     def relative_scores(self, text: str) -> list[float]:
-        """``scores`` of ``text`` minus the first class's: the fast path.
+        """The logits of the classes after the first minus the first's: the fast path.
 
         The features are streamed from the tokens into the lookups and the sum, never materialised.
         """
         if self._table is not None:
-            total, count = self._table.score(prepare(text))
-            return self._relative(total, 2 * count - 1 if count else 0)
-        toks = tokens(text)
-        total = sum(map(self._unigrams.get, toks, _ZEROS)) + sum(map(self._bigrams.get, pairwise(toks), _ZEROS))
-        return self._relative(total, 2 * len(toks) - 1 if toks else 0)
+            prepared = prepare(text)
+            total, count = self._table.score(prepared)
+            logits = self._relative(total, 2 * count - 1 if count else 0)
+            if self._char_table is not None:
+                char_total, char_count = self._char_table.score(prepared)
+            elif self.char_grams:
+                grams = char_grams(tokens(text))
+                char_total, char_count = sum(map(self._chars.get, grams, _ZEROS)), len(grams)
+            else:
+                return logits
+        else:
+            toks = tokens(text)
+            total = sum(map(self._unigrams.get, toks, _ZEROS)) + sum(map(self._bigrams.get, pairwise(toks), _ZEROS))
+            logits = self._relative(total, 2 * len(toks) - 1 if toks else 0)
+            if not self.char_grams:
+                return logits
+            grams = char_grams(toks)
+            char_total, char_count = sum(map(self._chars.get, grams, _ZEROS)), len(grams)
+        fields, _ = _unpack(char_total, self._width, _QUANTUM / math.sqrt(char_count) if char_count else 0.0)
+        return [logit + field for logit, field in zip(logits, fields, strict=True)]
 
-    def packed_weight(self, feature: str) -> int:
-        """The packed weights of one feature (a token, or two joined by a space); 0 when not stored."""
-        if " " in feature:
-            pair = feature.split(" ")
-            if self._table is not None:
-                return self._table.lookup(*pair) if len(pair) == 2 else 0
-            return self._bigrams.get(tuple(pair), 0)
-        if self._table is not None:
-            return self._table.lookup(feature)
-        return self._unigrams.get(feature, 0)
-
-    def scores(self, feats: Sequence[str]) -> list[float]:
-        """Unnormalised class scores (logits) of a text with features ``feats``."""
+    def scores(self, text: str) -> list[float]:
+        """Unnormalised class scores (logits) of ``text``."""
         first = self.bias[0]
-        total = sum(map(self.packed_weight, feats))
-        return [first, *(first + x for x in self._relative(total, len(feats)))]
+        return [first, *(first + x for x in self.relative_scores(text))]
 
-    def probabilities(self, feats: Sequence[str]) -> list[float]:
+    def probabilities(self, text: str) -> list[float]:
         """Softmax of ``scores``, in the order of ``labels``."""
-        logits = self.scores(feats)
+        logits = self.scores(text)
         top = max(logits)
         exps = [math.exp(x - top) for x in logits]
         total = sum(exps)
@@ -298,15 +363,17 @@ class LinearModel:
             dense_weights = tuple(tuple(float(x) for x in row) for row in data.get("dense_weights", ()))
             raw_lexicon = data.get("lexicon", lexicon or {}) if dense_names else {}
             lexicon = {str(k): float(v) for k, v in raw_lexicon.items()}
+            char_weights = {str(k): tuple(float(x) * scale for x in v) for k, v in data.get("char_weights", {}).items()}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"malformed linear model: {type(exc).__name__}: {exc}") from None
         if width < 1 or len(bias) != len(labels):
             raise ModelError("malformed linear model: labels and bias do not match")
-        if any(len(w) != width for w in weights.values()) or any(len(r) != width for r in dense_weights):
+        rows = (*weights.values(), *char_weights.values(), *dense_weights)
+        if any(len(row) != width for row in rows):
             raise ModelError("malformed linear model: a weight row has the wrong width")
         if len(dense_weights) != len(dense_names):
             raise ModelError("malformed linear model: dense names and weights do not match")
-        return cls(labels, bias, weights, dense_names, dense_weights, lexicon)
+        return cls(labels, bias, weights, dense_names, dense_weights, lexicon, char_weights)
 
 
 def load_json(path: Path) -> dict[str, Any]:

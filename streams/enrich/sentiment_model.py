@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from streams.enrich.linear import MODELS_DIR, LinearModel, ModelError, features, load_json
+from streams.enrich.linear import MODELS_DIR, LinearModel, ModelError, load_json
 
 logger = logging.getLogger(__name__)
 
@@ -41,4 +41,4 @@ class SentimentModels:
 
     def probabilities(self, text: str, language: str) -> list[float]:
         """P(neutral), P(negative), P(positive) of ``text`` under ``language``'s model (KeyError if none)."""
-        return self.models[language].probabilities(features(text))
+        return self.models[language].probabilities(text)

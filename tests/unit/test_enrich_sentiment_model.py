@@ -11,11 +11,14 @@ import pytest
 from schemas.enriched import SentimentLabel
 from streams.enrich import Enricher
 from streams.enrich.linear import (
+    CHAR_GRAM_LIMIT,
+    CHAR_WEIGHT_LIMIT,
     FORMAT_VERSION,
     LEXICON_FEATURE_NAMES,
     WEIGHT_LIMIT,
     LinearModel,
     ModelError,
+    char_grams,
     features,
     lexicon_features,
     tokens,
@@ -53,8 +56,8 @@ def test_shipped_weights_load_and_cover_umsab_languages() -> None:
     assert models.languages == frozenset(UMSAB_CODES)
     assert all(model.labels == LABELS for model in models.models.values())
     assert models.models["en"].dense_names == LEXICON_FEATURE_NAMES  # VADER's lexicon, no VADER at run time
-    assert models.models["en"].lexicon["happy"] > 0 > models.models["en"].lexicon["not happy"]
-    assert models.models["en"].lexicon == models.models["fr"].lexicon or not models.models["fr"].dense_names
+    lexicon = json.loads(SENTIMENT_MODEL_PATH.read_text(encoding="utf-8"))["lexicon"]  # stored once per file
+    assert lexicon["happy"] > 0 > lexicon["not happy"]
     assert SENTIMENT_MODEL_PATH.stat().st_size < 5_000_000
 
 
@@ -130,11 +133,11 @@ def test_linear_model_matches_hand_computation() -> None:
         {"labels": ["a", "b"], "bias": [0.0, 0.5], "weights": {"x": [2.0], "x y": [-1.0]}, "weight_scale": 1.0}
     )
     # features x, y, "x y" -> scale 1/sqrt(3); a repeated feature counts twice: x, x, "x x" -> 1/sqrt(3)
-    assert model.scores(features("x y")) == pytest.approx([0.0, 0.5 + (2.0 - 1.0) / 3**0.5])
-    assert model.scores(features("x x")) == pytest.approx([0.0, 0.5 + 4.0 / 3**0.5])
+    assert model.scores("x y") == pytest.approx([0.0, 0.5 + (2.0 - 1.0) / 3**0.5])
+    assert model.scores("x x") == pytest.approx([0.0, 0.5 + 4.0 / 3**0.5])
     assert model.relative_scores("x y") == pytest.approx([0.5 + (2.0 - 1.0) / 3**0.5])
     assert model.relative_scores("") == [0.5]
-    assert sum(model.probabilities(features("x y"))) == pytest.approx(1.0)
+    assert sum(model.probabilities("x y")) == pytest.approx(1.0)
 
 
 def test_three_class_model_with_a_lexicon_matches_hand_computation() -> None:
@@ -160,10 +163,49 @@ def test_three_class_model_with_a_lexicon_matches_hand_computation() -> None:
         -1.0 - 0.25 + (-2.5 + 1.5 + 0.75) / 7**0.5 + sum(x * row[1] for x, row in zip(lexicon, dense, strict=True)),
     ]
     assert model.relative_scores("Not bad, OK") == pytest.approx(expected)
-    assert model.scores(feats) == pytest.approx([0.25, *(0.25 + x for x in expected)])
+    assert model.scores("not bad, ok") == pytest.approx([0.25, *(0.25 + x for x in expected)])
     assert lexicon_features(0.0) == (0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
     # No features: only the biases and the "no lexicon evidence" indicator (the fourth dense feature).
     assert model.relative_scores("") == pytest.approx([0.25 + dense[3][0], -1.25 + dense[3][1]])
+
+
+def test_character_ngrams_add_a_block_with_its_own_scale() -> None:
+    model = LinearModel.from_dict(
+        {
+            "labels": ["a", "b", "c"],
+            "bias": [0.0, 0.5, -0.5],
+            "weights": {"ab": [1.0, -1.0]},
+            "char_weights": {" a": [0.5, 0.25], "b ": [-0.75, 1.0], "ab": [0.125, 0.0]},
+            "weight_scale": 1.0,
+        }
+    )
+    grams = char_grams(["ab"])  # " a" " ab" " ab " "ab" "ab " "b ": 6 grams
+    assert grams == [" a", " ab", " ab ", "ab", "ab ", "b "]
+    char_sum = (0.5 - 0.75 + 0.125, 0.25 + 1.0 + 0.0)
+    expected = [0.5 + 1.0 + char_sum[0] / 6**0.5, -0.5 - 1.0 + char_sum[1] / 6**0.5]
+    assert model.char_grams
+    assert model.relative_scores("AB") == pytest.approx(expected)
+    assert model.relative_scores("") == pytest.approx([0.5, -0.5])
+    assert char_grams([]) == []
+    assert len(char_grams(["x" * 5_000])) == CHAR_GRAM_LIMIT
+
+
+def test_character_sums_never_spill_into_the_next_class() -> None:
+    top = CHAR_WEIGHT_LIMIT - 0.01
+    model = LinearModel.from_dict(
+        {"labels": ["a", "b", "c"], "bias": [0.0, 0.0, 0.0], "weights": {}, "char_weights": {"ww": [top, -top]}}
+    )
+    for text in ("w" * 5_000, "ww " * 2_000, "w"):
+        grams = char_grams(tokens(text))
+        scale = grams.count("ww") * round(top * 256) / 256 / len(grams) ** 0.5  # weights in units of 1/256
+        assert model.relative_scores(text) == pytest.approx([scale, -scale])
+    for bad in (CHAR_WEIGHT_LIMIT, float("nan")):
+        with pytest.raises(ModelError):
+            LinearModel.from_dict(
+                {"labels": ["a", "b"], "bias": [0.0, 0.0], "weights": {}, "char_weights": {"w": [bad]}}
+            )
+    with pytest.raises(ModelError, match="width"):
+        LinearModel.from_dict({"labels": ["a", "b"], "bias": [0.0, 0.0], "weights": {}, "char_weights": {"w": [1, 2]}})
 
 
 def test_packed_sums_never_spill_into_the_next_class() -> None:

@@ -61,8 +61,12 @@ def test_models_use_the_compiled_table_when_it_is_built(
 ) -> None:
     for _, compiled, pure in model_pairs:
         assert compiled._table is not None
+        assert compiled.compiled
         assert pure._table is None
         assert compiled._table.feature_count() == len(pure._unigrams) + len(pure._bigrams) > 0
+        assert (compiled._char_table is not None) == compiled.char_grams == bool(pure._chars)
+        if compiled._char_table is not None:
+            assert compiled._char_table.feature_count() == len(pure._chars)
 
 
 @pytest.mark.parametrize("text", TRICKY)
@@ -71,8 +75,7 @@ def test_compiled_and_pure_paths_agree_on_tricky_text(
 ) -> None:
     for code, compiled, pure in model_pairs:
         assert compiled.relative_scores(text) == pure.relative_scores(text), code
-        feats = linear.features(text)
-        assert compiled.scores(feats) == pure.scores(feats), code
+        assert compiled.scores(text) == pure.scores(text), code
 
 
 def test_compiled_and_pure_paths_agree_on_random_text(model_pairs: list[tuple[str, LinearModel, LinearModel]]) -> None:
@@ -103,6 +106,53 @@ def test_score_counts_the_tokens_the_regex_finds() -> None:
         expected = toks.count("a") + 10 * sum(1 for pair in itertools.pairwise(toks) if pair == ("a", "b"))
         assert table.score(text) == (expected, len(toks))
     assert featurise.FeatureTable({"a": 1}, {}, "", [], "", 3).score("a a a a a") == (3, 3)
+
+
+def _char_table(grams: dict[str, int], limit: int = linear.CHAR_GRAM_LIMIT) -> featurise.FeatureTable:
+    return featurise.FeatureTable(
+        grams,
+        {},
+        linear._SPLIT_OFF,
+        linear._EMOJI_RANGES,
+        linear._SEPARATORS,
+        linear._TOKEN_LIMIT,
+        char_ngrams=(linear.CHAR_NGRAM_MIN, linear.CHAR_NGRAM_MAX, limit),
+    )
+
+
+def test_character_mode_sums_the_grams_char_grams_lists() -> None:
+    grams = linear.char_grams(["good", "!"])
+    assert grams[:4] == [" g", " go", " goo", " good"]
+    assert len(grams) == 17  # " good " gives 4+4+3+2+1 grams; " ! " gives 3
+    table = _char_table({" g": 1, "od ": 10, "! ": 100, " ! ": 1000, "go": 10_000})
+    assert table.score("good!") == (11_111, 17)
+    assert table.score("") == (0, 0)
+    # " ab " gives 6 grams, then the limit stops the second token's after " a" and " ab".
+    assert _char_table({" a": 1, "ab": 10}, limit=8).score("ab ab ab") == (12, 8)
+
+
+def test_character_mode_agrees_with_char_grams_on_random_text() -> None:
+    rng = random.Random(20261207)
+    alphabet = [*"abc é 😡👍🏽!?'.\t\u200d\ufe0f、", "xyz", "ünï", "  "]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 120))) for _ in range(2_000)]
+    texts += ["w" * 3_000, "ab " * 1_500]  # past the gram limit, in one token and in many
+    weights: dict[str, int] = {}
+    for text in texts[:300]:
+        for gram in linear.char_grams(linear.tokens(text)):
+            weights.setdefault(gram, rng.randint(-1_000, 1_000))
+    table = _char_table(weights)
+    for text in texts:
+        grams = linear.char_grams(linear.tokens(text))
+        expected = (sum(weights.get(gram, 0) for gram in grams), len(grams))
+        assert table.score(linear.prepare(text)) == expected, text
+
+
+@pytest.mark.parametrize("char_ngrams", [(0, 5, 10), (3, 2, 10), (2, 65, 10), (2, 5, 0)])
+def test_a_bad_character_mode_is_refused(char_ngrams: tuple[int, int, int]) -> None:
+    with pytest.raises(ValueError, match="char_ngrams"):
+        featurise.FeatureTable({}, {}, "", [], "", 200, char_ngrams=char_ngrams)
+    with pytest.raises(ValueError, match="char_ngrams"):
+        featurise.FeatureTable({}, {("a", "b"): 1}, "", [], "", 200, char_ngrams=(2, 5, 10))
 
 
 def test_lookup_reads_one_feature() -> None:
