@@ -67,6 +67,7 @@ def test_models_use_the_compiled_table_when_it_is_built(
         assert (compiled._char_table is not None) == compiled.char_grams == bool(pure._chars)
         if compiled._char_table is not None:
             assert compiled._char_table.feature_count() == len(pure._chars)
+    assert any(compiled.char_grams for _, compiled, _ in model_pairs), "the shipped file uses character n-grams"
 
 
 @pytest.mark.parametrize("text", TRICKY)
