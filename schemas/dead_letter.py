@@ -16,6 +16,7 @@ class DeadLetterReason(StrEnum):
     UNKNOWN_REFERENCE = "unknown_reference"  # names a team the rules lack, or a mention whose assignment never came
     STATE_FULL = "state_full"  # would grow state that is at its configured bound (streams.state_bounds)
     PROCESSING_ERROR = "processing_error"  # any exception inside the stage's logic
+    OUTPUT_TOO_LARGE = "output_too_large"  # a record it would write is larger than the topic takes (max.message.bytes)
 
 
 class DeadLetter(BaseModel):

@@ -10,7 +10,7 @@ VERSIONS: dict[str, str] = {
     "mention": "1.0",
     "enriched_mention": "1.0",
     "routed_mention": "1.0",
-    "dead_letter": "1.0",
+    "dead_letter": "1.1",
     "duplicate": "1.0",
     "response": "1.0",
     "customer": "1.0",

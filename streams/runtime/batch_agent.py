@@ -34,12 +34,20 @@ from streams.observability.health import SHUTDOWN_DEADLINE_S, Health, exit_withi
 from streams.runtime.assignor import CoPartitionedAssignor
 from streams.runtime.changelog import restore_partitions
 from streams.runtime.commit import AtLeastOnce, Committer, ExactlyOnce, Outcome, PartitionWork
-from streams.runtime.dead_letters import EmptyValueError, OversizeError, classify, dead_letter, dead_letter_output
+from streams.runtime.dead_letters import (
+    EmptyValueError,
+    OutputTooLargeError,
+    OversizeError,
+    classify,
+    dead_letter,
+    dead_letter_output,
+)
 from streams.runtime.group_fencing import GroupMetadata, consumer_group_metadata, stable_committed
-from streams.runtime.producing import ProducerService
+from streams.runtime.producing import ProducerService, fits_alone
 from streams.runtime.records import InputRecord, Output
 from streams.runtime.slicing import SliceSizer, slices
 from streams.runtime.stage import Stage
+from streams.runtime.topic_limits import describe_with
 from streams.runtime.updates import HeldUpdates
 from streams.settings import Settings
 
@@ -104,6 +112,8 @@ class BatchAgent(Service):
         self.settings = settings
         self.metrics = metrics
         self.dlq_topic = dlq_topic
+        self._producer = producer
+        self._limits = producer.limits  # shared with the committers: what they learn, handle_batch checks
         self.batch_lock = asyncio.Lock()
         self.consumer: AIOKafkaConsumer | None = None
         self.committer: Committer = (
@@ -371,7 +381,7 @@ class BatchAgent(Service):
             started = time.perf_counter()
             work = self.handle_batch(accepted)
             self._slice_sizer.observe(sum(map(len, accepted.values())), time.perf_counter() - started)
-            failed = {p for p, part in work.items() if part.failed}
+            failed = {p for p, part in work.items() if part.failed} | await self._misfits(work)
             self._updates.seal(failed)  # a failed partition's batch is read again: its updates never happened
             for tp, records in accepted.items():
                 self._positions[tp] = work[tp.partition].offsets[tp] = records[-1].offset + 1
@@ -381,6 +391,24 @@ class BatchAgent(Service):
                 await self._flush()
                 if failed & self.owned:  # not those the commit lost to another worker
                     await self._rewind(failed & self.owned)
+
+    async def _misfits(self, work: dict[int, PartitionWork]) -> set[int]:
+        """Partitions with an output for a topic whose limit was not known when ``handle_batch`` checked, that the
+        limit now read does not take: rolled back and read again, when the check dead-letters the input. Nothing
+        of theirs was sent: a record that cannot be written must not stop the stage."""
+        limits = self._limits
+        unknown = limits.unknown({o.topic for part in work.values() for o in part.outputs})
+        if not unknown or self._producer.producer is None:
+            return set()
+        await limits.max_message_bytes(unknown, describe_with(self._producer.producer))
+        small = {topic: limits.small[topic] for topic in unknown if topic in limits.small}
+        if not small:
+            return set()
+        return {
+            partition
+            for partition, part in work.items()
+            if any(o.topic in small and not fits_alone(o, small[o.topic]) for o in part.outputs)
+        }
 
     async def _stage(self, work: dict[int, PartitionWork]) -> None:
         for partition, part in work.items():
@@ -519,6 +547,7 @@ class BatchAgent(Service):
         tombstones = stage.accepts_tombstones
         observe = self._stage_seconds.observe
         clock = time.perf_counter
+        small = self._limits.small  # topics a record may not fit (streams.runtime.topic_limits); usually none
         count = sum(map(len, batch.values()))
         started = clock()
         # Only the records handle() will see: empty and oversize ones are dead-lettered before it.
@@ -546,6 +575,8 @@ class BatchAgent(Service):
                     elif len(value) > max_bytes:
                         raise OversizeError(f"value is {len(value)} bytes; the maximum is {max_bytes}")
                     handle(record, out)
+                    if small:
+                        _check_fits(out, mark, small)
                 except Exception as exc:  # every failure becomes a dead letter; the stream goes on
                     del out[mark:]
                     out.append(self._dead_letter(record, exc))
@@ -583,3 +614,15 @@ class BatchAgent(Service):
                 "commit after rebalance failed for stage=%s offsets=%s: %s (records will be re-read)",
                 self.stage.name, {f"{tp.topic}:{tp.partition}": o for tp, o in offsets.items()}, exc,
             )  # fmt: skip
+
+
+def _check_fits(out: list[Output], mark: int, small: dict[str, int]) -> None:
+    """Raise when one of the outputs from ``mark`` on is larger than its topic takes."""
+    for index in range(mark, len(out)):
+        output = out[index]
+        limit = small.get(output.topic)
+        if limit is not None and not fits_alone(output, limit):
+            raise OutputTooLargeError(
+                f"its record for {output.topic} would be {len(output.value or b'')} bytes; the topic takes record "
+                f"batches of at most {limit} (max.message.bytes)"
+            )

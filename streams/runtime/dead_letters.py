@@ -28,9 +28,15 @@ class EmptyValueError(ValueError):
     """The record has no value (a tombstone)."""
 
 
+class OutputTooLargeError(ValueError):
+    """A record the stage would write for this input is larger than its topic takes."""
+
+
 def classify(exc: BaseException) -> DeadLetterReason:
     if isinstance(exc, OversizeError):
         return DeadLetterReason.OVERSIZE
+    if isinstance(exc, OutputTooLargeError):
+        return DeadLetterReason.OUTPUT_TOO_LARGE
     if isinstance(exc, TimeOutOfRangeError):
         return DeadLetterReason.TIME_OUT_OF_RANGE
     if isinstance(exc, UnknownReferenceError):

@@ -30,6 +30,7 @@ BATCH_HANDOVER_MIN = 16
 PRODUCER_BATCH_BYTES = 256 * 1024
 # The most a record adds to a batch beyond its key, value and header bytes: its varints and attributes.
 RECORD_OVERHEAD_BYTES = 64
+RECORD_BATCH_HEADER_BYTES = 61  # a v2 record batch's header
 # The `schema` header of each record type the router writes (docs/contract.md), encoded once.
 SCHEMA_HEADERS: dict[str | None, list[tuple[str, bytes]]] = {
     name: [(SCHEMA_HEADER, schema_id(name).encode())] for name in VERSIONS
@@ -124,6 +125,12 @@ def _record_bytes(output: Output, headers: list[tuple[str, bytes]]) -> int:
     """No less than what ``output`` adds to a record batch."""
     size = len(output.key or b"") + len(output.value or b"") + RECORD_OVERHEAD_BYTES
     return size + sum(len(name) + len(value) + 10 for name, value in headers)
+
+
+def fits_alone(output: Output, limit: int) -> bool:
+    """Whether a record batch holding only ``output`` is within ``limit`` bytes (a topic's max.message.bytes);
+    conservative by at most ~100 bytes."""
+    return _record_bytes(output, SCHEMA_HEADERS.get(output.schema, [])) + RECORD_BATCH_HEADER_BYTES <= limit
 
 
 class ProducerService(Service):

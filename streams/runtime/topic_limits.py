@@ -9,6 +9,10 @@ refused again until the worker exits. The router caps its batches to each topic 
 The limits are read with the producer's own connection (``DescribeConfigs``), kept for ``REFRESH_S`` and read
 again at once after a refusal (``forget``), so a limit lowered while the router runs costs one rolled-back
 transaction. A topic whose limit cannot be read is taken to have the broker's default.
+
+A single record larger than its topic's limit cannot be written at all: the batch agent checks each record's
+outputs against ``small`` (the topics whose limit is below the largest record the router may write) and
+dead-letters the input whose output would not fit (``output_too_large``) instead of stopping the stage.
 """
 
 from __future__ import annotations
@@ -40,6 +44,13 @@ class TopicLimits:
         self._clock = clock
         self._limits: dict[str, tuple[int, float]] = {}  # topic -> (limit, read at)
         self._warned: set[str] = set()
+        # Topics whose last-read limit is below ``warn_below``: the only ones a record may not fit. Kept through
+        # ``forget`` until read again, so the check never lapses.
+        self.small: dict[str, int] = {}
+
+    def unknown(self, topics: Iterable[str]) -> list[str]:
+        """Those of ``topics`` whose limit was never read (or forgotten)."""
+        return sorted(t for t in set(topics) if t not in self._limits)
 
     async def max_message_bytes(self, topics: Iterable[str], describe: Describe) -> dict[str, int]:
         """``describe`` reads the limits of the topics it is given; one missing from its answer has the broker's
@@ -64,12 +75,16 @@ class TopicLimits:
         self._limits.clear()
 
     def _check(self, topic: str, limit: int) -> None:
-        if limit < self._warn_below and topic not in self._warned:
+        if limit >= self._warn_below:
+            self.small.pop(topic, None)
+            return
+        self.small[topic] = limit
+        if topic not in self._warned:
             self._warned.add(topic)
             logger.warning(
                 "topic %s takes record batches of at most %d bytes (max.message.bytes) but the router may write a "
-                "record of up to %d (twice MENTION_ROUTER_MAX_PAYLOAD_BYTES, at least 1 MiB): a larger record stops "
-                "the stage; raise the topic's max.message.bytes",
+                "record of up to %d (twice MENTION_ROUTER_MAX_PAYLOAD_BYTES, at least 1 MiB): a mention whose "
+                "record for it is larger is dead-lettered (output_too_large); raise the topic's max.message.bytes",
                 topic, limit, self._warn_below,
             )  # fmt: skip
 

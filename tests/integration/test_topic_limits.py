@@ -6,6 +6,7 @@ an operator had set to a smaller limit (every record well under it) rolled back 
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 
-from schemas import RoutedMention
+from schemas import DeadLetter, DeadLetterReason, RoutedMention
 from streams.topics import TopicNames
 from tests.factories import make_mention
 from tests.integration.conftest import Worker, read_topics, set_topic_config
@@ -62,3 +63,37 @@ def test_a_burst_to_topics_with_a_lowered_message_limit_is_routed_exactly_once(
     assert worker.process is not None
     assert worker.process.poll() is None, "the worker is still running"
     assert worker.metrics().total("mention_router_dead_letters_total") == 0
+
+
+@pytest.mark.parametrize("guarantee", ["exactly_once", "at_least_once"])
+def test_a_mention_whose_record_a_topic_cannot_take_is_dead_lettered_and_the_rest_routed(
+    make_worker: Callable[..., Worker], producer: KafkaProducer, guarantee: str
+) -> None:
+    worker = make_worker(MENTION_ROUTER_PROCESSING_GUARANTEE=guarantee, MENTION_ROUTER_TASK_TIMEOUT_MS="20000")
+    worker.start()
+    names = TopicNames(prefix=worker.prefix, app_id=f"{worker.prefix}router")
+    teams = routed_topics(worker)
+    # An operator's limit below what the router may write: a long post (well within the input payload limit)
+    # makes an enriched and a routed record larger than the topics take, so it can never be written there.
+    set_topic_config(worker.bootstrap, [names.enriched, *teams], {"max.message.bytes": str(LIMIT)})
+    wanted = _send(producer, worker.topic("raw"), 0, 20)
+    long_post = make_mention("@AcmeAir my order never arrived. " + "Still waiting for it. " * 500, handle="long_1")
+    assert len(long_post.model_dump_json()) < LIMIT < 2 * len(long_post.text)
+    producer.send(worker.topic("raw"), long_post.model_dump_json().encode(), key=long_post.id.encode())
+    wanted |= _send(producer, worker.topic("raw"), 20, 20)
+
+    def done(records: list[Any]) -> bool:
+        letters = [r for r in records if r.topic == names.dlq]
+        return bool(letters) and set(_routed_ids([r for r in records if r.topic != names.dlq])) >= wanted
+
+    records = read_topics(worker.bootstrap, [names.dlq, *teams], done, timeout=120)
+    letters = [DeadLetter.model_validate_json(r.value) for r in records if r.topic == names.dlq]
+    routed = Counter(_routed_ids([r for r in records if r.topic != names.dlq]))
+    assert set(routed) == wanted, f"{len(wanted - set(routed))} mentions not routed\n{worker.log_tail()}"
+    assert max(routed.values()) == 1, "each routed once"
+    assert [(letter.stage, letter.reason) for letter in letters] == [("enrich", DeadLetterReason.OUTPUT_TOO_LARGE)]
+    assert letters[0].original_sha256 == hashlib.sha256(long_post.model_dump_json().encode()).hexdigest()
+    assert worker.process is not None
+    assert worker.process.poll() is None, "the worker is still running"
+    total = worker.metrics().total
+    assert total("mention_router_dead_letters_total", reason="output_too_large") == 1

@@ -6,7 +6,14 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import DeadLetter, Mention
-from streams.runtime.dead_letters import EmptyValueError, OversizeError, classify, dead_letter, describe
+from streams.runtime.dead_letters import (
+    EmptyValueError,
+    OutputTooLargeError,
+    OversizeError,
+    classify,
+    dead_letter,
+    describe,
+)
 from streams.runtime.records import Record
 
 
@@ -31,6 +38,7 @@ def test_pydantic_errors_are_classified(raw: bytes, reason: str) -> None:
 
 def test_other_errors_are_classified() -> None:
     assert classify(OversizeError("big")) == "oversize"
+    assert classify(OutputTooLargeError("its record for a topic")) == "output_too_large"
     assert classify(EmptyValueError("none")) == "undecodable"
     assert classify(ZeroDivisionError()) == "processing_error"
 

@@ -9,7 +9,7 @@ import random
 import pytest
 from aiokafka.producer.message_accumulator import BatchBuilder
 
-from streams.runtime.producing import SCHEMA_HEADERS, _record_bytes
+from streams.runtime.producing import SCHEMA_HEADERS, _record_bytes, fits_alone
 from streams.runtime.records import Output
 from streams.runtime.topic_limits import BROKER_DEFAULT_MAX_MESSAGE_BYTES, TopicLimits
 
@@ -90,3 +90,30 @@ def test_record_bytes_bounds_what_a_record_adds_to_a_batch() -> None:
             appended = batch.append(key=key, value=value, timestamp=output.timestamp_ms, headers=headers)
             assert appended is not None
             assert batch.size() - before <= _record_bytes(output, headers)
+
+
+def test_small_holds_the_topics_a_record_may_not_fit_through_forget() -> None:
+    broker, clock = Broker({"team": 12_000, "big": 2_000_000}), Clock()
+    limits = TopicLimits(warn_below=1_048_576, ttl_s=60, clock=clock)
+    assert limits.unknown(["team", "big", "team"]) == ["big", "team"]
+    read(limits, broker, "team", "big", "other")
+    assert limits.small == {"team": 12_000}
+    assert limits.unknown(["team", "big", "new"]) == ["new"]
+    limits.forget()
+    assert limits.small == {"team": 12_000}, "kept until read again"
+    assert limits.unknown(["team"]) == ["team"]
+    broker.limits["team"] = 2_000_000  # the operator raised it again
+    read(limits, broker, "team")
+    assert limits.small == {}
+
+
+def test_fits_alone_is_true_exactly_up_to_a_conservative_bound() -> None:
+    output = Output("team", b"k" * 10, b"v" * 5_000, 1, schema="routed_mention")
+    alone = BatchBuilder(10**9, 0, is_transactional=1)
+    headers = SCHEMA_HEADERS["routed_mention"]
+    assert alone.append(key=output.key, value=output.value, timestamp=output.timestamp_ms, headers=headers)
+    actual = len(alone._build())  # the bytes the broker compares with max.message.bytes
+    assert fits_alone(output, actual + 200)
+    assert not fits_alone(output, actual - 1)
+    bound = next(limit for limit in range(actual, actual + 200) if fits_alone(output, limit))
+    assert bound - actual <= 150, "conservative by a little only"
