@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 COMMIT_EVERY_S = 0.05
 CLOSE_TIMEOUT_S = 5.0
+REFUSAL_WAIT_S = 1.0
 MAX_HELD_BYTES = 16 * 1024 * 1024  # outputs a stage's open transactions may hold before they are due
 # Errors after which a transactional producer can never write again: another worker owns the partition now.
 _FENCED = (ProducerFenced, OutOfOrderSequenceNumber, TransactionalIdAuthorizationFailed)
@@ -231,6 +232,12 @@ class ExactlyOnce(Committer):
             return Outcome.COMMITTED
         except (*_FENCED, PartitionLostError) as exc:
             settle_quietly(futures)
+            if producer is not None and await _refused_as_too_large(futures):
+                # A refused batch puts the partition's later batches out of sequence: a consequence, not a fence.
+                logger.warning("transaction on partition %d's producer: a record batch was refused as too large "
+                               "(%s after it); aborting", partition, type(exc).__name__)  # fmt: skip
+                self._limits.forget()
+                return await self._abort(partition, producer)
             logger.warning(
                 "partition %d: fenced (%s); another worker owns it now, nothing of the transaction is visible",
                 partition, type(exc).__name__,
@@ -275,6 +282,14 @@ class ExactlyOnce(Committer):
 
     async def stop(self) -> None:
         await self.close(set(self._producers))
+
+
+async def _refused_as_too_large(futures: list[asyncio.Future[Any]]) -> bool:
+    """Whether one of a transaction's record batches was refused as larger than its topic takes (waiting briefly
+    for the batches still out: the refusal and the errors it causes arrive together)."""
+    if futures:
+        await asyncio.wait(futures, timeout=REFUSAL_WAIT_S)
+    return any(f.done() and not f.cancelled() and isinstance(f.exception(), MessageSizeTooLargeError) for f in futures)
 
 
 class AtLeastOnce(Committer):

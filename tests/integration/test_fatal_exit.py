@@ -1,5 +1,8 @@
 """A batch that can never be committed stops the worker with exit code 70 and the batch named; it is never
-skipped: once the cause is fixed, a restarted worker routes every mention of it."""
+skipped: once the cause is fixed, a restarted worker routes every mention of it.
+
+The cause here is a state changelog that refuses the stage's state changes. (An output topic that refuses one
+mention's record no longer stops the stage: that mention is dead-lettered, tests/integration/test_topic_limits.py.)"""
 
 from __future__ import annotations
 
@@ -26,9 +29,10 @@ def test_a_batch_that_cannot_be_committed_exits_70_and_is_routed_after_the_fix(
     worker = make_worker(MENTION_ROUTER_TASK_TIMEOUT_MS="3000")
     worker.start()  # creates the topics
     names = TopicNames(prefix=worker.prefix, app_id=f"{worker.prefix}router")
-    # An operator's mistake: the dedupe stage's output topic now refuses every record batch of mentions (the
+    # An operator's mistake: the dedupe stage's changelog now refuses every record batch of state changes (the
     # broker's own transaction markers, ~80 bytes, still fit).
-    set_topic_config(worker.bootstrap, [names.unique], {"max.message.bytes": "200"})
+    changelog = names.changelog("dedupe")
+    set_topic_config(worker.bootstrap, [changelog], {"max.message.bytes": "100"})
     mentions = [make_mention(f"@AcmeAir my bag {n} is lost, please help", handle=f"fatal_{n}") for n in range(5)]
     for mention in mentions:
         producer.send(names.raw, mention.model_dump_json().encode(), key=mention.id.encode())
@@ -44,7 +48,7 @@ def test_a_batch_that_cannot_be_committed_exits_70_and_is_routed_after_the_fix(
         or f"the batch starting at {{'{names.repartition('dedupe')}:" in log
     ), "named by topic, partition and offset"
 
-    set_topic_config(worker.bootstrap, [names.unique], {"max.message.bytes": "1048588"})  # the fix: the default
+    set_topic_config(worker.bootstrap, [changelog], {"max.message.bytes": "1048588"})  # the fix: the default
     restarted = make_worker(prefix=worker.prefix)
     restarted.start()
     wanted = {m.id for m in mentions}

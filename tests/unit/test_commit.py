@@ -12,13 +12,19 @@ from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
-from aiokafka.errors import GroupAuthorizationFailedError, KafkaTimeoutError, ProducerFenced
+from aiokafka.errors import (
+    GroupAuthorizationFailedError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+)
 from aiokafka.producer.transaction_manager import TransactionState
 from prometheus_client import CollectorRegistry
 
 from streams.metrics import Metrics
 from streams.runtime.batch_agent import BatchAgent, _Rebalance
-from streams.runtime.commit import ExactlyOnce, Outcome, PartitionWork
+from streams.runtime.commit import ExactlyOnce, Outcome, PartitionWork, _refused_as_too_large
 from streams.runtime.group_fencing import GroupFencedError, GroupMetadata
 from streams.runtime.producing import ProducerService
 from streams.runtime.records import InputRecord, Output, Record
@@ -555,3 +561,25 @@ async def test_a_failure_inside_a_rebalance_stops_the_worker(step: str, monkeypa
         await listener.on_partitions_assigned({TopicPartition("in", 0)})
     assert exits == ["dedupe: RuntimeError"]
     assert agent.health.failed == "dedupe: RuntimeError"
+
+
+def test_a_size_refusal_is_told_from_the_sequence_errors_it_causes() -> None:
+    async def scenario() -> tuple[bool, bool, bool]:
+        loop = asyncio.get_running_loop()
+        refused, after, fine = loop.create_future(), loop.create_future(), loop.create_future()
+        refused.set_exception(MessageSizeTooLargeError())
+        after.set_exception(OutOfOrderSequenceNumber())
+        fine.set_result(None)
+        sequence_only = loop.create_future()
+        sequence_only.set_exception(OutOfOrderSequenceNumber())
+        pending = loop.create_future()  # still out: waited for briefly, then not counted
+        return (
+            await _refused_as_too_large([fine, refused, after]),
+            await _refused_as_too_large([fine, sequence_only, pending]),
+            await _refused_as_too_large([]),
+        )
+
+    with_refusal, fenced, empty = asyncio.run(scenario())
+    assert with_refusal
+    assert not fenced
+    assert not empty
