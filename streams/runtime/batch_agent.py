@@ -35,12 +35,14 @@ from streams.runtime.assignor import CoPartitionedAssignor
 from streams.runtime.changelog import restore_partitions
 from streams.runtime.commit import AtLeastOnce, Committer, ExactlyOnce, Outcome, PartitionWork
 from streams.runtime.dead_letters import (
+    MAX_ORIGINAL_BYTES,
     EmptyValueError,
     OutputTooLargeError,
     OversizeError,
     classify,
     dead_letter,
     dead_letter_output,
+    original_bytes_within,
 )
 from streams.runtime.group_fencing import GroupMetadata, consumer_group_metadata, stable_committed
 from streams.runtime.producing import ProducerService, fits_alone
@@ -599,8 +601,11 @@ class BatchAgent(Service):
             "dead letter: stage=%s topic=%s partition=%d offset=%d reason=%s error=%s",
             self.stage.name, record.topic, record.partition, record.offset, reason.value, type(exc).__name__,
         )  # fmt: skip
-        letter = dead_letter(record, self.stage.name, exc)
-        return dead_letter_output(self.dlq_topic, letter, record.key)
+        # A dead-letter topic set below the router's letters gets letters with less of the original, not a stall.
+        limit = self._limits.small.get(self.dlq_topic)
+        keep = MAX_ORIGINAL_BYTES if limit is None else original_bytes_within(limit)
+        letter = dead_letter(record, self.stage.name, exc, keep=keep)
+        return dead_letter_output(self.dlq_topic, letter, record.key, keep)
 
     async def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
         """at_least_once: commit offsets whose batches' outputs were acknowledged."""

@@ -17,6 +17,8 @@ MAX_ERROR_CHARS = 2000
 # A dead letter copies at most this much of the original value, so it always fits in one record whatever came
 # in; a larger value keeps its length and hash, and stays readable in the source topic for its retention.
 MAX_ORIGINAL_BYTES = 64 * 1024
+# A letter's bytes beyond its copies of the original key and value (names, offsets, the error, the hash).
+LETTER_OVERHEAD_BYTES = 4096
 _UNDECODABLE_TYPES = frozenset({"json_invalid", "json_type"})
 
 
@@ -66,10 +68,20 @@ def describe(exc: BaseException) -> str:
     return text[:MAX_ERROR_CHARS]
 
 
-def dead_letter(record: InputRecord, stage: str, exc: BaseException, now: datetime | None = None) -> DeadLetter:
+def original_bytes_within(limit: int) -> int:
+    """How much of the original key and value a letter may copy to fit a record batch of ``limit`` bytes (a
+    dead-letter topic an operator set below the router's letters): the key is written raw and base64, the
+    value base64."""
+    return max(0, min(MAX_ORIGINAL_BYTES, (limit - LETTER_OVERHEAD_BYTES) // 4))
+
+
+def dead_letter(
+    record: InputRecord, stage: str, exc: BaseException, now: datetime | None = None, keep: int = MAX_ORIGINAL_BYTES
+) -> DeadLetter:
+    """``keep``: the most of the original key and value the letter copies (the rest: length and hash)."""
     value = record.value or b""
     key = record.key
-    truncated = len(value) > MAX_ORIGINAL_BYTES or (key is not None and len(key) > MAX_ORIGINAL_BYTES)
+    truncated = len(value) > keep or (key is not None and len(key) > keep)
     return DeadLetter(
         stage=stage,
         reason=classify(exc),
@@ -79,8 +91,8 @@ def dead_letter(record: InputRecord, stage: str, exc: BaseException, now: dateti
         source_partition=record.partition,
         source_offset=record.offset,
         source_timestamp_ms=record.timestamp,
-        original_key_b64=base64.b64encode(key[:MAX_ORIGINAL_BYTES]).decode() if key is not None else None,
-        original_value_b64=base64.b64encode(value[:MAX_ORIGINAL_BYTES]).decode(),
+        original_key_b64=base64.b64encode(key[:keep]).decode() if key is not None else None,
+        original_value_b64=base64.b64encode(value[:keep]).decode(),
         original_truncated=truncated,
         original_size_bytes=len(value),
         original_sha256=hashlib.sha256(value).hexdigest(),
@@ -88,7 +100,7 @@ def dead_letter(record: InputRecord, stage: str, exc: BaseException, now: dateti
     )
 
 
-def dead_letter_output(dlq_topic: str, letter: DeadLetter, key: bytes | None) -> Output:
-    if key is not None and len(key) > MAX_ORIGINAL_BYTES:
+def dead_letter_output(dlq_topic: str, letter: DeadLetter, key: bytes | None, keep: int = MAX_ORIGINAL_BYTES) -> Output:
+    if key is not None and len(key) > max(keep, 64):
         key = hashlib.sha256(key).hexdigest().encode()  # an oversize key would not fit either
     return Output(topic=dlq_topic, key=key, value=letter.model_dump_json().encode(), schema="dead_letter")

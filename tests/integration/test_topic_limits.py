@@ -74,8 +74,9 @@ def test_a_mention_whose_record_a_topic_cannot_take_is_dead_lettered_and_the_res
     names = TopicNames(prefix=worker.prefix, app_id=f"{worker.prefix}router")
     teams = routed_topics(worker)
     # An operator's limit below what the router may write: a long post (well within the input payload limit)
-    # makes an enriched and a routed record larger than the topics take, so it can never be written there.
-    set_topic_config(worker.bootstrap, [names.enriched, *teams], {"max.message.bytes": str(LIMIT)})
+    # makes an enriched and a routed record larger than the topics take, so it can never be written there; the
+    # dead-letter topic at the same limit cannot take the whole post either.
+    set_topic_config(worker.bootstrap, [names.enriched, names.dlq, *teams], {"max.message.bytes": str(LIMIT)})
     wanted = _send(producer, worker.topic("raw"), 0, 20)
     long_post = make_mention("@AcmeAir my order never arrived. " + "Still waiting for it. " * 500, handle="long_1")
     assert len(long_post.model_dump_json()) < LIMIT < 2 * len(long_post.text)
@@ -92,7 +93,11 @@ def test_a_mention_whose_record_a_topic_cannot_take_is_dead_lettered_and_the_res
     assert set(routed) == wanted, f"{len(wanted - set(routed))} mentions not routed\n{worker.log_tail()}"
     assert max(routed.values()) == 1, "each routed once"
     assert [(letter.stage, letter.reason) for letter in letters] == [("enrich", DeadLetterReason.OUTPUT_TOO_LARGE)]
-    assert letters[0].original_sha256 == hashlib.sha256(long_post.model_dump_json().encode()).hexdigest()
+    original = long_post.model_dump_json().encode()
+    assert letters[0].original_sha256 == hashlib.sha256(original).hexdigest()
+    assert letters[0].original_size_bytes == len(original)
+    assert letters[0].original_truncated, "the letter keeps less of the post, so it fits its topic"
+    assert original.startswith(letters[0].original_value())
     assert worker.process is not None
     assert worker.process.poll() is None, "the worker is still running"
     total = worker.metrics().total

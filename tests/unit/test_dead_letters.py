@@ -7,13 +7,17 @@ from pydantic import ValidationError
 
 from schemas import DeadLetter, Mention
 from streams.runtime.dead_letters import (
+    MAX_ORIGINAL_BYTES,
     EmptyValueError,
     OutputTooLargeError,
     OversizeError,
     classify,
     dead_letter,
+    dead_letter_output,
     describe,
+    original_bytes_within,
 )
+from streams.runtime.producing import fits_alone
 from streams.runtime.records import Record
 
 
@@ -58,3 +62,20 @@ def test_dead_letter_keeps_original_bytes_and_source_position() -> None:
     assert base64.b64decode(again.original_key_b64 or "") == b"k"
     assert (again.source_topic, again.source_partition, again.source_offset) == ("mentions.raw", 3, 42)
     assert (again.stage, again.reason, again.error_type) == ("dedupe", "processing_error", "ValueError")
+
+
+def test_a_letter_for_a_small_dead_letter_topic_keeps_less_of_the_original_and_fits() -> None:
+    value, key = b"v" * 50_000, b"k" * 9_000
+    record = Record("mentions.raw", 0, 7, None, key, value)
+    error = ValueError("x" * 5_000)  # the longest message a letter carries (MAX_ERROR_CHARS)
+    for limit in (8_000, 12_000, 100_000):
+        keep = original_bytes_within(limit)
+        letter = dead_letter(record, "enrich", error, keep=keep)
+        output = dead_letter_output("mentions.dlq", letter, key, keep)
+        assert fits_alone(output, limit), limit
+        assert letter.original_truncated
+        assert letter.original_size_bytes == len(value)
+        assert value.startswith(letter.original_value())
+        assert len(letter.original_value()) == keep
+    assert original_bytes_within(10**7) == MAX_ORIGINAL_BYTES
+    assert original_bytes_within(100) == 0
