@@ -11,7 +11,7 @@ cannot drift apart. Only features with a non-negligible weight are stored.
 
 A model may add a second block, character n-grams (``char_grams``: 2 to 5 code points of each token padded
 with spaces), counted and scaled by 1/sqrt(number of grams) on their own: they carry what word features miss
-in inflected languages and misspelt or elongated words ("sooo baaad") at ~8 µs a text in C.
+in inflected languages and misspelt or elongated words ("sooo baaad") at ~5 µs a text in C.
 
 A model may also use a lexicon (feature -> valence, e.g. VADER's word valences): the text's valences are
 summed (counted, not normalised) and ``lexicon_features`` turns the sum into its first dense features. Its
