@@ -321,8 +321,7 @@ class LinearModel:
             if self._char_table is not None:
                 char_total, char_count = self._char_table.score(prepared)
             elif self.char_grams:
-                grams = char_grams(tokens(text))
-                char_total, char_count = sum(map(self._chars.get, grams, _ZEROS)), len(grams)
+                char_total, char_count = self._char_sum(tokens(text))
             else:
                 return logits
         else:
@@ -331,10 +330,14 @@ class LinearModel:
             logits = self._relative(total, 2 * len(toks) - 1 if toks else 0)
             if not self.char_grams:
                 return logits
-            grams = char_grams(toks)
-            char_total, char_count = sum(map(self._chars.get, grams, _ZEROS)), len(grams)
+            char_total, char_count = self._char_sum(toks)
         fields, _ = _unpack(char_total, self._width, _QUANTUM / math.sqrt(char_count) if char_count else 0.0)
         return [logit + field for logit, field in zip(logits, fields, strict=True)]
+
+    def _char_sum(self, toks: list[str]) -> tuple[int, int]:
+        """The Python path of the character table's ``score``: packed sum of the grams' weights, and their number."""
+        grams = char_grams(toks)
+        return sum(map(self._chars.get, grams, _ZEROS)), len(grams)
 
     def scores(self, text: str) -> list[float]:
         """Unnormalised class scores (logits) of ``text``."""
