@@ -80,3 +80,10 @@ class CoPartitionedAssignor(RangePartitionAssignor):  # type: ignore[misc]
             member: ConsumerProtocolMemberAssignment(cls.version, sorted(assignment[member].items()), b"")
             for member in members
         }
+
+
+# The only strategy a stage's consumer offers. aiokafka (0.14, aio-libs/aiokafka#1168) sends one JoinGroup per listed
+# strategy, each with the strategies so far: the second one's different metadata makes the coordinator start another
+# generation, so every rebalance would advance two, and a worker would take the gap for a generation it missed and
+# restore the partitions it kept. Members since the co-partitioned assignor offer it first, so they still agree.
+ASSIGNORS = (CoPartitionedAssignor,)

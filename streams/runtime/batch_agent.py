@@ -25,13 +25,12 @@ import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, ConsumerStoppedError, IllegalStateError
 from mode import Service
 
 from streams.metrics import Metrics
 from streams.observability.health import SHUTDOWN_DEADLINE_S, Health, exit_within
-from streams.runtime.assignor import CoPartitionedAssignor
+from streams.runtime.assignor import ASSIGNORS
 from streams.runtime.changelog import restore_partitions
 from streams.runtime.commit import AtLeastOnce, Committer, ExactlyOnce, Outcome, PartitionWork
 from streams.runtime.dead_letters import (
@@ -167,9 +166,8 @@ class BatchAgent(Service):
             # Members learn of a rebalance from their next heartbeat: its interval bounds the pause when another
             # worker joins or leaves. Capped below a third of the session timeout, as Kafka requires.
             heartbeat_interval_ms=min(self.settings.heartbeat_interval_ms, self.settings.session_timeout_ms // 3),
-            # One member gets a partition number of every input topic, as the stage's state needs; range stays
-            # listed so a group keeps working while a rolling upgrade replaces its members.
-            partition_assignment_strategy=(CoPartitionedAssignor, RangePartitionAssignor),
+            # One member gets a partition number of every input topic, as the stage's state needs.
+            partition_assignment_strategy=ASSIGNORS,
             **self.settings.kafka_client_kwargs(),
         )
         self.consumer.subscribe(list(self.stage.input_topics), listener=_Rebalance(self))
