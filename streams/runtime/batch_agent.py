@@ -375,6 +375,11 @@ class BatchAgent(Service):
     async def process(self, batch: dict[TopicPartition, list[Any]], seeks_seen: int | None = None) -> None:
         """``seeks_seen``: the seek count when the batch was fetched (None: fetched now)."""
         async with self.batch_lock:
+            if self._rebalancing:
+                # Fetched before the revocation (the rest of a sliced batch, waiting for the lock): the partitions'
+                # state is committed and may move, so nothing more is handled for them before the assignment, which
+                # seeks every kept partition back to its committed position to read these records again.
+                return
             accepted = self._accept(batch, self._seeks if seeks_seen is None else seeks_seen)
             if not accepted:
                 return

@@ -233,3 +233,19 @@ def test_timer_rounds_stop_when_the_group_rebalances_and_the_rest_stays_due() ->
     assert len(stage.per_call) == 3
     assert sum(map(len, committer.committed)) == 3 * TIMER_ROUND_OUTPUTS, "what fired is committed"
     assert stage.left[0] == 5000 - 3 * TIMER_ROUND_OUTPUTS, "the rest fires later"
+
+
+def test_records_fetched_before_a_revocation_are_not_handled_until_the_assignment() -> None:
+    """The revocation commits every partition's state and the partitions may move: the rest of a batch fetched
+    before it (its slices wait for the lock) must not change their state, or be committed for them, afterwards."""
+    agent, _ = _agent()
+    committer = agent.committer = RecordingCommitter(due_at=10**9)
+    agent.owned = {0}
+    agent._rebalancing = True  # partitions_revoked has run; the assignment has not
+    asyncio.run(agent.process(_batch(b"late-1", b"late-2"), seeks_seen=0))
+    assert committer.held == {}
+    assert agent._positions == {}, "its partition is read again from the committed position"
+
+    agent._rebalancing = False
+    asyncio.run(agent.process(_batch(b"after")))
+    assert [o.value for o in committer.held[0]] == [b"after", b"after"]
