@@ -202,6 +202,13 @@ class Metrics:
             buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0),
             registry=r,
         )
+        self.state_resumed_partitions = Counter(
+            "mention_router_state_resumed_partitions",
+            "Partitions assigned back to a worker that kept their state when they moved away: only the changelog "
+            "written since was restored.",
+            ["stage"],
+            registry=r,
+        )
         self.waves_open = Gauge("mention_router_waves_open", "Waves of near-identical mentions open now.", registry=r)
         self.waves = Counter("mention_router_waves", "Waves of near-identical mentions opened.", registry=r)
         self._add_tracking_metrics(r)

@@ -100,6 +100,12 @@ class DedupeAgent(Stage):
     def partitions_revoked(self, partitions: set[int]) -> None:
         self._indexes.revoked(partitions)
 
+    def partitions_parked(self, partitions: set[int]) -> None:
+        self._indexes.park(partitions)
+
+    def partitions_unparked(self, partitions: set[int]) -> set[int]:
+        return self._indexes.unpark(partitions)
+
     def state_size(self) -> int:
         """State keys held for the owned partitions."""
         return self._indexes.size()

@@ -140,6 +140,12 @@ class EnrichAgent(RoutingStage):
     def partitions_revoked(self, partitions: set[int]) -> None:
         self._waves.revoked(partitions)
 
+    def partitions_parked(self, partitions: set[int]) -> None:
+        self._waves.park(partitions)
+
+    def partitions_unparked(self, partitions: set[int]) -> set[int]:
+        return self._waves.unpark(partitions)
+
 
 # A wave (an outage, a viral complaint) deserves a look soon even when each mention alone would not.
 WAVE_POINTS = 10

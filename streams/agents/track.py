@@ -163,6 +163,15 @@ class TrackAgent(Stage):
             self._clocks.pop(partition, None)
         self._refresh_gauges()
 
+    def partitions_parked(self, partitions: set[int]) -> None:
+        self._trackers.park(partitions)
+        for partition in partitions:
+            self._clocks.pop(partition, None)  # set again from the tracker's watermark when it comes back
+        self._refresh_gauges()
+
+    def partitions_unparked(self, partitions: set[int]) -> set[int]:
+        return self._trackers.unpark(partitions)
+
     # -------------------------------------------------------------------------------------- internals
 
     def _state(self, partition: int) -> tuple[PartitionTracker, StreamClock]:

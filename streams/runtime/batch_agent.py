@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -58,6 +59,18 @@ MAX_RETRY_PAUSE_S = 5.0
 TIMER_ROUND_OUTPUTS = 100  # timer outputs a partition makes before the others' turn (``_fire_timers``)
 HANDLE_SLICE_S = 0.02  # a fetched batch is handled in slices of about this long (streams.runtime.slicing)
 MIN_SLICE_RECORDS = 64
+# How long a worker keeps the state of partitions that moved to another worker, in case they come back (a worker
+# leaving soon after it joined, a rolling restart): Kafka Streams' state.cleanup.delay.ms.
+PARKED_KEEP_S = 600.0
+CHANGELOG_ENDS_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Parked:
+    """A partition that moved away with its state kept: that state is the changelog's up to ``changelog_offset``."""
+
+    changelog_offset: int
+    since: float  # time.monotonic()
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -141,6 +154,11 @@ class BatchAgent(Service):
         self._rebalancing = False
         self._slice_sizer = SliceSizer(HANDLE_SLICE_S, MIN_SLICE_RECORDS, settings.batch_max_records)
         self._membership: tuple[int, str] | None = None  # the group generation and member id of the last assignment
+        # Per partition, where the changelog ended once its last batch before a rebalance committed: a partition that
+        # then moves away is parked with it (``_Parked``), and comes back restoring only the changelog after it.
+        self._revoked_at: dict[int, int] = {}
+        self._parked: dict[int, _Parked] = {}
+        self._partition_count_seen = 0
         self._aborts_in_row: dict[int, int] = {}  # per partition: rollbacks since its last successful batch
         self._failing_since: dict[int, float] = {}  # per partition: when the first of those rollbacks happened
         super().__init__(**kwargs)
@@ -200,6 +218,28 @@ class BatchAgent(Service):
             # A partition that comes back may have been changed by another worker meanwhile: without fencing, or
             # when this worker was expelled from the group (a long pause) and others took over its partitions.
             await self._give_up(set(self.owned))
+            self._forget_parked()
+        else:
+            # Everything handled is committed and nothing is handled until the assignment: the state of each owned
+            # partition is now the changelog's up to its end.
+            self._revoked_at = await self._changelog_ends(self.owned)
+
+    async def _changelog_ends(self, partitions: set[int]) -> dict[int, int]:
+        """Each partition's changelog end for ``read_committed`` readers (the last stable offset: reading on from
+        there misses nothing; one of this worker's transactions whose marker is not written yet is read again)."""
+        topic = self.stage.changelog_topic
+        # Numbers past the changelog's partitions (an external input topic has more) hold no state.
+        stateful = sorted(p for p in partitions if p < self._partition_count_seen)
+        if topic is None or not stateful or self.consumer is None:
+            return {}
+        try:
+            async with asyncio.timeout(CHANGELOG_ENDS_TIMEOUT_S):  # the group waits for this revocation
+                ends = await self.consumer.end_offsets([TopicPartition(topic, p) for p in stateful])
+        except Exception as exc:  # only an optimisation: partitions that move away are then forgotten
+            logger.warning("stage=%s: changelog ends unknown (%s); partitions that move away are not kept",
+                           self.stage.name, type(exc).__name__)  # fmt: skip
+            return {}
+        return {tp.partition: offset for tp, offset in ends.items()}
 
     def _left_group(self) -> bool:
         """aiokafka resets the generation and member id when the coordinator no longer knows this member."""
@@ -218,8 +258,12 @@ class BatchAgent(Service):
             logger.info("stage=%s: generation %d does not follow %s; restoring partitions %s instead of keeping them",
                         self.stage.name, membership[0], self._membership, sorted(self.owned))  # fmt: skip
             await self._give_up(set(self.owned))
+            self._forget_parked()
         self._membership = membership
-        await self._give_up(self.owned - partitions)
+        if partition_count != self._partition_count_seen:  # a parked state would be another partitioning's
+            self._forget_parked()
+            self._partition_count_seen = partition_count
+        await self._park(self.owned - partitions)
         new = partitions - self.owned
         starts: dict[TopicPartition, int | None] = {}
         if new:
@@ -232,6 +276,7 @@ class BatchAgent(Service):
             logger.info("stage=%s: took over partitions %s in %.0f ms", self.stage.name, sorted(new),
                         (time.monotonic() - started) * 1000)  # fmt: skip
         self.owned = set(partitions)
+        self._revoked_at = {}
         await self._seek(partitions - new, trust_local=True)
         await self._seek_to(starts)
         self._rebalancing = False
@@ -244,7 +289,22 @@ class BatchAgent(Service):
             # An external topic with more partitions than the stage's own gives numbers with no state: its
             # records all move to their key's partition.
             stateful = {p for p in partitions if p < partition_count}
-            _, failed = await restore_partitions(self.settings, stage.changelog_topic, stateful, stage.restore)
+            parked = {p: self._parked.pop(p).changelog_offset for p in partitions if p in self._parked}
+            back = stage.partitions_unparked(set(parked))
+            resume = {p: offset for p, offset in parked.items() if p in back}
+            in_full: set[int] = set()  # kept, but the changelog no longer holds where that state ended
+
+            def reset(partition: int) -> None:
+                in_full.add(partition)
+                stage.partitions_revoked({partition})
+
+            _, failed = await restore_partitions(
+                self.settings, stage.changelog_topic, stateful, stage.restore, resume_from=resume, reset=reset
+            )
+            if resumed := set(resume) - in_full:
+                self.metrics.state_resumed_partitions.labels(stage=stage.name).inc(len(resumed))
+                logger.info("stage=%s: partitions %s came back with their kept state; restored only the changelog "
+                            "after it", stage.name, sorted(resumed))  # fmt: skip
             self.metrics.state_restore_errors.labels(stage=stage.name).inc(failed)
             self.metrics.state_restore_seconds.labels(stage=stage.name).observe(time.monotonic() - started)
         stage.partitions_assigned(set(partitions), partition_count)
@@ -297,11 +357,32 @@ class BatchAgent(Service):
             self._seeks += 1
             self._sought_at[tp] = self._seeks
 
-    async def _give_up(self, partitions: set[int]) -> None:
+    async def _park(self, partitions: set[int]) -> None:
+        """Partitions that moved to another worker: those whose changelog end is known keep their state (parked)."""
+        ends = self._revoked_at
+        keep = {p for p in partitions if p in ends and self.stage.changelog_topic is not None}
+        await self._give_up(partitions - keep)
+        await self._give_up(keep, parked=True)
+        now = time.monotonic()
+        for partition in keep:
+            self._parked[partition] = _Parked(ends[partition], now)
+
+    def _forget_parked(self, older_than_s: float = 0.0) -> None:
+        now = time.monotonic()
+        old = {p for p, parked in self._parked.items() if now - parked.since >= older_than_s}
+        if old:
+            self.stage.partitions_revoked(old)
+            for partition in old:
+                del self._parked[partition]
+
+    async def _give_up(self, partitions: set[int], parked: bool = False) -> None:
         if not partitions:
             return
         self._updates.forget(partitions)
-        self.stage.partitions_revoked(set(partitions))
+        if parked:
+            self.stage.partitions_parked(set(partitions))
+        else:
+            self.stage.partitions_revoked(set(partitions))
         await self.committer.close(partitions)
         self.owned -= partitions
         for partition in partitions:
@@ -470,6 +551,7 @@ class BatchAgent(Service):
             logger.warning("stage=%s: partitions %s lost to another worker; giving up %s and rejoining the group",
                            self.stage.name, sorted(lost), sorted(self.owned))  # fmt: skip
             await self._give_up(set(self.owned))
+            self._forget_parked()
             assert self.consumer is not None
             self.consumer._coordinator.request_rejoin()
         if rewind:
@@ -491,6 +573,8 @@ class BatchAgent(Service):
     @Service.timer(1.0)
     async def _timers(self) -> None:
         """Let a stage with timers (escalations) emit outputs; each partition's are committed with its state."""
+        if self._parked:
+            self._forget_parked(older_than_s=PARKED_KEEP_S)
         if not self.stage.has_timers or self.consumer is None:
             return
         try:

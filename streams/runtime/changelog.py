@@ -6,7 +6,8 @@ Restoring reads it ``read_committed`` from the beginning to the end observed at 
 transaction open there then has ended. Under exactly-once the changelog changes of a batch commit in the same
 transaction as its outputs and input offsets, and the restoring worker has fenced the partition's earlier owner
 first, so the restored state is exactly the state those offsets were committed with: an aborted batch's changes
-never come back.
+never come back. A partition whose state the worker kept when it moved away (that state was the changelog's up to
+a known offset) is read from that offset on.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.consumer.fetcher import READ_UNCOMMITTED
@@ -32,12 +33,23 @@ RestoreFn = Callable[[int, bytes, "bytes | None"], None]
 
 
 async def restore_partitions(
-    settings: Settings, topic: str, partitions: Iterable[int], restore: RestoreFn, settle_timeout_s: float | None = None
+    settings: Settings,
+    topic: str,
+    partitions: Iterable[int],
+    restore: RestoreFn,
+    settle_timeout_s: float | None = None,
+    resume_from: Mapping[int, int] | None = None,
+    reset: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
     """Feed each key's last changelog value in ``partitions`` to ``restore(partition, key, value)``
     (``streams.runtime.last_values``); return how many were restored and how many failed. A record that does not
     restore (written by another version, or by anyone with access to the topic) is logged and skipped: the rest
     of the partition's state still comes back.
+
+    ``resume_from``: partitions whose state is already the changelog's up to an offset; they are read from there.
+    Reading from earlier than needed is harmless (each record sets its key's value again), from later would lose
+    changes: an offset the partition no longer holds (deleted records, a topic made again) is not trusted, and
+    the partition is restored from the beginning after ``reset(partition)`` forgot its state.
 
     It reads up to where every transaction open in the partitions at the start has ended (at most
     ``settle_timeout_s``, by default the transaction timeout + 5 s): the group coordinator makes a transaction's
@@ -63,6 +75,8 @@ async def restore_partitions(
         highs = await _high_watermarks(consumer, tps)
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
+        if resume_from:
+            await _resume(consumer, tps, resume_from, highs, reset)
         ends = await _settled_ends(consumer, tps, highs, settle_timeout_s)
         remaining = {tp for tp in tps if ends[tp] > 0}
         for tp in tps:
@@ -105,6 +119,28 @@ async def _high_watermarks(consumer: AIOKafkaConsumer, tps: list[TopicPartition]
         return dict(await consumer.end_offsets(tps))
     finally:
         fetcher._isolation_level = committed_only
+
+
+async def _resume(
+    consumer: AIOKafkaConsumer,
+    tps: list[TopicPartition],
+    resume_from: Mapping[int, int],
+    highs: dict[TopicPartition, int],
+    reset: Callable[[int], None] | None,
+) -> None:
+    """Seek each partition with a kept state to its offset when the partition still holds it (the consumer is
+    at each partition's beginning)."""
+    for tp in tps:
+        offset = resume_from.get(tp.partition)
+        if offset is None:
+            continue
+        if await consumer.position(tp) <= offset <= highs[tp]:
+            consumer.seek(tp, offset)
+            continue
+        logger.warning("changelog %s partition %d no longer holds offset %d; restoring the partition in full",
+                       tp.topic, tp.partition, offset)  # fmt: skip
+        if reset is not None:
+            reset(tp.partition)
 
 
 async def _settled_ends(

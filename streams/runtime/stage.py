@@ -68,7 +68,18 @@ class Stage:
         """``partitions`` are now this stage's, their state restored; ``partition_count`` is the input topics'."""
 
     def partitions_revoked(self, partitions: set[int]) -> None:
-        """Forget the state of ``partitions`` (moved to another worker, or rolled back to be restored again)."""
+        """Forget the state of ``partitions`` (moved to another worker, or rolled back to be restored again), kept
+        or parked."""
+
+    def partitions_parked(self, partitions: set[int]) -> None:
+        """``partitions`` moved to another worker with their state committed: keep it aside, out of the stage's
+        work and gauges, in case they come back (``partitions_unparked``). A stage that keeps nothing forgets."""
+        self.partitions_revoked(partitions)
+
+    def partitions_unparked(self, partitions: set[int]) -> set[int]:
+        """Take back the parked state of those of ``partitions`` that have one, before the runner restores only
+        the changelog written since they were parked; return them (the others are restored in full)."""
+        return set()
 
 
 class StateStore(Protocol):
@@ -108,6 +119,7 @@ class PartitionStores(Generic[S]):
         self.changelog_topic = changelog_topic
         self._new_store = new_store
         self._stores: dict[int, S] = {}
+        self._parked: dict[int, S] = {}  # partitions that moved away, their state kept (``Stage.partitions_parked``)
         self._partition_count = 0
         self._evictions: dict[str, Counter] = {}
         if metrics is not None:
@@ -155,6 +167,19 @@ class PartitionStores(Generic[S]):
     def revoked(self, partitions: set[int]) -> None:
         for partition in partitions:
             self._stores.pop(partition, None)
+            self._parked.pop(partition, None)
+
+    def park(self, partitions: set[int]) -> None:
+        for partition in partitions:
+            store = self._stores.pop(partition, None)
+            if store is not None:
+                self._parked[partition] = store
+
+    def unpark(self, partitions: set[int]) -> set[int]:
+        back = {partition for partition in partitions if partition in self._parked}
+        for partition in back:
+            self._stores[partition] = self._parked.pop(partition)
+        return back
 
     def size(self) -> int:
         return sum(len(store) for _, store in self)

@@ -58,3 +58,34 @@ async def test_a_transaction_that_never_ends_is_waited_for_until_the_deadline_on
         await producer.abort_transaction()
     finally:
         await producer.stop()
+
+
+async def test_a_kept_state_is_restored_from_its_offset_and_a_lost_offset_restores_in_full(bootstrap: str) -> None:
+    topic, settings, producer = await _changelog(bootstrap)
+    try:
+        async with producer.transaction():
+            for key, value in [(b"a", b"1"), (b"b", b"1")]:  # offsets 0 and 1
+                await producer.send(topic, value, key=key, partition=0)
+        # The transaction's marker is offset 2: a state kept after it ends there.
+        async with producer.transaction():
+            for key, value in [(b"a", b"2"), (b"c", b"1")]:
+                await producer.send(topic, value, key=key, partition=0)
+            await producer.send(topic, b"x", key=b"a", partition=1)
+    finally:
+        await producer.stop()
+    applied: list[tuple[int, bytes, bytes | None]] = []
+    reset: list[int] = []
+    result = await restore_partitions(
+        settings, topic, {0, 1}, lambda p, k, v: applied.append((p, k, v)), 5, resume_from={0: 3}, reset=reset.append
+    )
+    assert result == (3, 0)
+    assert sorted(applied) == [(0, b"a", b"2"), (0, b"c", b"1"), (1, b"a", b"x")], "partition 0 from offset 3 only"
+    assert reset == []
+
+    applied.clear()
+    # An offset past the end: the topic was made again, or its records deleted. The kept state is not trusted.
+    await restore_partitions(
+        settings, topic, {0}, lambda p, k, v: applied.append((p, k, v)), 5, resume_from={0: 99}, reset=reset.append
+    )
+    assert reset == [0]
+    assert sorted(applied) == [(0, b"a", b"2"), (0, b"b", b"1"), (0, b"c", b"1")]

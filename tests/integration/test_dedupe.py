@@ -4,6 +4,7 @@ workers giving the same answers as one."""
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -170,3 +171,26 @@ def test_two_workers_give_the_same_answers_as_one(make_worker: Callable[..., Wor
     assert abs(two["wave_members"] - one["wave_members"]) <= 0.03 * one["wave_members"]
     assert first.metrics().total("mention_router_routed_total") > 0
     assert second.metrics().total("mention_router_routed_total") > 0, "both workers took a share"
+
+
+def test_partitions_that_come_back_keep_their_state_and_learn_what_changed_meanwhile(
+    make_worker: Callable[..., Worker], producer: KafkaProducer
+) -> None:
+    first = make_worker()
+    first.start()
+    second = make_worker(prefix=first.prefix)
+    second.start()  # the first worker parks the partitions it hands over
+    mentions = [make_mention(f"@AcmeAir flight {500 + n} delayed, any news?", handle=f"k_{n}") for n in range(60)]
+    _send(producer, first, mentions)
+    routed, _ = _outcome(first, expected=60)
+    assert second.metrics().total("mention_router_mentions_ingested_total") > 0, "the second worker kept a share"
+
+    assert second.stop(signal.SIGTERM) == 0  # its partitions come back to the first with the state it left
+    deadline = time.monotonic() + 60
+    while not first.metrics().total("mention_router_state_resumed_partitions_total", stage="dedupe"):
+        assert time.monotonic() < deadline, first.log_tail()
+        time.sleep(0.3)
+    _send(producer, first, mentions)  # a connector replaying: every one was seen, by one worker or the other
+    routed_after, duplicates = _outcome(first, expected=120)
+    assert set(routed_after) == set(routed), "nothing was routed a second time"
+    assert sorted(d.mention_id for d in duplicates) == sorted(m.id for m in mentions)

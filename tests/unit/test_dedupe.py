@@ -121,3 +121,42 @@ def test_revoked_partitions_drop_their_state() -> None:
     assert keys > 0
     agent.partitions_revoked({2})
     assert metrics.registry.get_sample_value("mention_router_dedupe_state_keys") == 0
+
+
+def test_a_parked_partition_keeps_its_state_out_of_sight_until_it_comes_back() -> None:
+    agent, metrics = _agent()
+    first = make_mention(handle="first")
+    home = kafka_partition(raw_partition_key(first), 3)
+    others = (make_mention(handle=f"second_{n}") for n in range(100))
+    second = next(m for m in others if kafka_partition(raw_partition_key(m), 3) == home)  # the same partition
+    agent.partitions_assigned({0, 1, 2}, 3)
+    out: list[Output] = []
+    agent.handle(_record(first, partition=home), out)
+    agent.end_batch(home, out)
+    agent.partitions_parked({home})
+    assert metrics.registry.get_sample_value("mention_router_dedupe_state_keys") == 0, "not this worker's now"
+    assert agent.partitions_unparked({home, (home + 1) % 3}) == {home}, "only a parked partition comes back"
+
+    # Another worker's change while it was away, replayed from the changelog after the kept state.
+    elsewhere, _ = _agent()
+    changes: list[Output] = []
+    elsewhere.handle(_record(second, partition=home), changes)
+    elsewhere.end_batch(home, changes)
+    for change in changes:
+        if change.topic.endswith("changelog"):
+            agent.restore(home, change.key or b"", change.value)
+    agent.partitions_assigned({0, 1, 2}, 3)
+    for mention in (first, second):
+        again: list[Output] = []
+        agent.handle(_record(mention, partition=home), again)
+        assert [o.topic for o in again] == ["mentions.duplicates"]
+
+
+def test_a_revoked_partition_forgets_its_parked_state() -> None:
+    agent, _ = _agent()
+    mention = make_mention()
+    home = kafka_partition(raw_partition_key(mention), 3)
+    agent.handle(_record(mention, partition=home), [])
+    agent.partitions_parked({home})
+    agent.partitions_revoked({home})
+    assert agent.partitions_unparked({home}) == set()
