@@ -1,8 +1,11 @@
 """The latency phases of `make bench`: ingest→routed at fixed rates, and the pause when a worker joins or leaves.
 
-Latency is what a user feels: ``route.routed_at - ingested_at`` of each mention's **first** route (an
-escalation's re-route carries the SLA expiry as its ``routed_at``, time no mention waited), in ingest order,
-the first tenth reported apart as warm-up, after a short stream that is not counted (see ``latency_run``).
+Latency is what a user feels: from ``ingested_at`` (the raw record's timestamp) to when a downstream app reading
+the team topics ``read_committed`` (an agent inbox) receives the mention's **first** route (an escalation's
+re-route is time no mention waited), noted by a reader that runs beside the stream (``Readable``). The route's own
+``routed_at`` is stamped while the batch is handled, before its transaction commits: ``routed_at - ingested_at``
+leaves out the last commit and is reported beside it. In ingest order, the first tenth reported apart as
+warm-up, after a short stream that is not counted (see ``latency_run``).
 The stream is generated and encoded before it is sent, then sent by one aiokafka producer at the set rate
 in 10 ms steps, so the load generator costs little CPU beside the worker and the broker.
 """
@@ -21,9 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from streams.clients import read_to_end
 from streams.replay import keyed_for_dedupe
 from streams.routing import load_rules
 from streams.scrape import accounted, consuming, scrape
@@ -114,21 +116,78 @@ def wait_consuming(url: str, worker: subprocess.Popen[bytes], timeout: float = 6
         time.sleep(0.2)
 
 
-def first_routes(settings: Settings) -> list[tuple[float, float]]:
-    """(ingest unix time, ingest→routed ms) of every first route on the team topics, in ingest order: each
-    topic read to the end offsets it has now (call it once the worker is done)."""
-    rules = load_rules(settings.rules_path)
-    names = TopicNames.from_settings(settings)
-    timed: list[tuple[float, float]] = []
-    for team in rules.team_names:
-        for record in read_to_end(settings, names.routed(team), timeout_s=60):
-            payload = json.loads(record.value)
+@dataclass(frozen=True)
+class FirstRoute:
+    ingested_at: float  # unix time
+    readable_ms: float  # ingest → received by a read_committed reader of the team topic
+    stamped_ms: float  # ingest → ``route.routed_at`` (stamped before the route's transaction commits)
+
+
+class Readable:
+    """Reads every team topic ``read_committed`` from the start, in a thread of its own, and notes when each
+    record arrived: when a downstream app could first have read it. Only the arrival time and the bytes are kept
+    while it runs (the stream's CPU is the worker's); ``first_routes`` decodes them afterwards."""
+
+    def __init__(self, settings: Settings) -> None:
+        names = TopicNames.from_settings(settings)
+        self._topics = [names.routed(team) for team in load_rules(settings.rules_path).team_names]
+        self._bootstrap = settings.bootstrap_servers
+        self._arrivals: list[tuple[float, bytes]] = []
+        self._stopping = threading.Event()
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._read()), daemon=True)
+
+    def __enter__(self) -> Readable:
+        self._thread.start()
+        if not self._started.wait(60):
+            raise RuntimeError("the team topics' reader did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(30)
+
+    def settle(self, quiet_s: float = 1.0, timeout_s: float = 30.0) -> None:
+        """Until nothing has arrived for ``quiet_s`` (the worker has committed everything it counted)."""
+        deadline = time.monotonic() + timeout_s
+        seen, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            if len(self._arrivals) != seen:
+                seen, since = len(self._arrivals), time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return
+            time.sleep(0.1)
+
+    async def _read(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self._topics, bootstrap_servers=self._bootstrap, group_id=None, isolation_level="read_committed",
+            auto_offset_reset="earliest", fetch_max_wait_ms=10, max_poll_records=5000,
+        )  # fmt: skip
+        await consumer.start()
+        try:
+            self._started.set()
+            while not self._stopping.is_set():
+                batch = await consumer.getmany(timeout_ms=100)
+                now = time.time()
+                self._arrivals.extend((now, record.value) for records in batch.values() for record in records)
+        finally:
+            await consumer.stop()
+
+    def first_routes(self, since: float = 0.0) -> list[FirstRoute]:
+        """Every first route of a mention ingested at ``since`` or later, in ingest order."""
+        routes = []
+        for arrived, value in self._arrivals:
+            payload = json.loads(value)
             if payload["route"].get("rerouted"):
                 continue  # an escalation's re-route: routed_at is the SLA expiry on the event-time clock
-            routed_at = datetime.fromisoformat(payload["route"]["routed_at"])
-            ingested_at = datetime.fromisoformat(payload["ingested_at"])
-            timed.append((ingested_at.timestamp(), (routed_at - ingested_at).total_seconds() * 1000))
-    return sorted(timed)
+            ingested_at = datetime.fromisoformat(payload["ingested_at"]).timestamp()
+            if ingested_at >= since:
+                routed_at = datetime.fromisoformat(payload["route"]["routed_at"]).timestamp()
+                routes.append(FirstRoute(ingested_at, (arrived - ingested_at) * 1000, (routed_at - ingested_at) * 1000))
+        return sorted(routes, key=lambda route: route.ingested_at)
 
 
 def wait_idle(url: str, quiet_s: float = 5.0, timeout: float = 90.0) -> None:
@@ -160,14 +219,15 @@ StartWorker = Callable[[Settings, Path], subprocess.Popen[bytes]]
 
 @dataclass(frozen=True)
 class LatencyRun:
-    latencies: list[float]  # ingest→routed ms of each first route, in ingest order
+    latencies: list[float]  # ingest → readable ms of each first route, in ingest order
+    stamped: list[float]  # ingest → routed_at ms of the same routes (before their transaction committed)
     loop_lag_p99_s: float | None  # the worker's event-loop lag, p99 (a bucket bound), warm-up included
     gc_seconds: float  # the worker's time in garbage collections
     full_collections: int
 
 
 def latency_run(settings: Settings, rate: float, seconds: float, log: Path, start_worker: StartWorker) -> LatencyRun:
-    """One worker, a stream at ``rate`` for ``seconds``: ingest→routed ms of each first route, in ingest order,
+    """One worker, a stream at ``rate`` for ``seconds``: each first route's latencies, in ingest order,
     and what the worker's own metrics say of its event loop (how long the loop was held; GC pauses).
 
     A short stream at the same rate runs first and is not counted: each run has its own topics, and the broker's
@@ -178,19 +238,22 @@ def latency_run(settings: Settings, rate: float, seconds: float, log: Path, star
     records = stream(settings, int(rate * seconds))
     worker = start_worker(settings, log)
     try:
-        url = f"http://127.0.0.1:{settings.metrics_port}/metrics"
-        wait_consuming(url, worker)
-        send_paced(settings, warm_up, rate)
-        wait_accounted(url, len(warm_up))
-        measured_from = time.time()
-        send_paced(settings, records, rate)
-        wait_accounted(url, len(warm_up) + len(records))
-        snap = scrape(url)
-        timed = [(at, ms) for at, ms in first_routes(settings) if at >= measured_from]
+        with Readable(settings) as readable:
+            url = f"http://127.0.0.1:{settings.metrics_port}/metrics"
+            wait_consuming(url, worker)
+            send_paced(settings, warm_up, rate)
+            wait_accounted(url, len(warm_up))
+            measured_from = time.time()
+            send_paced(settings, records, rate)
+            wait_accounted(url, len(warm_up) + len(records))
+            snap = scrape(url)
+            readable.settle()
+        routes = readable.first_routes(since=measured_from)
     finally:
         stop(worker)
     return LatencyRun(
-        [ms for _, ms in timed],
+        [route.readable_ms for route in routes],
+        [route.stamped_ms for route in routes],
         snap.histogram_quantile("mention_router_event_loop_lag_seconds", 0.99),
         snap.total("mention_router_gc_pause_seconds_sum"),
         int(snap.total("mention_router_gc_pause_seconds_count", generation="2")),
@@ -213,23 +276,25 @@ def rebalance_run(
     first = start_worker(settings, logs / "rebalance-first.log")
     joined_at = left_at = 0.0
     try:
-        wait_consuming(f"http://127.0.0.1:{settings.metrics_port}/metrics", first)
-        started = time.time()
+        with Readable(settings) as readable:
+            wait_consuming(f"http://127.0.0.1:{settings.metrics_port}/metrics", first)
+            started = time.time()
 
-        def change() -> None:
-            nonlocal joined_at, left_at
-            time.sleep(seconds / 3)
-            joined_at = time.time()
-            worker = start_worker(second, logs / "rebalance-second.log")
-            time.sleep(seconds / 3)
-            left_at = time.time()
-            stop(worker)
+            def change() -> None:
+                nonlocal joined_at, left_at
+                time.sleep(seconds / 3)
+                joined_at = time.time()
+                worker = start_worker(second, logs / "rebalance-second.log")
+                time.sleep(seconds / 3)
+                left_at = time.time()
+                stop(worker)
 
-        changer = _thread(change)
-        send_paced(settings, records, rate)
-        changer.join()
-        wait_idle(f"http://127.0.0.1:{settings.metrics_port}/metrics")
-        timed = first_routes(settings)
+            changer = _thread(change)
+            send_paced(settings, records, rate)
+            changer.join()
+            wait_idle(f"http://127.0.0.1:{settings.metrics_port}/metrics")
+            readable.settle()
+        timed = [(route.ingested_at, route.readable_ms) for route in readable.first_routes()]
     finally:
         stop(first)
     steady_s = min(window_s, seconds / 3 - 1)  # the seconds just before the join: the stream's warm-up is over
