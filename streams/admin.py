@@ -101,11 +101,18 @@ def _wait_for_leaders(client: KafkaAdminClient, topics: list[str], partitions: i
     logger.warning("new topics still without leaders after %.0fs: %s", timeout, ", ".join(topics))
 
 
+TOMBSTONE_RETENTION_MS = 24 * 3600 * 1000  # Kafka's default delete.retention.ms, pinned for the changelogs
+
+
 def configs_for(name: str, settings: Settings) -> dict[str, str]:
     suffix = name.rsplit(".", 1)[-1]
     configs: dict[str, str] = {}
     if suffix in ("customers", "changelog"):
         configs["cleanup.policy"] = "compact"  # the latest record per author is the table
+    if suffix == "changelog":
+        # A worker restores a partition it parked from where it left (streams.runtime.batch_agent, 10 minutes at
+        # most): a tombstone written meanwhile must still be there, whatever the brokers' default.
+        configs["delete.retention.ms"] = str(TOMBSTONE_RETENTION_MS)
     elif retention := RETENTION_MS.get(suffix):
         configs["retention.ms"] = str(retention)
     if settings.max_request_bytes > KAFKA_DEFAULT_MAX_MESSAGE_BYTES:

@@ -262,6 +262,7 @@ class BatchAgent(Service):
         self._membership = membership
         if partition_count != self._partition_count_seen:  # a parked state would be another partitioning's
             self._forget_parked()
+            self._revoked_at = {}  # and nothing moving away now is parked either
             self._partition_count_seen = partition_count
         await self._park(self.owned - partitions)
         new = partitions - self.owned

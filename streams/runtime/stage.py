@@ -103,6 +103,10 @@ class StateStore(Protocol):
         """Apply the limits after they changed (a new partition count): evict, as the store does at its bounds."""
         ...
 
+    def holds_outputs(self) -> bool:
+        """Whether it holds outputs its next event or timer returns (the tracker's given-up responses)."""
+        ...
+
 
 S = TypeVar("S", bound=StateStore)
 
@@ -170,9 +174,12 @@ class PartitionStores(Generic[S]):
             self._parked.pop(partition, None)
 
     def park(self, partitions: set[int]) -> None:
+        """Keep the stores of ``partitions`` aside. One with changes or outputs not written yet (the bounds applied at
+        the assignment evicted something, and no batch has written it since) is not the changelog's state: it is
+        forgotten instead, and the partition restored in full if it comes back."""
         for partition in partitions:
             store = self._stores.pop(partition, None)
-            if store is not None:
+            if store is not None and not store.drain_changes() and not store.holds_outputs():
                 self._parked[partition] = store
 
     def unpark(self, partitions: set[int]) -> set[int]:

@@ -494,6 +494,9 @@ class PartitionTracker:
 
     # --------------------------------------------------------------------------------------- changelog
 
+    def holds_outputs(self) -> bool:
+        return bool(self._given_up)
+
     def drain_changes(self) -> list[tuple[bytes, bytes | None]]:
         """State changes since the last call: each changed key once, with its current value (None = deleted)."""
         changes: list[tuple[bytes, bytes | None]] = []

@@ -160,3 +160,13 @@ def test_a_revoked_partition_forgets_its_parked_state() -> None:
     agent.partitions_parked({home})
     agent.partitions_revoked({home})
     assert agent.partitions_unparked({home}) == set()
+
+
+def test_a_partition_with_changes_not_yet_written_is_not_parked() -> None:
+    """Its state is no longer the changelog's: it comes back restored in full, not from the kept offset."""
+    agent, _ = _agent()
+    mention = make_mention()
+    home = kafka_partition(raw_partition_key(mention), 3)
+    agent.handle(_record(mention, partition=home), [])  # no end_batch: its changes are not drained
+    agent.partitions_parked({home})
+    assert agent.partitions_unparked({home}) == set()

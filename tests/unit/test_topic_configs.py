@@ -5,10 +5,17 @@ from __future__ import annotations
 from streams.admin import KAFKA_DEFAULT_MAX_MESSAGE_BYTES, WEEK_MS, configs_for
 from streams.settings import Settings
 
+DAY_MS = 24 * 3600 * 1000
+
 
 def test_changelogs_are_compacted_and_dead_letters_kept_a_week() -> None:
     settings = Settings(metrics_port=0)
-    assert configs_for("app.dedupe.changelog", settings) == {"cleanup.policy": "compact"}
+    # Tombstones kept a day whatever the brokers' default: a parked partition restores from where it left.
+    assert configs_for("app.dedupe.changelog", settings) == {
+        "cleanup.policy": "compact",
+        "delete.retention.ms": str(DAY_MS),
+    }
+    assert configs_for("app.customers", settings) == {"cleanup.policy": "compact"}
     assert configs_for("mentions.dlq", settings) == {"retention.ms": str(WEEK_MS)}
     assert configs_for("mentions.routed.care", settings) == {}
 

@@ -733,3 +733,17 @@ def test_a_response_that_came_before_its_assignment_is_held_the_same_way() -> No
     [published] = first_responses(tracker.due(minutes(9)))
     assert published.record.responded_at == minutes(6)
     assert len(tracker) == 1, "only the closed id is remembered"
+
+
+def test_a_tracker_holding_given_up_responses_says_so_until_they_are_returned() -> None:
+    """A partition whose store owes outputs is not parked when it moves away (``PartitionStores.park``)."""
+    tracker = PartitionTracker(limits=TrackerLimits(open=10, pending=10, closed=10))
+    for n in range(6):
+        tracker.on_response(response(f"held{n}"))
+    assert not tracker.holds_outputs()
+    for bound in tracker.bounds.values():
+        bound.share(2)
+    tracker.enforce_bounds()  # evicts a held response: its dead letter goes out with the next event or timer
+    assert tracker.holds_outputs()
+    assert [o for o in tracker.due(minutes(2)) if isinstance(o, UnmatchedOutput)]
+    assert not tracker.holds_outputs()
