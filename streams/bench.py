@@ -295,6 +295,11 @@ def rebalance_phase(bootstrap: str, rate: float, seconds: float, logs: Path, rep
             f"p50 {w.p50:,.0f} ms, p99 {w.p99:,.0f} ms, max {w.max:,.0f} ms over {w.count} mentions"
         )  # fmt: skip
         report(f"ingest→readable at {rate:,.0f}/s, exactly_once, {phase}", figure)
+    restores = ", ".join(
+        f"{stage} {seconds:.2f} s ({pauses.resumed_partitions.get(stage, 0):.0f} partitions back from parked state)"
+        for stage, seconds in sorted(pauses.restore_seconds.items())
+    )
+    report("the staying worker's state restores, start-up included", restores or "none")
 
 
 def main() -> int:

@@ -265,6 +265,10 @@ class RebalancePauses:
     steady: WindowSummary | None  # the seconds just before the join
     join: WindowSummary | None  # mentions ingested in the seconds after a second worker started
     leave: WindowSummary | None  # ... after it was stopped (SIGTERM: it leaves the group)
+    # The first worker's restores over the run, by stage: seconds in all (its start-up included), and partitions
+    # that came back with their parked state (restoring only their changelog's news).
+    restore_seconds: dict[str, float]
+    resumed_partitions: dict[str, float]
 
 
 def rebalance_run(
@@ -293,6 +297,7 @@ def rebalance_run(
             send_paced(settings, records, rate)
             changer.join()
             wait_idle(f"http://127.0.0.1:{settings.metrics_port}/metrics")
+            snap = scrape(f"http://127.0.0.1:{settings.metrics_port}/metrics")
             readable.settle()
         timed = [(route.ingested_at, route.readable_ms) for route in readable.first_routes()]
     finally:
@@ -302,6 +307,8 @@ def rebalance_run(
         window(timed, max(started + 1, joined_at - steady_s), steady_s),
         window(timed, joined_at, window_s),
         window(timed, left_at, window_s),
+        snap.by_label("mention_router_state_restore_seconds_sum", "stage"),
+        snap.by_label("mention_router_state_resumed_partitions_total", "stage"),
     )
 
 
