@@ -15,7 +15,7 @@ import argparse
 import contextlib
 import statistics
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry
 
@@ -31,6 +31,7 @@ from streams.sources.generator import generate
 from streams.topics import TopicNames
 
 NEXT = {"dedupe": "unique", "enrich": "assignments"}
+MEAN_GAP_S = 0.5
 
 
 def main() -> None:
@@ -44,46 +45,56 @@ def main() -> None:
     for stage in stages.values():
         stage.partitions_assigned({0}, 1)
     now_ms = int(time.time() * 1000)
-    source = keyed_for_dedupe((r.key, r.value) for r in generate(args.count, seed=3, start=datetime.now(UTC)))
+    # Dated so that the last one is now: mentions dated ahead of the clock are dead letters, not work.
+    start = datetime.now(UTC) - timedelta(seconds=args.count * MEAN_GAP_S)
+    records = generate(args.count, seed=3, start=start, mean_gap_seconds=MEAN_GAP_S)
+    source = keyed_for_dedupe((r.key, r.value) for r in records)
     inputs = [Record("mentions.raw", 0, i, now_ms, key, value) for i, (key, value) in enumerate(source)]
     enriched: list[Record] = []
     for name in ("dedupe", "enrich", "track", "route"):
         if name == "route":  # inside enrich above; alone here, on what enrich wrote to mentions.enriched
             stages[name], inputs = RouteAgent(TopicNames(), metrics, rules), enriched
         stage = stages[name]
-        out: list[Output] = []
+        kept: dict[str, list[Output]] = {"mentions.enriched": [], f"mentions.{NEXT.get(name)}": []}
+        outputs = 0
         timings = []
+        failed = 0
         changelog_seconds = 0.0
         for first in range(0, len(inputs), args.batch):
             batch = inputs[first : first + args.batch]
+            out: list[Output] = []  # a batch's outputs, as the runner holds them until its commit
             started = time.perf_counter()
             with contextlib.suppress(Exception):  # the runner logs it; handle() then does all the work
                 stage.begin_batch(batch)
             share = (time.perf_counter() - started) / len(batch)
             for record in batch:
                 started = time.perf_counter()
-                with contextlib.suppress(Exception):  # the worker dead-letters these; they cost time all the same
+                try:
                     stage.handle(record, out)
+                except Exception:  # the worker dead-letters these; they cost time all the same
+                    failed += 1
                 timings.append(time.perf_counter() - started + share)
             started = time.perf_counter()  # once per batch and partition, as the runner does
             stage.end_batch(0, out)
             changelog_seconds += time.perf_counter() - started
+            outputs += len(out)
+            for output in out:
+                if output.topic in kept:
+                    kept[output.topic].append(output)
         changelog = changelog_seconds / max(1, len(timings))
         label = "route (alone)" if name == "route" else name
         print(
-            f"{label:14} {len(timings):6} records  median {statistics.median(timings) * 1e6:7.1f} µs"
-            f"  mean {statistics.mean(timings) * 1e6:7.1f} µs  changelog +{changelog * 1e6:5.1f} µs  outputs {len(out)}"
+            f"{label:14} {len(timings):6} records ({failed} failed)  median {statistics.median(timings) * 1e6:7.1f} µs"
+            f"  mean {statistics.mean(timings) * 1e6:7.1f} µs  changelog +{changelog * 1e6:5.1f} µs  outputs {outputs}"
         )
         if name == "enrich":
-            enriched = _records(out, "mentions.enriched", now_ms)
+            enriched = _records(kept["mentions.enriched"], now_ms)
         if name in NEXT:
-            inputs = _records(out, f"mentions.{NEXT[name]}", now_ms)
+            inputs = _records(kept[f"mentions.{NEXT[name]}"], now_ms)
 
 
-def _records(outputs: list[Output], topic: str, timestamp_ms: int) -> list[Record]:
-    return [
-        Record(topic, 0, i, timestamp_ms, o.key, o.value) for i, o in enumerate(o for o in outputs if o.topic == topic)
-    ]
+def _records(outputs: list[Output], timestamp_ms: int) -> list[Record]:
+    return [Record(o.topic, 0, i, timestamp_ms, o.key, o.value) for i, o in enumerate(outputs)]
 
 
 if __name__ == "__main__":
