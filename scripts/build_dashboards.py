@@ -241,8 +241,13 @@ def overview() -> Any:
         panel(
             lay,
             "Consumer lag (records)",
-            [("mention_router:consumergroup_lag:max", "{{consumergroup}} {{topic}}")],
-            description="Records each stage's consumer group has not committed yet (max over the workers reporting).",
+            [
+                ("mention_router:consumergroup_lag:max", "{{consumergroup}} {{topic}}"),
+                ("mention_router:partition_held_records:max > 0", "held by an open transaction: {{topic}}"),
+            ],
+            description="Records each stage's consumer group has not committed yet (max over the workers reporting), "
+            "and records no stage can read yet because a transaction before them is still open: lag does not count "
+            "those (see the MentionRouterInputHeldByOpenTransaction runbook).",
         ),
         panel(
             lay,

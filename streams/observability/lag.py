@@ -15,7 +15,10 @@ Exported (all gauges except the error counter)::
 
     kafka_consumergroup_lag{consumergroup,topic,partition}           end - committed (>= 0)
     kafka_consumergroup_current_offset{consumergroup,topic,partition}  committed offset
-    kafka_topic_partition_current_offset{topic,partition}             log end offset
+    kafka_topic_partition_current_offset{topic,partition}             last stable offset (the readable end)
+    mention_router_partition_held_records{topic,partition}            records behind an open transaction
+    mention_router_partition_held_seconds{topic,partition}            how long the readable end stood still
+                                                                      with records behind it (held.py)
     mention_router_consumergroup_lag{consumergroup,topic}             lag summed over partitions
     mention_router_lag_last_refresh_timestamp_seconds                 when the snapshot was read
     mention_router_lag_scrape_errors_total                            failed refreshes
@@ -41,6 +44,7 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from streams.observability.held import Held, held_partitions
 from streams.settings import Settings
 from streams.topics import TopicNames
 
@@ -68,6 +72,7 @@ class LagSnapshot:
     ends: Mapping[TopicPartitionKey, int]  # (topic, partition) -> log end offset
     starts: Mapping[TopicPartitionKey, int] = field(default_factory=dict)  # log start offsets
     taken_at: float = 0.0
+    held: Mapping[TopicPartitionKey, Held] = field(default_factory=dict)  # behind an open transaction
 
     def partition_lags(self) -> list[PartitionLag]:
         rows: list[PartitionLag] = []
@@ -140,13 +145,25 @@ class LagCollector(Collector):
         )
         end = GaugeMetricFamily(
             "kafka_topic_partition_current_offset",
-            "Log end offset (next offset to be written) of a partition the router reads.",
+            "Readable end (last stable offset: no further than an open transaction) of a partition the router reads.",
             labels=["topic", "partition"],
         )
         total = GaugeMetricFamily(
             "mention_router_consumergroup_lag",
             "Records a router consumer group has not committed yet, summed over a topic's partitions.",
             labels=["consumergroup", "topic"],
+        )
+        held_records = GaugeMetricFamily(
+            "mention_router_partition_held_records",
+            "Records written to a partition the router reads that no read_committed reader can read yet: they "
+            "follow the first record of a transaction still open.",
+            labels=["topic", "partition"],
+        )
+        held_seconds = GaugeMetricFamily(
+            "mention_router_partition_held_seconds",
+            "How long the partition's readable end (last stable offset) has stood still with records behind it; "
+            "0 when none are held or it moved since the last read. Minutes: a transaction nobody is ending.",
+            labels=["topic", "partition"],
         )
         refreshed = GaugeMetricFamily(
             "mention_router_lag_last_refresh_timestamp_seconds",
@@ -160,10 +177,13 @@ class LagCollector(Collector):
                     current.add_metric(labels, row.committed)
             for (topic, partition), offset in sorted(snapshot.ends.items()):
                 end.add_metric([topic, str(partition)], offset)
+                hold = snapshot.held.get((topic, partition))
+                held_records.add_metric([topic, str(partition)], hold.records if hold else 0)
+                held_seconds.add_metric([topic, str(partition)], snapshot.taken_at - hold.since if hold else 0.0)
             for (group, topic), value in sorted(snapshot.topic_lags().items()):
                 total.add_metric([group, topic], value)
             refreshed.add_metric([], snapshot.taken_at)
-        yield from (lag, current, end, total, refreshed)
+        yield from (lag, current, end, total, held_records, held_seconds, refreshed)
 
 
 class LagExporter:
@@ -190,6 +210,7 @@ class LagExporter:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._admin: Any = None
+        self._held: dict[TopicPartitionKey, Held] = {}
 
     def start(self) -> LagExporter:
         if self._thread is None:
@@ -251,15 +272,20 @@ class LagExporter:
                 partitions.extend((described["name"], p["partition_index"]) for p in described["partitions"])
         tps = [TopicPartition(topic, partition) for topic, partition in partitions]
         ends: dict[TopicPartitionKey, int] = {}
+        highs: dict[TopicPartitionKey, int] = {}
         starts: dict[TopicPartitionKey, int] = {}
         if tps:
             # The last stable offset: a read_committed stage cannot read past an open transaction.
             latest = dict.fromkeys(tps, OffsetSpec.LATEST)
             for tp, found in admin.list_partition_offsets(latest, IsolationLevel.READ_COMMITTED).items():
                 ends[(tp.topic, tp.partition)] = found.offset
+            for tp, found in admin.list_partition_offsets(latest, IsolationLevel.READ_UNCOMMITTED).items():
+                highs[(tp.topic, tp.partition)] = found.offset  # read after the LSO: never below it
             for tp, found in admin.list_partition_offsets(dict.fromkeys(tps, OffsetSpec.EARLIEST)).items():
                 starts[(tp.topic, tp.partition)] = found.offset
-        return LagSnapshot(group_topics, committed, ends, starts, taken_at=time.time())
+        now = time.time()
+        self._held = held_partitions(self._held, ends, highs, now)
+        return LagSnapshot(group_topics, committed, ends, starts, taken_at=now, held=self._held)
 
     def _close_admin(self) -> None:
         admin, self._admin = self._admin, None

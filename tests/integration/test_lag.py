@@ -78,3 +78,46 @@ def test_a_worker_exports_its_stages_lag_going_to_zero(
     assert snapshot.total("mention_router_lag_scrape_errors_total") == 0
     assert snapshot.total("mention_router_last_commit_timestamp_seconds", stage="dedupe") > time.time() - 120
     assert snapshot.total("mention_router_rebalances_total", stage="dedupe") >= 1
+
+
+def test_a_transaction_left_open_on_an_input_shows_as_held(bootstrap: str, producer: KafkaProducer) -> None:
+    """Lag reads 0 while a producer's open transaction holds a partition; the held gauges show it, and how long
+    its readable end has stood still."""
+    prefix = f"held{uuid.uuid4().hex[:8]}."
+    settings = Settings(bootstrap_servers=bootstrap, app_id=f"{prefix}router", topic_prefix=prefix)
+    raw = f"{prefix}mentions.raw"
+    create_topics(bootstrap, [raw], 2)
+    producer.send(raw, b"before", partition=0)
+    producer.flush(30)
+    hanging = KafkaProducer(bootstrap_servers=bootstrap, transactional_id=f"{prefix}hostile")
+    registry = CollectorRegistry()
+    exporter = LagExporter(settings, registry)
+    value = registry.get_sample_value
+    p0, p1 = {"topic": raw, "partition": "0"}, {"topic": raw, "partition": "1"}
+    try:
+        hanging.init_transactions()
+        hanging.begin_transaction()
+        for i in range(3):
+            hanging.send(raw, b"held %d" % i, partition=0)
+        hanging.flush(30)
+        assert exporter.refresh() is not None
+        assert value("mention_router_partition_held_records", p0) == 3
+        assert value("mention_router_partition_held_seconds", p0) == 0  # first seen now
+        assert value("kafka_topic_partition_current_offset", p0) == 1  # the readable end stops before them
+        assert value("mention_router_partition_held_records", p1) == 0
+        time.sleep(1.5)
+        assert exporter.refresh() is not None
+        assert value("mention_router_partition_held_seconds", p0) >= 1.4
+        assert value("mention_router_partition_held_seconds", p1) == 0
+        hanging.abort_transaction()
+        deadline = time.monotonic() + 30  # the abort marker lands after the abort returns
+        while time.monotonic() < deadline:
+            assert exporter.refresh() is not None
+            if value("mention_router_partition_held_records", p0) == 0:
+                break
+            time.sleep(0.2)
+        assert value("mention_router_partition_held_records", p0) == 0
+        assert value("mention_router_partition_held_seconds", p0) == 0
+    finally:
+        exporter.stop()
+        hanging.close(timeout=5)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 from prometheus_client import CollectorRegistry
 
+from streams.observability.held import Held
 from streams.observability.lag import LagCollector, LagExporter, LagSnapshot, is_router_group, stage_input_topics
 from streams.settings import Settings
 
@@ -55,6 +57,21 @@ def test_collector_exports_kafka_exporter_names() -> None:
     assert value("kafka_topic_partition_current_offset", {"topic": RAW, "partition": "2"}) == 5
     assert value("mention_router_consumergroup_lag", {"consumergroup": GROUP, "topic": RAW}) == 6
     assert value("mention_router_lag_last_refresh_timestamp_seconds") == pytest.approx(time.time(), abs=5)
+    assert value("mention_router_partition_held_records", {"topic": RAW, "partition": "0"}) == 0
+    assert value("mention_router_partition_held_seconds", {"topic": RAW, "partition": "0"}) == 0
+
+
+def test_partitions_held_behind_an_open_transaction_are_rendered_with_how_long() -> None:
+    registry = CollectorRegistry()
+    collector = LagCollector(max_age=60)
+    registry.register(collector)
+    taken = snapshot()
+    collector.update(replace(taken, held={(RAW, 1): Held(stable=10, records=4, since=taken.taken_at - 30)}))
+    value = registry.get_sample_value
+    assert value("mention_router_partition_held_records", {"topic": RAW, "partition": "1"}) == 4
+    assert value("mention_router_partition_held_seconds", {"topic": RAW, "partition": "1"}) == pytest.approx(30)
+    assert value("mention_router_partition_held_records", {"topic": RAW, "partition": "0"}) == 0
+    assert value("mention_router_partition_held_seconds", {"topic": RAW, "partition": "2"}) == 0
 
 
 def test_a_stale_snapshot_is_dropped_not_shown_as_current() -> None:
