@@ -63,6 +63,7 @@ MIN_SLICE_RECORDS = 64
 # leaving soon after it joined, a rolling restart): Kafka Streams' state.cleanup.delay.ms.
 PARKED_KEEP_S = 600.0
 CHANGELOG_ENDS_TIMEOUT_S = 2.0
+FETCH_WAIT_MS = 1000  # while committing: the commit ends first (the wait is cancelled then)
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,23 +424,59 @@ class BatchAgent(Service):
     @Service.task
     async def _consume(self) -> None:
         assert self.consumer is not None
+        taken: list[tuple[dict[TopicPartition, list[Any]], int]] = []  # fetched during a commit, with the seek count
         try:
             while not self.should_stop:
-                # With a transaction open, only what is already fetched is taken: an idle input commits at once.
-                wait = 0 if self.committer.due(idle=True) else self.settings.poll_timeout_ms
-                try:
-                    batch = await self.consumer.getmany(timeout_ms=wait, max_records=self.settings.batch_max_records)
-                except ConsumerStoppedError:
-                    return  # on_stop ran between two batches
-                if batch:
+                if taken:
+                    batch, seeks_seen = taken.pop(0)
+                else:
+                    # With a transaction open, only what is already fetched is taken: an idle input commits at once.
+                    wait = 0 if self.committer.due(idle=True) else self.settings.poll_timeout_ms
+                    try:
+                        batch = await self.consumer.getmany(
+                            timeout_ms=wait, max_records=self.settings.batch_max_records
+                        )
+                    except ConsumerStoppedError:
+                        return  # on_stop ran between two batches
                     seeks_seen = self._seeks
+                if batch:
                     for piece in slices(batch, self._slice_sizer.size):
                         await self.process(piece, seeks_seen)
                         await asyncio.sleep(0)  # the other stages' commits and fetches go on in between
                 if self.committer.due(idle=not batch):
-                    await self.flush()
+                    await self._flush_taking_fetched(taken)
         except Exception as exc:
             await self._fatal(exc)
+
+    async def _flush_taking_fetched(self, taken: list[tuple[dict[TopicPartition, list[Any]], int]]) -> None:
+        """Commit, taking what the consumer fetches meanwhile into ``taken``: each batch with the seek count when it
+        was taken (as ``process`` needs), at most ``batch_max_records`` held in all. aiokafka sends a broker no
+        fetch while records fetched from it wait to be taken, so a stage that only committed left on the broker
+        whatever arrived after the first records of its commit, for a whole commit more (at 1,000 mentions/s,
+        two commits per hop instead of one)."""
+        assert self.consumer is not None
+        commit = asyncio.ensure_future(self.flush())
+        room = self.settings.batch_max_records - sum(len(r) for batch, _ in taken for r in batch.values())
+        fetch: asyncio.Future[dict[TopicPartition, list[Any]]] | None = None
+        try:
+            while room > 0 and not commit.done():
+                fetch = asyncio.ensure_future(self.consumer.getmany(timeout_ms=FETCH_WAIT_MS, max_records=room))
+                await asyncio.wait((commit, fetch), return_when=asyncio.FIRST_COMPLETED)
+                if not fetch.done():
+                    break  # the commit ended first; nothing was taken by the fetch still waiting
+                batch, fetch = fetch.result(), None
+                if batch:
+                    taken.append((batch, self._seeks))
+                    room -= sum(map(len, batch.values()))
+        except ConsumerStoppedError:
+            pass  # stopping: the commit still ends
+        except BaseException:
+            commit.cancel()  # as an awaited commit would be
+            raise
+        finally:
+            if fetch is not None and not fetch.done():
+                fetch.cancel()  # it took nothing: its records stay with the consumer, taken by the next getmany
+        await commit
 
     async def _fatal(self, exc: BaseException) -> None:
         """The stage cannot go on: liveness fails at once and the worker exits non-zero (streams.cli)."""

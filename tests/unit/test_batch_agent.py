@@ -249,3 +249,88 @@ def test_records_fetched_before_a_revocation_are_not_handled_until_the_assignmen
     agent._rebalancing = False
     asyncio.run(agent.process(_batch(b"after")))
     assert [o.value for o in committer.held[0]] == [b"after", b"after"]
+
+
+class ArrivingConsumer:
+    """Hands out the records that arrived, as aiokafka's getmany does (waiting up to ``timeout_ms`` for some)."""
+
+    def __init__(self) -> None:
+        self.waiting: list[Record] = []
+        self.arrived = asyncio.Event()
+
+    def arrive(self, *values: bytes) -> None:
+        start = len(self.waiting) and self.waiting[-1].offset + 1
+        self.waiting += [Record("in", 0, start + i, 1_000, b"k", v) for i, v in enumerate(values)]
+        self.arrived.set()
+
+    async def getmany(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[TopicPartition, list[Any]]:
+        if not self.waiting and timeout_ms:
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), timeout_ms / 1000)
+            except TimeoutError:
+                return {}
+        taken, self.waiting = self.waiting[:max_records], self.waiting[max_records:]
+        return {TopicPartition("in", 0): taken} if taken else {}
+
+
+class SlowCommitter(RecordingCommitter):
+    """A commit that lasts until the test ends it."""
+
+    def __init__(self) -> None:
+        super().__init__(due_at=1)
+        self.end = asyncio.Event()
+
+    async def flush(self) -> dict[int, Outcome]:
+        await self.end.wait()
+        return await super().flush()
+
+
+def test_records_that_arrive_during_a_commit_are_taken_meanwhile_with_the_seek_count_of_their_fetch() -> None:
+    """aiokafka fetches nothing more from a broker while fetched records wait to be taken: a stage that only
+    committed would leave what arrives during its commit on the broker for a whole commit more."""
+    settings = Settings(metrics_port=0, batch_max_records=5)
+    agent = BatchAgent(HalfwayFailingStage(), settings, Metrics(CollectorRegistry()), ProducerService(settings), "dlq")
+    agent.committer = committer = SlowCommitter()
+    consumer = ArrivingConsumer()
+    agent.consumer = consumer  # type: ignore[assignment]
+    taken: list[tuple[dict[TopicPartition, list[Any]], int]] = []
+
+    async def run() -> None:
+        commit = asyncio.create_task(agent._flush_taking_fetched(taken))
+        await asyncio.sleep(0.01)
+        consumer.arrive(b"a", b"b")
+        await asyncio.sleep(0.01)
+        assert [r.value for r in taken[0][0][TopicPartition("in", 0)]] == [b"a", b"b"], "taken during the commit"
+        assert not commit.done()
+        agent._seeks += 1  # the commit rolled a partition back and sought it: later fetches are from there
+        consumer.arrive(b"c", b"d", b"e", b"f")
+        await asyncio.sleep(0.01)
+        committer.end.set()
+        await commit
+
+    asyncio.run(run())
+    assert len(committer.committed) == 1
+    assert [(len(batch[TopicPartition("in", 0)]), seeks) for batch, seeks in taken] == [(2, 0), (3, 1)]
+    assert [r.value for r in consumer.waiting] == [b"f"], "no more than batch_max_records held; the rest waits"
+
+
+def test_a_commit_that_ends_first_leaves_the_consumer_with_what_it_had_not_taken() -> None:
+    settings = Settings(metrics_port=0)
+    agent = BatchAgent(HalfwayFailingStage(), settings, Metrics(CollectorRegistry()), ProducerService(settings), "dlq")
+    agent.committer = committer = SlowCommitter()
+    consumer = ArrivingConsumer()
+    agent.consumer = consumer  # type: ignore[assignment]
+    taken: list[tuple[dict[TopicPartition, list[Any]], int]] = []
+
+    async def run() -> None:
+        commit = asyncio.create_task(agent._flush_taking_fetched(taken))
+        await asyncio.sleep(0.01)
+        committer.end.set()
+        await commit
+        consumer.arrive(b"later")
+        await asyncio.sleep(0.01)
+
+    asyncio.run(run())
+    assert taken == []
+    assert [r.value for r in consumer.waiting] == [b"later"], "the cancelled wait took nothing"
