@@ -41,7 +41,11 @@ Rules (each one is what the tests check):
 Changelog (``drain_changes`` / ``restore``), keys are UTF-8 bytes, values JSON (None = tombstone):
 
 - ``open:<mention_id>``    ``{"assignment": Assignment, "fired_level": int, "breach_counted": bool,
-                           "answer": Response | null}``
+                           "answer": Response | null}``: written when the mention opens or its assignment changes
+                           (a re-route), with ``status:`` deleted then
+- ``status:<mention_id>``  ``{"fired_level": int, "breach_counted": bool, "answer": Response | null}``: what changed
+                           since (a level fired, the breach counted, an answer), without the ~1.8 KB assignment;
+                           restored over the open mention's record, ignored without one
 - ``pending:<mention_id>`` ``{"response": Response, "held_at": wall-clock epoch seconds when first held}``
 - ``closed:<mention_id>``  ``{"at": iso watermark when closed}``
 - ``watermark``            ``"<iso datetime>"``
@@ -265,6 +269,7 @@ _TeamEntry = tuple[datetime, str]  # (created_at, mention_id)
 _COMPACT_SLACK = 1024
 
 OPEN_PREFIX = b"open:"
+STATUS_PREFIX = b"status:"
 PENDING_PREFIX = b"pending:"
 CLOSED_PREFIX = b"closed:"
 WATERMARK_KEY = b"watermark"
@@ -310,6 +315,7 @@ class PartitionTracker:
         self._team_heaps: dict[str, list[_TeamEntry]] = {}
         self._team_floors: dict[str, int] = {}
         self._dirty: dict[bytes, None] = {}
+        self._status_logged: set[str] = set()  # open mentions with a status: record in the changelog
         self._answers = AnswerRate()
 
     # ----------------------------------------------------------------------------------------- queries
@@ -473,7 +479,7 @@ class PartitionTracker:
                     not_yet.append(timer)
                     continue
                 state.breach_counted = True
-                self._dirty[OPEN_PREFIX + mention_id.encode()] = None
+                self._dirty[STATUS_PREFIX + mention_id.encode()] = None
                 out.append(BreachOutput(mention_id, a.team, a.priority_band, due_at, due_at, a.brand_account))
             elif kind == _ESCALATE:
                 self._fire(state, level, due_at, out)
@@ -500,9 +506,17 @@ class PartitionTracker:
     def drain_changes(self) -> list[tuple[bytes, bytes | None]]:
         """State changes since the last call: each changed key once, with its current value (None = deleted)."""
         changes: list[tuple[bytes, bytes | None]] = []
-        for key in self._dirty:
+        dirty = self._dirty
+        for key in dirty:
+            if key.startswith(STATUS_PREFIX) and OPEN_PREFIX + key[len(STATUS_PREFIX) :] in dirty:
+                continue  # the open: record written beside it carries the status
             changes.append((key, self._value_of(key)))
-        self._dirty.clear()
+            if key.startswith(OPEN_PREFIX):
+                mention_id = key[len(OPEN_PREFIX) :].decode()
+                if mention_id in self._status_logged:  # superseded by the record just written, or closed
+                    self._status_logged.discard(mention_id)
+                    changes.append((STATUS_PREFIX + key[len(OPEN_PREFIX) :], None))
+        dirty.clear()
         return changes
 
     def restore(self, key: bytes, value: bytes | None) -> None:
@@ -536,6 +550,8 @@ class PartitionTracker:
                 if state.answer is None:
                     self._add_to_team(state.assignment)
                 self._push_timers(state, expiry=True)
+        elif prefix + b":" == STATUS_PREFIX:
+            self._restore_status(mention_id, value)
         elif prefix + b":" == PENDING_PREFIX:
             was = self._pending.pop(mention_id, None)
             if was is not None:
@@ -551,6 +567,31 @@ class PartitionTracker:
                 self._closed[mention_id] = _parse_time(orjson.loads(value)["at"])
         else:
             raise ValueError(f"unknown tracker changelog key {key!r}")
+
+    def _restore_status(self, mention_id: str, value: bytes | None) -> None:
+        """A status: record over the open mention's own: its fired level, breach and answer as last written."""
+        if value is None:
+            self._status_logged.discard(mention_id)
+            return
+        old = self._open.get(mention_id)
+        if old is None:  # written before its mention's open: record was rewritten or deleted: nothing to apply
+            return
+        doc = orjson.loads(value)
+        answer = doc.get("answer")
+        state = _Open(
+            old.assignment,
+            int(doc["fired_level"]),
+            bool(doc["breach_counted"]),
+            answer=None if answer is None else Response.model_validate(answer),
+            size=old.size,
+        )
+        if old.answer is None:
+            self._remove_from_team(old.assignment)
+        self._open[mention_id] = state
+        if state.answer is None:
+            self._add_to_team(state.assignment)
+        self._push_timers(state, expiry=True)  # the old state's timers are no longer live
+        self._status_logged.add(mention_id)
 
     def _value_of(self, key: bytes) -> bytes | None:
         if key == WATERMARK_KEY:
@@ -576,6 +617,16 @@ class PartitionTracker:
                 state.fired_level,
                 breach,
                 answer,
+            )
+        if prefix + b":" == STATUS_PREFIX:
+            state = self._open.get(mention_id)
+            if state is None:  # closed in the same batch: its open: tombstone deletes this key too
+                return None
+            self._status_logged.add(mention_id)
+            return b'{"fired_level":%d,"breach_counted":%b,"answer":%b}' % (
+                state.fired_level,
+                b"true" if state.breach_counted else b"false",
+                b"null" if state.answer is None else state.answer.model_dump_json().encode(),
             )
         if prefix + b":" == PENDING_PREFIX:
             held = self._pending.get(mention_id)
@@ -722,13 +773,13 @@ class PartitionTracker:
             self._remove_from_team(state.assignment)
         state.answer = r
         heapq.heappush(self._timers, (r.responded_at + self.first_response_grace, r.mention_id, _PUBLISH, 0))
-        self._dirty[OPEN_PREFIX + r.mention_id.encode()] = None
+        self._dirty[STATUS_PREFIX + r.mention_id.encode()] = None
 
     def _fire(self, state: _Open, level: int, due_at: datetime, out: list[TrackerOutput]) -> None:
         a = state.assignment
         step = next(e for e in a.escalations if e.level == level)
         state.fired_level = level
-        self._dirty[OPEN_PREFIX + a.mention_id.encode()] = None
+        self._dirty[STATUS_PREFIX + a.mention_id.encode()] = None
         out.append(
             EscalationOutput(
                 Escalation(
