@@ -65,9 +65,15 @@ async def restore_partitions(
         auto_offset_reset="earliest",
         isolation_level="read_committed",  # end_offsets are then the last stable offsets
         max_poll_records=10_000,
+        # A broker answers one connection's requests in order: with aiokafka's default (500 ms) a fetch of a
+        # partition read to its end held every ListOffsets asked after it (the settled ends) for half a second.
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         **settings.kafka_client_kwargs(),
     )
     await consumer.start()
+    # The changelog's metadata before its offsets are asked: a consumer asked for a topic it does not know yet
+    # learns it from the refusal and retries after retry_backoff_ms (100 ms a restore, every rebalance).
+    await consumer._client.add_topic(topic)
     count = failed = 0
     if settle_timeout_s is None:
         settle_timeout_s = settings.transaction_timeout_ms / 1000 + 5
