@@ -77,12 +77,36 @@ def delete_pipeline(settings: Settings, teams: Teams, timeout: float = 30.0) -> 
             while set(doomed) & set(client.list_topics()) and time.monotonic() < deadline:
                 time.sleep(0.2)
         # "route": the group of the route stage that routing inside enrich replaced.
-        groups = [f"{settings.app_id}.{stage}" for stage in (*STAGES, "route")]
-        with contextlib.suppress(KafkaError):  # groups that never existed
-            client.delete_groups(groups)
+        delete_groups(client, [f"{settings.app_id}.{stage}" for stage in (*STAGES, "route")], timeout)
         return doomed
     finally:
         client.close()
+
+
+GONE = {"OK", "GroupIdNotFoundError"}
+RETRIABLE = {"CoordinatorLoadInProgressError", "CoordinatorNotAvailableError", "NotCoordinatorError"}
+
+
+def delete_groups(client: KafkaAdminClient, groups: list[str], timeout: float = 30.0) -> None:
+    """Delete consumer groups (with their committed offsets), or raise saying which are left and why. A group
+    left behind keeps its offsets: topics made again under it would be read from those offsets, past records
+    the new topics hold. A broker that has just started answers "load in progress" for a while: retried."""
+    deadline = time.monotonic() + timeout
+    pending = list(groups)
+    while True:
+        try:
+            results: dict[str, str] = client.delete_groups(pending)
+        except KafkaError as exc:  # the coordinator lookup itself: retried like a refusal
+            results = dict.fromkeys(pending, type(exc).__name__)
+        left = {group: error for group, error in results.items() if error not in GONE}
+        if not left:
+            return
+        if any(error not in RETRIABLE for error in left.values()) or time.monotonic() >= deadline:
+            detail = ", ".join(f"{group}: {error}" for group, error in sorted(left.items()))
+            hint = " (stop the workers still in them)" if "NonEmptyGroupError" in left.values() else ""
+            raise RuntimeError(f"could not delete consumer groups{hint}: {detail}")
+        pending = sorted(left)
+        time.sleep(0.5)
 
 
 def _wait_for_leaders(client: KafkaAdminClient, topics: list[str], partitions: int, timeout: float = 30.0) -> None:
