@@ -286,14 +286,19 @@ class SlowCommitter(RecordingCommitter):
         return await super().flush()
 
 
-def test_records_that_arrive_during_a_commit_are_taken_meanwhile_with_the_seek_count_of_their_fetch() -> None:
-    """aiokafka fetches nothing more from a broker while fetched records wait to be taken: a stage that only
-    committed would leave what arrives during its commit on the broker for a whole commit more."""
-    settings = Settings(metrics_port=0, batch_max_records=5)
-    agent = BatchAgent(HalfwayFailingStage(), settings, Metrics(CollectorRegistry()), ProducerService(settings), "dlq")
+def _committing_agent(**settings: Any) -> tuple[BatchAgent, SlowCommitter, ArrivingConsumer]:
+    config = Settings(metrics_port=0, **settings)
+    agent = BatchAgent(HalfwayFailingStage(), config, Metrics(CollectorRegistry()), ProducerService(config), "dlq")
     agent.committer = committer = SlowCommitter()
     consumer = ArrivingConsumer()
     agent.consumer = consumer  # type: ignore[assignment]
+    return agent, committer, consumer
+
+
+def test_records_that_arrive_during_a_commit_are_taken_meanwhile_with_the_seek_count_of_their_fetch() -> None:
+    """aiokafka fetches nothing more from a broker while fetched records wait to be taken: a stage that only
+    committed would leave what arrives during its commit on the broker for a whole commit more."""
+    agent, committer, consumer = _committing_agent(batch_max_records=5)
     taken: list[tuple[dict[TopicPartition, list[Any]], int]] = []
 
     async def run() -> None:
@@ -316,11 +321,7 @@ def test_records_that_arrive_during_a_commit_are_taken_meanwhile_with_the_seek_c
 
 
 def test_a_commit_that_ends_first_leaves_the_consumer_with_what_it_had_not_taken() -> None:
-    settings = Settings(metrics_port=0)
-    agent = BatchAgent(HalfwayFailingStage(), settings, Metrics(CollectorRegistry()), ProducerService(settings), "dlq")
-    agent.committer = committer = SlowCommitter()
-    consumer = ArrivingConsumer()
-    agent.consumer = consumer  # type: ignore[assignment]
+    agent, committer, consumer = _committing_agent()
     taken: list[tuple[dict[TopicPartition, list[Any]], int]] = []
 
     async def run() -> None:
