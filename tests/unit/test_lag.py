@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -45,12 +46,17 @@ def test_topic_lag_sums_partitions() -> None:
     assert snapshot().topic_lags() == {(GROUP, RAW): 6, ("mention-router.enrich", "mentions.unique"): 4}
 
 
-def test_collector_exports_kafka_exporter_names() -> None:
+def rendered(taken: LagSnapshot) -> Callable[..., float | None]:
+    """The sample lookup of a registry whose lag collector holds ``taken``."""
     registry = CollectorRegistry()
     collector = LagCollector(max_age=60)
     registry.register(collector)
-    collector.update(snapshot())
-    value = registry.get_sample_value
+    collector.update(taken)
+    return registry.get_sample_value
+
+
+def test_collector_exports_kafka_exporter_names() -> None:
+    value = rendered(snapshot())
     assert value("kafka_consumergroup_lag", {"consumergroup": GROUP, "topic": RAW, "partition": "0"}) == 3
     assert value("kafka_consumergroup_current_offset", {"consumergroup": GROUP, "topic": RAW, "partition": "0"}) == 7
     assert value("kafka_consumergroup_current_offset", {"consumergroup": GROUP, "topic": RAW, "partition": "2"}) is None
@@ -62,12 +68,8 @@ def test_collector_exports_kafka_exporter_names() -> None:
 
 
 def test_partitions_held_behind_an_open_transaction_are_rendered_with_how_long() -> None:
-    registry = CollectorRegistry()
-    collector = LagCollector(max_age=60)
-    registry.register(collector)
     taken = snapshot()
-    collector.update(replace(taken, held={(RAW, 1): Held(stable=10, records=4, since=taken.taken_at - 30)}))
-    value = registry.get_sample_value
+    value = rendered(replace(taken, held={(RAW, 1): Held(stable=10, records=4, since=taken.taken_at - 30)}))
     assert value("mention_router_partition_held_records", {"topic": RAW, "partition": "1"}) == 4
     assert value("mention_router_partition_held_seconds", {"topic": RAW, "partition": "1"}) == pytest.approx(30)
     assert value("mention_router_partition_held_records", {"topic": RAW, "partition": "0"}) == 0
@@ -75,11 +77,8 @@ def test_partitions_held_behind_an_open_transaction_are_rendered_with_how_long()
 
 
 def test_a_stale_snapshot_is_dropped_not_shown_as_current() -> None:
-    registry = CollectorRegistry()
-    collector = LagCollector(max_age=60)
-    registry.register(collector)
-    collector.update(snapshot(taken_at=time.time() - 61))
-    assert registry.get_sample_value("mention_router_consumergroup_lag", {"consumergroup": GROUP, "topic": RAW}) is None
+    value = rendered(snapshot(taken_at=time.time() - 61))
+    assert value("mention_router_consumergroup_lag", {"consumergroup": GROUP, "topic": RAW}) is None
 
 
 def test_router_groups_are_app_id_dot_stage() -> None:
