@@ -132,16 +132,27 @@ async def test_a_failure_anywhere_aborts_the_whole_transaction(step: str) -> Non
     assert "commit" not in producer.calls[:-1] or step == "commit"
 
 
-async def test_one_transaction_on_the_lowest_partitions_producer_carries_every_partition() -> None:
+async def test_one_transaction_carries_every_partition_and_the_producers_take_turns() -> None:
+    """Each transaction runs on the owned producer idle longest: a producer's last commit has its markers written
+    before it begins again, instead of the broker refusing it CONCURRENT_TRANSACTIONS for a 20 ms retry."""
     low, high = FakeProducer(), FakeProducer()
     committer = _committer(low, high)
     outcomes = await _commit(committer, {1: _work(1, 5), 0: _work(0, 3)})
     assert outcomes == {0: Outcome.COMMITTED, 1: Outcome.COMMITTED}
     assert low.calls == ["begin", "send out", "send out", "offsets in:0@3,in:1@5", "commit"]
-    assert high.calls == [], "the other partitions' producers only fence their earlier owners"
-    await committer.close({0})  # partition 0 moved away: its producer must not run transactions any more
+    assert high.calls == []
+    assert await _commit(committer, {0: _work(0, 4)}) == {0: Outcome.COMMITTED}
+    assert high.calls == ["begin", "send out", "offsets in:0@4", "commit"], "the next transaction: the other producer"
     assert await _commit(committer, {1: _work(1, 6)}) == {1: Outcome.COMMITTED}
-    assert high.calls == ["begin", "send out", "offsets in:1@6", "commit"]
+    assert low.calls[5:] == ["begin", "send out", "offsets in:1@6", "commit"]
+    low.calls.clear()
+    high.calls.clear()
+    await committer.close({0})  # partition 0 moved away: its producer must not run transactions any more
+    assert await _commit(committer, {1: _work(1, 7)}) == {1: Outcome.COMMITTED}
+    assert await _commit(committer, {1: _work(1, 8)}) == {1: Outcome.COMMITTED}
+    assert low.calls == ["stop"]
+    transaction = ["begin", "send out", "offsets in:1@{}", "commit"]
+    assert high.calls == [c.format(7) for c in transaction] + [c.format(8) for c in transaction]
 
 
 async def test_a_fenced_producer_loses_every_partition_and_is_closed_without_an_abort() -> None:
@@ -526,8 +537,8 @@ async def test_outputs_are_held_until_the_commit_and_a_large_transaction_is_due_
 async def test_timer_outputs_commit_with_their_partitions_positions_so_the_group_fences_them_too() -> None:
     """A transaction without offsets would reach no group coordinator: a worker that left the group could still
     commit the escalations its timers fire. Each timer transaction carries the partition's input position."""
-    producer = FakeProducer()
-    agent, stage, _ = _agent(producer, FakeProducer())
+    first, producer = FakeProducer(), FakeProducer()  # the second runs the transaction after the first's
+    agent, stage, _ = _agent(first, producer)
 
     def tick(partition: int, out: list[Output], limit: int | None = None) -> bool:
         if partition == 1:
