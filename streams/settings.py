@@ -107,8 +107,8 @@ class Settings(BaseSettings):
     sla_forecast_interval_seconds: float = Field(
         default=5.0,
         gt=0,
-        description="How often the track stage recomputes mention_router_sla_breach_forecast (one pass over the "
-        "open mentions).",
+        description="How often the track stage starts recomputing mention_router_sla_breach_forecast (a pass over "
+        "the open mentions, 5,000 per timer round).",
     )
     dedupe_window_seconds: int = Field(default=24 * 3600, ge=1)
     # State limits are per worker, shared over the input partitions (streams.state_bounds): a worker that takes

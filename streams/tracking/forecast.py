@@ -16,6 +16,7 @@ Mentions not yet routed are not in it, so the figure is a floor when the inflow 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 HORIZONS: dict[str, float] = {"15m": 15 * 60.0, "60m": 60 * 60.0}
 WINDOW = timedelta(minutes=15)
 _BUCKET_SECONDS = 60
+DUE_BUCKET_SECONDS = 10  # the forecast's resolution in due time: ~1% of the 15-minute horizon
 # Below this much observed stream time the rate is unknown, not zero: no forecast yet.
 MIN_OBSERVED = timedelta(minutes=1)
 
@@ -38,24 +40,66 @@ def breach_forecast(
     """``open_mentions``: (team, band, seconds until its SLA is due; <= 0 when overdue) of each open,
     unanswered mention with an SLA. Teams missing from ``answers_per_second`` get no forecast (rate unknown).
     Returns only the non-zero counts."""
-    longest = max(horizons.values(), default=0.0)
-    by_team: dict[str, list[tuple[float, str]]] = {}
-    for team, band, left in open_mentions:
-        # Mentions due beyond the longest horizon come after every counted one in due order: they change no rank.
-        if left <= longest and team in answers_per_second:
-            by_team.setdefault(team, []).append((left, band))
-    found: Forecast = {}
-    for team, entries in by_team.items():
-        entries.sort()
-        rate = answers_per_second[team]
-        for rank, (left, band) in enumerate(entries, 1):
-            if left <= 0 or rank <= rate * left:  # already breached (counted elsewhere), or answered in time
+    gathered = SlaClocks(horizons)
+    gathered.add_due(open_mentions, now=0.0, at=0.0)
+    return gathered.forecast(answers_per_second, at=0.0)
+
+
+class SlaClocks:
+    """Open mentions' SLA clocks gathered a part at a time (the track stage reads a few thousand open mentions per
+    timer round, so a large backlog does not hold the event loop for the whole pass), then forecast at once.
+
+    Each part is read at a wall-clock time ``at`` (seconds) against a stream clock's ``now``: what is due
+    ``due - now`` seconds after ``at`` lines up with the parts read at other moments and from partitions on other
+    stream clocks. Per team, overdue mentions are only counted (answered first, they breach no more); those due
+    within the longest horizon (and as much again, for a pass that takes time) are counted per band and
+    ``DUE_BUCKET_SECONDS`` of due time, so the forecast costs the same for a backlog of a hundred or a million, and
+    a mention counts as due at the start of its bucket (at most that much earlier than it is)."""
+
+    def __init__(self, horizons: Mapping[str, float] = HORIZONS) -> None:
+        self._horizons = dict(horizons)
+        self._longest = max(horizons.values(), default=0.0)
+        self._overdue: dict[str, int] = {}
+        self._due: dict[str, dict[tuple[int, str], int]] = {}  # team -> (wall-clock due bucket, band) -> mentions
+
+    def add_due(self, entries: Iterable[tuple[str, str, float]], now: float, at: float) -> int:
+        """(team, band, SLA due time) of open, unanswered mentions, in seconds on a stream clock that reads ``now``
+        at wall-clock ``at``. Returns how many were read."""
+        overdue, by_team, keep, read = self._overdue, self._due, 2 * self._longest, 0
+        for team, band, due in entries:
+            read += 1
+            left = due - now
+            if left <= 0:
+                overdue[team] = overdue.get(team, 0) + 1
+            elif left <= keep:  # later ones come after every counted one in due order: they change no rank
+                key = (int((at + left) // DUE_BUCKET_SECONDS), band)
+                buckets = by_team.get(team)
+                if buckets is None:
+                    buckets = by_team[team] = {}
+                buckets[key] = buckets.get(key, 0) + 1
+        return read
+
+    def forecast(self, answers_per_second: Mapping[str, float], at: float) -> Forecast:
+        """At wall-clock ``at``: per team, band and horizon, the mentions that would breach (see the module)."""
+        found: Forecast = {}
+        for team in self._overdue.keys() | self._due.keys():
+            rate = answers_per_second.get(team)
+            if rate is None:
                 continue
-            for label, ahead in horizons.items():
-                if left <= ahead:
-                    key = (team, band, label)
-                    found[key] = found.get(key, 0) + 1
-    return found
+            rank = self._overdue.get(team, 0)  # answered first: every mention due later waits behind them
+            for (bucket, band), count in sorted(self._due.get(team, {}).items()):
+                left = bucket * DUE_BUCKET_SECONDS - at
+                if left > self._longest:
+                    break
+                # Ranks rank+1 .. rank+count; the k-th answer comes k / rate seconds from now.
+                late = 0 if left <= 0 else count - max(0, min(count, math.floor(rate * left) - rank))
+                rank += count
+                if late:
+                    for label, ahead in self._horizons.items():
+                        if left <= ahead:
+                            key = (team, band, label)
+                            found[key] = found.get(key, 0) + late
+        return found
 
 
 class AnswerRate:

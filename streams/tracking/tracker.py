@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple, cast
@@ -342,14 +342,14 @@ class PartitionTracker:
         """Teams with at least one open mention."""
         return set(self._team_open)
 
-    def sla_clocks(self, now: datetime) -> list[tuple[str, str, float]]:
-        """(team, priority band, seconds until the SLA is due, negative when overdue) of each open, unanswered
-        mention with an SLA: the breach forecast's input. One pass over the open mentions."""
-        return [
-            (a.team, a.priority_band, (a.sla_due_at - now).total_seconds())
-            for state in self._open.values()
-            if state.answer is None and (a := state.assignment).sla_due_at is not None and not a.dropped
-        ]
+    def sla_due(self) -> Iterator[tuple[str, str, float]]:
+        """(team, priority band, SLA due time as epoch seconds) of each open, unanswered mention with an SLA: the
+        breach forecast's input. Iterates a copy of the open mentions taken at the first step, so it may be consumed
+        a part at a time while the tracker changes (a mention answered meanwhile is skipped)."""
+        for state in list(self._open.values()):
+            a = state.assignment
+            if state.answer is None and a.sla_due_at is not None and not a.dropped:
+                yield a.team, a.priority_band, a.sla_due_at.timestamp()
 
     def answer_rates(self, now: datetime, teams: Iterable[str]) -> dict[str, float]:
         """First responses per second per team over the last 15 minutes of event time ({} under a minute in)."""
