@@ -8,7 +8,7 @@ Pure logic on plain values. The model, stated so an SRE can judge the number:
 - **Order**: a team answers its open mentions in due-time order, the overdue ones first (oldest-due
   first is what care teams are told to do, and it is the order that breaches least).
 - Then the k-th open mention in due order is answered ``k / rate`` seconds from now, and it breaches when
-  that is after its due time. ``breach_forecast`` counts, per team and priority band, the mentions due
+  that is after its due time. ``SlaClocks.forecast`` counts, per team and priority band, the mentions due
   within each horizon that would: with no answers at all, every mention due within the horizon.
 
 Mentions not yet routed are not in it, so the figure is a floor when the inflow grows.
@@ -30,19 +30,6 @@ DUE_BUCKET_SECONDS = 10  # the forecast's resolution in due time: ~1% of the 15-
 MIN_OBSERVED = timedelta(minutes=1)
 
 Forecast = dict[tuple[str, str, str], int]  # (team, priority band, horizon) -> mentions
-
-
-def breach_forecast(
-    open_mentions: Iterable[tuple[str, str, float]],
-    answers_per_second: Mapping[str, float],
-    horizons: Mapping[str, float] = HORIZONS,
-) -> Forecast:
-    """``open_mentions``: (team, band, seconds until its SLA is due; <= 0 when overdue) of each open,
-    unanswered mention with an SLA. Teams missing from ``answers_per_second`` get no forecast (rate unknown).
-    Returns only the non-zero counts."""
-    gathered = SlaClocks(horizons)
-    gathered.add_due(open_mentions, now=0.0, at=0.0)
-    return gathered.forecast(answers_per_second, at=0.0)
 
 
 class SlaClocks:

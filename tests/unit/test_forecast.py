@@ -13,11 +13,18 @@ from streams.partitioning import kafka_partition, response_key
 from streams.runtime.records import Output, Record
 from streams.topics import TopicNames
 from streams.tracking import PartitionTracker
-from streams.tracking.forecast import AnswerRate, SlaClocks, breach_forecast, merge_rates
+from streams.tracking.forecast import AnswerRate, SlaClocks, merge_rates
 from tests.unit.test_tracker import assignment
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 MIN = 60.0
+
+
+def breach_forecast(clocks: list[tuple[str, str, float]], rates: dict[str, float]) -> dict[tuple[str, str, str], int]:
+    """The forecast of (team, band, seconds until due) clocks all read now."""
+    gathered = SlaClocks()
+    gathered.add_due(clocks, now=0.0, at=0.0)
+    return gathered.forecast(rates, at=0.0)
 
 
 def test_no_answers_means_every_mention_due_within_the_horizon_breaches() -> None:
